@@ -1,0 +1,313 @@
+"""The DynamoDB repository. ClientErrors become named domain errors here."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, cast
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.adapters import keys
+from chalicelib.domain.donation import Donation
+from chalicelib.domain.errors import (
+    ConcurrentUpdateError,
+    ConflictError,
+    UpstreamError,
+    ValidationFailedError,
+)
+from chalicelib.services.ports import DonationPage, IdempotencyRecord, Repository, StoredEvent
+
+GSI1 = "gsi1"
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+RETRYABLE = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TransactionConflictException",
+    "InternalServerError",
+    "ServiceUnavailable",
+}
+MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+CURSOR_KEYS = {"pk", "sk", "gsi1pk", "gsi1sk"}
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def _item(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _reasons(exc: ClientError) -> list[str]:
+    return [str(r.get("Code", "None")) for r in exc.response.get("CancellationReasons", [])]
+
+
+def _translate(exc: ClientError) -> Exception:
+    if _code(exc) in RETRYABLE or "TransactionConflict" in _reasons(exc):
+        return UpstreamError("the database is busy; retry")
+    return cast(Exception, exc)
+
+
+def _guarded(call: Any, **kwargs: Any) -> Any:
+    """Run a client call; a connection failure becomes UpstreamError, like throttling."""
+    try:
+        return call(**kwargs)
+    except BotoCoreError as exc:
+        raise UpstreamError("the database did not answer; retry") from exc
+
+
+def _donation_from(item: dict[str, Any]) -> Donation:
+    values = _plain(item)
+    fields = Donation.model_fields
+    return Donation.model_validate(
+        {k: int(v) if isinstance(v, Decimal) else v for k, v in values.items() if k in fields}
+    )
+
+
+class DynamoRepository(Repository):
+    def __init__(self, table_name: str, boto3_client: Any) -> None:
+        self.table = table_name
+        self.client = boto3_client
+
+    def ping(self) -> None:
+        self._get_raw({"pk": "HEALTH", "sk": "HEALTH"})
+
+    # -- donations -----------------------------------------------------------------
+
+    def _donation_put(self, donation: Donation) -> dict[str, Any]:
+        values = donation.model_dump()
+        values.update(keys.donation(donation.id))
+        values["gsi1pk"] = keys.donations_by_month(donation.created_at)
+        values["gsi1sk"] = keys.donation_sort(donation.created_at, donation.id)
+        values["entity"] = "donation"
+        return {"TableName": self.table, "Item": _item(values)}
+
+    def _audit_put(self, donation: Donation, audit: dict[str, str], suffix: str) -> dict[str, Any]:
+        values: dict[str, Any] = dict(audit)
+        values.update(keys.donation_audit(donation.id, donation.updated_at, suffix))
+        values.update(entity="audit", at=donation.updated_at, version=donation.version)
+        return {"Put": {"TableName": self.table, "Item": _item(values)}}
+
+    def create_donation(self, donation: Donation, idempotency: IdempotencyRecord | None) -> None:
+        put = self._donation_put(donation)
+        put["ConditionExpression"] = "attribute_not_exists(pk)"
+        items: list[dict[str, Any]] = [
+            {"Put": put},
+            self._audit_put(donation, {"source": "api", "to_status": donation.status}, "created"),
+        ]
+        if idempotency:
+            record = keys.idempotency(idempotency.key_hash)
+            record.update(
+                request_hash=idempotency.request_hash,
+                donation_id=idempotency.donation_id,
+                expires_at=_epoch(donation.created_at) + IDEMPOTENCY_TTL_SECONDS,
+            )
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": _item(record),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+        try:
+            _guarded(self.client.transact_write_items, TransactItems=items)
+        except ClientError as exc:
+            if "ConditionalCheckFailed" in _reasons(exc):
+                raise ConflictError("this Idempotency-Key is already in use") from exc
+            raise _translate(exc) from exc
+
+    def get_idempotency(self, key_hash: str) -> IdempotencyRecord | None:
+        values = self._get(keys.idempotency(key_hash))
+        if values is None:
+            return None
+        return IdempotencyRecord(key_hash, str(values["request_hash"]), str(values["donation_id"]))
+
+    def get_donation(self, donation_id: str) -> Donation | None:
+        response = self._get_raw(keys.donation(donation_id))
+        return _donation_from(response) if response else None
+
+    def save_donation(
+        self,
+        donation: Donation,
+        expected_version: int,
+        *,
+        audit: dict[str, str] | None,
+        event_id: str | None = None,
+    ) -> None:
+        put = self._donation_put(donation)
+        put["ConditionExpression"] = "version = :expected"
+        put["ExpressionAttributeValues"] = _item({":expected": expected_version})
+        items: list[dict[str, Any]] = [{"Put": put}]
+        if audit:
+            items.append(self._audit_put(donation, audit, event_id or f"v{donation.version}"))
+        for stripe_id in (donation.payment_intent_id, donation.charge_id):
+            if stripe_id:
+                link = keys.stripe_link(stripe_id)
+                link["donation_id"] = donation.id
+                items.append({"Put": {"TableName": self.table, "Item": _item(link)}})
+        if event_id:
+            items.append({"Update": self._event_processed(event_id, donation.updated_at)})
+        try:
+            _guarded(self.client.transact_write_items, TransactItems=items)
+        except ClientError as exc:
+            if _reasons(exc)[:1] == ["ConditionalCheckFailed"]:
+                raise ConcurrentUpdateError("the gift changed since it was read") from exc
+            raise _translate(exc) from exc
+
+    def claim_payment(self, donation_id: str, now: str, stale_before: str) -> bool:
+        try:
+            _guarded(
+                self.client.update_item,
+                TableName=self.table,
+                Key=_item(keys.donation(donation_id)),
+                UpdateExpression="SET payment_claimed_at = :now",
+                ConditionExpression=(
+                    "attribute_exists(pk) AND attribute_not_exists(payment_intent_id) AND "
+                    "(attribute_not_exists(payment_claimed_at) OR payment_claimed_at < :stale)"
+                ),
+                ExpressionAttributeValues=_item({":now": now, ":stale": stale_before}),
+            )
+        except ClientError as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise _translate(exc) from exc
+        return True
+
+    def donation_id_for(self, stripe_id: str) -> str | None:
+        values = self._get(keys.stripe_link(stripe_id))
+        return str(values["donation_id"]) if values else None
+
+    def list_donations(self, start: str, end: str, limit: int, cursor: str | None) -> DonationPage:
+        month, last_key = _decode_cursor(cursor) if cursor else (start[:7], None)
+        items: list[Donation] = []
+        while month <= end[:7] and len(items) < limit:
+            query: dict[str, Any] = {
+                "TableName": self.table,
+                "IndexName": GSI1,
+                "Limit": limit - len(items),
+                "KeyConditionExpression": "gsi1pk = :month AND gsi1sk BETWEEN :start AND :end",
+                "ExpressionAttributeValues": _item(
+                    {
+                        ":month": f"DONATIONS#{month}",
+                        ":start": start,
+                        ":end": end,
+                    }
+                ),
+            }
+            if last_key:
+                query["ExclusiveStartKey"] = last_key
+            try:
+                response = _guarded(self.client.query, **query)
+            except ClientError as exc:
+                raise _translate(exc) from exc
+            items.extend(_donation_from(item) for item in response.get("Items", []))
+            last_key = response.get("LastEvaluatedKey")
+            if last_key is None:
+                month = _next_month(month)
+        if last_key is not None:
+            return DonationPage(items, _encode_cursor(month, last_key))
+        return DonationPage(items, _encode_cursor(month, None) if month <= end[:7] else None)
+
+    # -- webhook events ------------------------------------------------------------
+
+    def put_event(self, event_id: str, event_type: str, raw: str, received_at: str) -> StoredEvent:
+        record = keys.stripe_event(event_id)
+        record.update(
+            entity="stripe_event", type=event_type, payload=raw, received_at=received_at, processed=False
+        )
+        try:
+            _guarded(
+                self.client.put_item,
+                TableName=self.table,
+                Item=_item(record),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if _code(exc) != "ConditionalCheckFailedException":
+                raise _translate(exc) from exc
+            stored = self._get(keys.stripe_event(event_id)) or {}
+            return StoredEvent(event_id, bool(stored.get("processed")))
+        return StoredEvent(event_id, False)
+
+    def _event_processed(self, event_id: str, now: str) -> dict[str, Any]:
+        return {
+            "TableName": self.table,
+            "Key": _item(keys.stripe_event(event_id)),
+            "UpdateExpression": "SET processed = :true, processed_at = :now",
+            "ExpressionAttributeValues": _item({":true": True, ":now": now}),
+        }
+
+    def mark_event_processed(self, event_id: str, now: str) -> None:
+        try:
+            _guarded(self.client.update_item, **self._event_processed(event_id, now))
+        except ClientError as exc:
+            raise _translate(exc) from exc
+
+    # -- helpers -------------------------------------------------------------------
+
+    def _get_raw(self, key: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            response = _guarded(
+                self.client.get_item, TableName=self.table, Key=_item(key), ConsistentRead=True
+            )
+        except ClientError as exc:
+            raise _translate(exc) from exc
+        item: dict[str, Any] | None = response.get("Item")
+        return item
+
+    def _get(self, key: dict[str, Any]) -> dict[str, Any] | None:
+        item = self._get_raw(key)
+        return _plain(item) if item else None
+
+
+def _epoch(timestamp: str) -> int:
+    moment = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def _next_month(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{year + number // 12:04d}-{number % 12 + 1:02d}"
+
+
+def _encode_cursor(month: str, last_key: dict[str, Any] | None) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"m": month, "k": last_key}).encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[str, dict[str, Any] | None]:
+    error = ValidationFailedError(
+        "the cursor is not one this API returned",
+        fields=[{"field": "cursor", "message": "invalid cursor"}],
+    )
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, binascii.Error, UnicodeError) as exc:
+        raise error from exc
+    if not (isinstance(data, dict) and isinstance(data.get("m"), str) and MONTH.fullmatch(data["m"])):
+        raise error
+    last_key = data.get("k")
+    if last_key is not None and not (
+        isinstance(last_key, dict)
+        and set(last_key) == CURSOR_KEYS
+        and all(
+            isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in last_key.values()
+        )
+        and last_key["gsi1pk"]["S"] == f"DONATIONS#{data['m']}"
+    ):
+        raise error
+    return data["m"], last_key

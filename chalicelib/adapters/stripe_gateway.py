@@ -1,0 +1,124 @@
+"""The Stripe gateway: one StripeClient instance, idempotency keys from our own ids."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import stripe
+
+from chalicelib.domain.donation import Donation
+from chalicelib.domain.errors import InvalidSignatureError, PaymentDeclinedError, UpstreamError
+from chalicelib.services.ports import PaymentIntentInfo, Payments, SetupIntentInfo
+
+# Pinned, as Stripe recommends: parameters and webhook payloads follow this version.
+# Set the webhook endpoint in the Stripe dashboard to the same version.
+API_VERSION = "2025-03-31.basil"
+WEBHOOK_TOLERANCE_SECONDS = 300
+TIMEOUT_SECONDS = 10
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    data: dict[str, Any] = obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+    return data
+
+
+def _setup_info(intent: Any) -> SetupIntentInfo:
+    method = intent.get("payment_method")
+    return SetupIntentInfo(
+        id=intent["id"],
+        client_secret=intent["client_secret"],
+        status=intent["status"],
+        payment_method=method.get("id") if isinstance(method, dict) else method,
+    )
+
+
+class StripePayments(Payments):
+    def __init__(
+        self,
+        secret_key: str,
+        publishable_key: str,
+        webhook_secret: str,
+        api_base: str | None = None,
+        api_version: str = API_VERSION,
+        client: stripe.StripeClient | None = None,
+    ) -> None:
+        self.publishable_key = publishable_key
+        self._webhook_secret = webhook_secret
+        self._client = client or stripe.StripeClient(
+            secret_key,
+            base_addresses={"api": api_base} if api_base else None,
+            http_client=stripe.RequestsClient(timeout=TIMEOUT_SECONDS),
+            max_network_retries=2,
+            stripe_version=api_version,
+        )
+
+    def create_setup_intent(self, donation: Donation) -> SetupIntentInfo:
+        intent = self._call(
+            self._client.v1.setup_intents.create,
+            {
+                "usage": "on_session",
+                "payment_method_types": ["card"],
+                "metadata": {"donation_id": donation.id},
+            },
+            {"idempotency_key": f"steward-setup-{donation.id}"},
+        )
+        return _setup_info(_plain(intent))
+
+    def retrieve_setup_intent(self, setup_intent_id: str) -> SetupIntentInfo:
+        return _setup_info(_plain(self._call(self._client.v1.setup_intents.retrieve, setup_intent_id)))
+
+    def create_payment_intent(self, donation: Donation, payment_method: str) -> PaymentIntentInfo:
+        metadata = {"donation_id": donation.id, "fund": donation.fund}
+        if donation.campaign:
+            metadata["campaign"] = donation.campaign
+        try:
+            intent = self._client.v1.payment_intents.create(
+                {
+                    "amount": donation.amount,
+                    "currency": donation.currency,
+                    "payment_method": payment_method,
+                    "payment_method_types": ["card"],  # type: ignore[typeddict-unknown-key]
+                    "confirm": True,
+                    "metadata": metadata,
+                },
+                {"idempotency_key": f"steward-payment-{donation.id}"},
+            )
+        except stripe.CardError as exc:
+            raise PaymentDeclinedError(exc.user_message or "Your card was declined.", code=exc.code) from exc
+        except stripe.StripeError as exc:
+            raise UpstreamError("the payment service did not answer; retry") from exc
+        return PaymentIntentInfo.from_stripe(_plain(intent))
+
+    def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo:
+        intent = self._call(self._client.v1.payment_intents.retrieve, payment_intent_id)
+        return PaymentIntentInfo.from_stripe(_plain(intent))
+
+    def charge_fee_and_net(self, charge_id: str) -> tuple[int, int] | None:
+        charge = _plain(
+            self._call(self._client.v1.charges.retrieve, charge_id, {"expand": ["balance_transaction"]})
+        )
+        txn = charge.get("balance_transaction")
+        if not isinstance(txn, dict):
+            return None
+        return int(txn["fee"]), int(txn["net"])
+
+    def verify_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
+        try:
+            text = payload.decode("utf-8")
+            stripe.WebhookSignature.verify_header(
+                text, signature or "", self._webhook_secret, WEBHOOK_TOLERANCE_SECONDS
+            )
+            event = json.loads(text)
+        except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as exc:
+            raise InvalidSignatureError("the Stripe-Signature does not verify") from exc
+        if not isinstance(event, dict):
+            raise InvalidSignatureError("the event is not a JSON object")
+        return event
+
+    @staticmethod
+    def _call(method: Any, *args: Any) -> Any:
+        try:
+            return method(*args)
+        except stripe.StripeError as exc:
+            raise UpstreamError("the payment service did not answer; retry") from exc

@@ -1,0 +1,37 @@
+"""Donor routes: start a one-time gift, then confirm it once Stripe.js saved the card."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.api.errors import json_errors
+from chalicelib.api.public import PUBLIC_CORS
+from chalicelib.api.requests import header, parse_body, path_id
+from chalicelib.api.schemas import ConfirmIn
+from chalicelib.bootstrap import get_payments, get_repository, get_settings
+from chalicelib.domain.donation import DonationRequest
+from chalicelib.services import donations
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/donations", methods=["POST"], cors=PUBLIC_CORS)
+@json_errors
+def create_donation() -> Response:
+    request = bp.current_request
+    body = parse_body(request, DonationRequest, {"rules": get_settings().donation_rules})
+    created = donations.create_donation(
+        body, header(request, "Idempotency-Key"), repo=get_repository(), payments=get_payments()
+    )
+    return Response(body=asdict(created), status_code=201)
+
+
+@bp.route("/donations/{donation_id}/confirm", methods=["POST"], cors=PUBLIC_CORS)
+@json_errors
+def confirm_donation(donation_id: str) -> dict[str, Any]:
+    parse_body(bp.current_request, ConfirmIn)
+    result = donations.confirm_donation(path_id(donation_id), repo=get_repository(), payments=get_payments())
+    return asdict(result)

@@ -1,0 +1,114 @@
+"""Request and response shapes that only the HTTP layer uses; they feed /openapi.json."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from chalicelib.domain.donation import Donation
+
+MAX_RANGE_DAYS = 366
+
+
+class ErrorField(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    fields: list[ErrorField]
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail
+
+
+class HealthOut(BaseModel):
+    status: str
+
+
+class DocumentOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    openapi: str
+
+
+class FundOut(BaseModel):
+    id: str
+    name: str
+
+
+class ConfigOut(BaseModel):
+    publishable_key: str
+    stripe_js_url: str
+    currencies: list[str]
+    min_amount: int
+    max_amount: int
+    suggested_amounts: list[int]
+    funds: list[FundOut]
+
+
+class DonationCreatedOut(BaseModel):
+    donation_id: str
+    client_secret: str = Field(description="SetupIntent client secret (seti_…) for confirmCardSetup.")
+    publishable_key: str
+
+
+class ConfirmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ConfirmOut(BaseModel):
+    donation_id: str
+    status: str = Field(description="The gift's status, or requires_action for 3-D Secure.")
+    client_secret: str | None = Field(
+        default=None,
+        description="PaymentIntent secret for confirmCardPayment when status is requires_action.",
+    )
+
+
+class WebhookOut(BaseModel):
+    received: bool
+    duplicate: bool = False
+    applied: bool = False
+
+
+class DonationListQuery(BaseModel):
+    """GET /staff/donations: gifts created in [from, to], oldest first."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    start: date | datetime = Field(alias="from", description="Date or UTC time, inclusive.")
+    end: date | datetime = Field(alias="to", description="Date (whole day) or UTC time, inclusive.")
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _range(self) -> DonationListQuery:
+        if self.bounds[1] < self.bounds[0]:
+            raise ValueError("to must not be before from")
+        if _as_time(self.end, True) - _as_time(self.start, False) > timedelta(days=MAX_RANGE_DAYS):
+            raise ValueError(f"the range is over {MAX_RANGE_DAYS} days")
+        return self
+
+    @property
+    def bounds(self) -> tuple[str, str]:
+        """Inclusive ISO bounds comparable with stored created_at values."""
+        start = _as_time(self.start, False).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        end = _as_time(self.end, True).strftime("%Y-%m-%dT%H:%M:%S.999Z~")
+        return start, end
+
+
+def _as_time(value: date | datetime, end: bool) -> datetime:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    clock = datetime.max.time() if end else datetime.min.time()
+    return datetime.combine(value, clock, tzinfo=UTC)
+
+
+class DonationListOut(BaseModel):
+    items: list[Donation]
+    cursor: str | None = Field(description="Pass back as cursor for the next page; null at the end.")

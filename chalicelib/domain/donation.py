@@ -1,0 +1,175 @@
+"""One-time gifts: the request a donor sends, the stored record, and its state machine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+)
+
+Status = Literal["pending", "succeeded", "failed", "refunded", "partially_refunded", "disputed"]
+DisputeStatus = Literal["open", "won", "lost"]
+
+# States only move forward: an event may raise the rank, never lower it.
+STATUS_RANK: dict[str, int] = {
+    "pending": 0,
+    "failed": 1,
+    "succeeded": 2,
+    "partially_refunded": 3,
+    "refunded": 4,
+    "disputed": 5,
+}
+DISPUTE_RANK: dict[str, int] = {"open": 0, "won": 1, "lost": 1}
+
+NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f]*$"
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_CONTROL_CHARS)]
+
+
+@dataclass(frozen=True)
+class DonationRules:
+    """What config allows a donor to give: currencies, limits and funds."""
+
+    currencies: tuple[str, ...]
+    min_amount: int
+    max_amount: int
+    fund_ids: tuple[str, ...]
+
+
+class DonationRequest(BaseModel):
+    """The body of POST /donations: an allow-list, strict types, no extra keys."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+    amount: StrictInt = Field(description="Amount in minor units (cents).")
+    currency: str = Field(pattern=r"^[a-z]{3}$", description="Lower-case ISO 4217 code.")
+    email: EmailStr = Field(max_length=254)
+    first_name: Name
+    last_name: Name
+    fund: str = Field(max_length=64, description="A fund id from GET /config.")
+    campaign: str | None = Field(
+        default=None,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9 _.:/-]*$",
+        description="Campaign or source code, e.g. from a utm_campaign.",
+    )
+    anonymous: StrictBool = False
+    honeypot: str = Field(
+        default="",
+        max_length=200,
+        description="The form's hidden 'Please leave this field empty' field.",
+    )
+
+    @field_validator("amount")
+    @classmethod
+    def _amount_in_range(cls, value: int, info: ValidationInfo) -> int:
+        rules = _rules(info)
+        if rules and not rules.min_amount <= value <= rules.max_amount:
+            raise ValueError(f"must be between {rules.min_amount} and {rules.max_amount}")
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency_allowed(cls, value: str, info: ValidationInfo) -> str:
+        rules = _rules(info)
+        if rules and value not in rules.currencies:
+            raise ValueError(f"must be one of {', '.join(rules.currencies)}")
+        return value
+
+    @field_validator("fund")
+    @classmethod
+    def _fund_allowed(cls, value: str, info: ValidationInfo) -> str:
+        rules = _rules(info)
+        if rules and value not in rules.fund_ids:
+            raise ValueError("is not a fund listed by GET /config")
+        return value
+
+    @field_validator("honeypot")
+    @classmethod
+    def _honeypot_empty(cls, value: str) -> str:
+        if value:
+            raise ValueError("must be left empty")
+        return value
+
+
+def _rules(info: ValidationInfo) -> DonationRules | None:
+    context = info.context or {}
+    rules = context.get("rules")
+    return rules if isinstance(rules, DonationRules) else None
+
+
+class Donation(BaseModel):
+    """A stored gift, as finance staff see it."""
+
+    id: str
+    status: Status = "pending"
+    amount: int
+    currency: str
+    fund: str
+    campaign: str | None = None
+    anonymous: bool = False
+    email: str
+    first_name: str
+    last_name: str
+    created_at: str
+    updated_at: str
+    setup_intent_id: str | None = None
+    payment_intent_id: str | None = None
+    charge_id: str | None = None
+    fee: int | None = None
+    net: int | None = None
+    amount_refunded: int = 0
+    failure_reason: str | None = None
+    dispute_status: DisputeStatus | None = None
+    succeeded_at: str | None = None
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class PaymentUpdate:
+    """What one Stripe fact says about a gift; every field is optional."""
+
+    status: Status | None = None
+    payment_intent_id: str | None = None
+    charge_id: str | None = None
+    fee: int | None = None
+    net: int | None = None
+    amount_refunded: int | None = None
+    failure_reason: str | None = None
+    dispute_status: DisputeStatus | None = None
+
+
+def refund_status(amount: int, amount_refunded: int) -> Status:
+    return "refunded" if amount_refunded >= amount else "partially_refunded"
+
+
+def apply_update(donation: Donation, update: PaymentUpdate, now: str) -> Donation:
+    """Merge a fact into a gift. Order-independent and idempotent: states only move forward."""
+    changes: dict[str, object] = {}
+    if update.status and STATUS_RANK[update.status] > STATUS_RANK[donation.status]:
+        changes["status"] = update.status
+        if update.status == "succeeded":
+            changes["succeeded_at"] = now
+    for name in ("payment_intent_id", "charge_id", "fee", "net", "failure_reason"):
+        value = getattr(update, name)
+        if value is not None and getattr(donation, name) is None:
+            changes[name] = value
+    if update.amount_refunded is not None and update.amount_refunded > donation.amount_refunded:
+        changes["amount_refunded"] = update.amount_refunded
+    if update.dispute_status and (
+        donation.dispute_status is None
+        or DISPUTE_RANK[update.dispute_status] > DISPUTE_RANK[donation.dispute_status]
+    ):
+        changes["dispute_status"] = update.dispute_status
+    if not changes:
+        return donation
+    changes["updated_at"] = now
+    return donation.model_copy(update=changes)

@@ -1,0 +1,64 @@
+"""Domain errors. The API maps each one to an HTTP answer in one place."""
+
+from __future__ import annotations
+
+
+class StewardError(Exception):
+    """Base of every error Steward raises on purpose."""
+
+    def __init__(self, message: str, *, fields: list[dict[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or []
+
+
+class ValidationFailedError(StewardError):
+    """The request body or query does not satisfy the model."""
+
+
+class UnsupportedMediaTypeError(StewardError):
+    """The request body is not JSON."""
+
+
+class PayloadTooLargeError(StewardError):
+    """The request body is over the size limit."""
+
+
+class NotFoundError(StewardError):
+    """The record does not exist."""
+
+
+class IdempotencyKeyReusedError(StewardError):
+    """An Idempotency-Key came back with a different request body."""
+
+
+class ConflictError(StewardError):
+    """The record is in a state that does not allow this request (yet)."""
+
+
+class PaymentDeclinedError(StewardError):
+    """The card was declined; the donor can try another card."""
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class InvalidSignatureError(StewardError):
+    """A webhook's Stripe-Signature did not verify."""
+
+
+class UnauthorizedError(StewardError):
+    """The bearer token is missing or invalid."""
+
+
+class ForbiddenError(StewardError):
+    """The caller's role does not own this route."""
+
+
+class ConcurrentUpdateError(StewardError):
+    """A conditional write lost to another writer; re-read and try again."""
+
+
+class UpstreamError(StewardError):
+    """A peer (DynamoDB, Stripe) failed; the request can be retried."""

@@ -1,0 +1,252 @@
+"""Use cases for one-time gifts: create, confirm, record payment facts, read."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from chalicelib.domain.donation import Donation, DonationRequest, PaymentUpdate, apply_update
+from chalicelib.domain.errors import (
+    ConcurrentUpdateError,
+    ConflictError,
+    IdempotencyKeyReusedError,
+    NotFoundError,
+    PaymentDeclinedError,
+    UpstreamError,
+)
+from chalicelib.domain.ids import new_id
+from chalicelib.services.clock import seconds_before, utc_now
+from chalicelib.services.ports import (
+    DonationPage,
+    IdempotencyRecord,
+    PaymentIntentInfo,
+    Payments,
+    Repository,
+)
+
+Clock = Callable[[], str]
+CLAIM_SECONDS = 60
+SAVE_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class DonationCreated:
+    donation_id: str
+    client_secret: str
+    publishable_key: str
+
+
+@dataclass(frozen=True)
+class ConfirmResult:
+    donation_id: str
+    status: str
+    client_secret: str | None = None
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def create_donation(
+    request: DonationRequest,
+    idempotency_key: str | None,
+    *,
+    repo: Repository,
+    payments: Payments,
+    now: Clock = utc_now,
+) -> DonationCreated:
+    """Write a pending gift and the SetupIntent the browser confirms; a repeated key replays."""
+    request_hash = _sha256(request.model_dump_json())
+    key_hash = _sha256(idempotency_key) if idempotency_key else None
+    if key_hash:
+        existing = repo.get_idempotency(key_hash)
+        if existing:
+            return _replay(existing, request_hash, repo, payments, now)
+    timestamp = now()
+    donation = Donation(
+        id=new_id(),
+        amount=request.amount,
+        currency=request.currency,
+        fund=request.fund,
+        campaign=request.campaign or None,
+        anonymous=request.anonymous,
+        email=str(request.email),
+        first_name=request.first_name,
+        last_name=request.last_name,
+        created_at=timestamp,
+        updated_at=timestamp,
+    )
+    record = IdempotencyRecord(key_hash, request_hash, donation.id) if key_hash else None
+    try:
+        repo.create_donation(donation, record)
+    except ConflictError:
+        assert key_hash is not None
+        winner = repo.get_idempotency(key_hash)
+        if winner is None:
+            raise UpstreamError("the idempotency record vanished; retry") from None
+        return _replay(winner, request_hash, repo, payments, now)
+    return _with_setup_intent(donation, repo, payments, now)
+
+
+def _replay(
+    existing: IdempotencyRecord,
+    request_hash: str,
+    repo: Repository,
+    payments: Payments,
+    now: Clock,
+) -> DonationCreated:
+    if existing.request_hash != request_hash:
+        raise IdempotencyKeyReusedError(
+            "this Idempotency-Key was used with a different request",
+            fields=[{"field": "Idempotency-Key", "message": "already used with another body"}],
+        )
+    return _with_setup_intent(_load(repo, existing.donation_id), repo, payments, now)
+
+
+def _with_setup_intent(
+    donation: Donation,
+    repo: Repository,
+    payments: Payments,
+    now: Clock,
+) -> DonationCreated:
+    if donation.setup_intent_id is None:
+        intent = payments.create_setup_intent(donation)
+        stored = donation.model_copy(
+            update={
+                "setup_intent_id": intent.id,
+                "updated_at": now(),
+                "version": donation.version + 1,
+            }
+        )
+        try:
+            repo.save_donation(stored, donation.version, audit=None)
+        except ConcurrentUpdateError:
+            donation = _load(repo, donation.id)  # a concurrent request stored its intent first
+        else:
+            return DonationCreated(donation.id, intent.client_secret, payments.publishable_key)
+    assert donation.setup_intent_id is not None
+    intent = payments.retrieve_setup_intent(donation.setup_intent_id)
+    return DonationCreated(donation.id, intent.client_secret, payments.publishable_key)
+
+
+def confirm_donation(
+    donation_id: str,
+    *,
+    repo: Repository,
+    payments: Payments,
+    now: Clock = utc_now,
+) -> ConfirmResult:
+    """Charge the card the browser saved on the SetupIntent; safe to call again and again."""
+    donation = _load(repo, donation_id)
+    if donation.payment_intent_id:
+        return _sync(
+            donation, payments.retrieve_payment_intent(donation.payment_intent_id), repo, payments, now
+        )
+    if donation.status != "pending":
+        return ConfirmResult(donation.id, donation.status)
+    if donation.setup_intent_id is None:
+        raise ConflictError("this gift has no card setup yet; create it again")
+    setup = payments.retrieve_setup_intent(donation.setup_intent_id)
+    if setup.status != "succeeded" or setup.payment_method is None:
+        raise ConflictError("the card has not been confirmed with Stripe.js yet")
+    timestamp = now()
+    if not repo.claim_payment(donation.id, timestamp, seconds_before(timestamp, CLAIM_SECONDS)):
+        donation = _load(repo, donation_id)
+        if donation.payment_intent_id:
+            return _sync(
+                donation, payments.retrieve_payment_intent(donation.payment_intent_id), repo, payments, now
+            )
+        raise ConflictError("this gift is being confirmed; try again in a moment")
+    try:
+        intent = payments.create_payment_intent(donation, setup.payment_method)
+    except PaymentDeclinedError as exc:
+        record_update(
+            repo,
+            donation.id,
+            PaymentUpdate(status="failed", failure_reason=exc.message),
+            source="confirm",
+            now=now,
+        )
+        raise
+    return _sync(donation, intent, repo, payments, now)
+
+
+def _sync(
+    donation: Donation,
+    intent: PaymentIntentInfo,
+    repo: Repository,
+    payments: Payments,
+    now: Clock,
+) -> ConfirmResult:
+    stored = record_update(repo, donation.id, update_from_intent(intent, payments), source="confirm", now=now)
+    if intent.status == "requires_action":
+        return ConfirmResult(donation.id, "requires_action", intent.client_secret)
+    return ConfirmResult(donation.id, stored.status)
+
+
+def update_from_intent(intent: PaymentIntentInfo, payments: Payments) -> PaymentUpdate:
+    """The facts a PaymentIntent states about its gift (fee and net come from the charge)."""
+    if intent.status == "succeeded" and intent.charge_id:
+        amounts = payments.charge_fee_and_net(intent.charge_id)
+        fee, net = amounts if amounts else (None, None)
+        return PaymentUpdate(
+            status="succeeded", payment_intent_id=intent.id, charge_id=intent.charge_id, fee=fee, net=net
+        )
+    if intent.failure_reason or intent.status == "canceled":
+        return PaymentUpdate(
+            status="failed",
+            payment_intent_id=intent.id,
+            charge_id=intent.charge_id,
+            failure_reason=intent.failure_reason or "canceled",
+        )
+    return PaymentUpdate(payment_intent_id=intent.id)
+
+
+def record_update(
+    repo: Repository,
+    donation_id: str,
+    update: PaymentUpdate,
+    *,
+    source: str,
+    event_id: str | None = None,
+    now: Clock = utc_now,
+) -> Donation:
+    """Merge a fact into the stored gift with optimistic locking; marks the event in the same write."""
+    for _ in range(SAVE_ATTEMPTS):
+        current = _load(repo, donation_id)
+        merged = apply_update(current, update, now())
+        if merged is current:
+            if event_id:
+                repo.mark_event_processed(event_id, now())
+            return current
+        stored = merged.model_copy(update={"version": current.version + 1})
+        audit = {"source": source, "from_status": current.status, "to_status": stored.status}
+        try:
+            repo.save_donation(stored, current.version, audit=audit, event_id=event_id)
+        except ConcurrentUpdateError:
+            continue
+        return stored
+    raise UpstreamError("the gift kept changing underneath; retry")
+
+
+def get_donation(donation_id: str, *, repo: Repository) -> Donation:
+    return _load(repo, donation_id)
+
+
+def list_donations(
+    start: str,
+    end: str,
+    limit: int,
+    cursor: str | None,
+    *,
+    repo: Repository,
+) -> DonationPage:
+    return repo.list_donations(start, end, limit, cursor)
+
+
+def _load(repo: Repository, donation_id: str) -> Donation:
+    donation = repo.get_donation(donation_id)
+    if donation is None:
+        raise NotFoundError("no gift with this id", fields=[{"field": "id", "message": "not found"}])
+    return donation

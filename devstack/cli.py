@@ -1,0 +1,66 @@
+"""`steward`: the local stack and operator commands.
+
+steward run                  start the whole local stack in the foreground
+steward token --role ROLE    print a bearer token for the local stack (last line)
+steward install              fetch and check DynamoDB Local
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from types import FrameType
+
+from devstack import dynamodb_local, tokens
+from devstack.stack import Stack, StackConfig
+
+
+def _run() -> int:
+    stack = Stack(StackConfig.from_env())
+    stopping = False
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        stack.start(announce=True)
+        print("Ready. Ctrl-C stops everything.", flush=True)
+        while not stopping:
+            failed = stack.failed()
+            if failed:
+                print(f"{failed} stopped; see {stack.log_dir / (failed + '.log')}", file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+    finally:
+        stack.stop()
+        print("Stopped.", flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="steward", description="Steward's local stack")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="start the local stack in the foreground")
+    token = commands.add_parser("token", help="print a staff bearer token for the local stack")
+    token.add_argument("--role", required=True, help="e.g. finance, admin")
+    token.add_argument("--subject", default="local-staff")
+    commands.add_parser("install", help="fetch and check DynamoDB Local")
+    args = parser.parse_args(argv)
+    config = StackConfig.from_env()
+    if args.command == "run":
+        return _run()
+    if args.command == "token":
+        print(f"Bearer token for role {args.role} (valid {tokens.LIFETIME_SECONDS // 60} minutes):")
+        print(tokens.mint(config.local_dir / "jwt", args.role, args.subject))
+        return 0
+    dynamodb_local.ensure_installed(config.local_dir / "dynamodb-local")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

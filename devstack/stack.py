@@ -1,0 +1,321 @@
+"""The whole local stack: DynamoDB Local, localstripe, an SMTP sink, the API and web/.
+
+`make run` runs it in the foreground; the test suite starts its own on free ports.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import IO
+
+import boto3
+
+from devstack import dynamodb_local, table, tokens
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    host: str = "127.0.0.1"
+    dynamodb_port: int = 8001
+    stripe_port: int = 8420
+    smtp_port: int = 1025
+    api_port: int = 8000
+    web_port: int = 8080
+    local_dir: Path = ROOT / ".local"
+    in_memory: bool = False
+    table_name: str = "steward"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> StackConfig:
+        base = cls()
+        return replace(
+            base,
+            host=env.get("STEWARD_HOST", base.host),
+            dynamodb_port=int(env.get("STEWARD_DYNAMODB_PORT", base.dynamodb_port)),
+            stripe_port=int(env.get("STEWARD_STRIPE_PORT", base.stripe_port)),
+            smtp_port=int(env.get("STEWARD_SMTP_PORT", base.smtp_port)),
+            api_port=int(env.get("STEWARD_API_PORT", base.api_port)),
+            web_port=int(env.get("STEWARD_WEB_PORT", base.web_port)),
+            local_dir=Path(env.get("STEWARD_LOCAL_DIR", str(base.local_dir))),
+            table_name=env.get("STEWARD_TABLE_NAME", base.table_name),
+        )
+
+    @classmethod
+    def on_free_ports(cls, local_dir: Path) -> StackConfig:
+        ports = free_ports(5)
+        return cls(
+            dynamodb_port=ports[0],
+            stripe_port=ports[1],
+            smtp_port=ports[2],
+            api_port=ports[3],
+            web_port=ports[4],
+            local_dir=local_dir,
+            in_memory=True,
+            table_name="steward-test",
+        )
+
+    def url(self, port: int) -> str:
+        return f"http://{self.host}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return self.url(self.api_port)
+
+    @property
+    def stripe_url(self) -> str:
+        return self.url(self.stripe_port)
+
+    @property
+    def dynamodb_url(self) -> str:
+        return self.url(self.dynamodb_port)
+
+    @property
+    def web_url(self) -> str:
+        return self.url(self.web_port)
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _listening(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+@dataclass
+class Stack:
+    config: StackConfig
+    webhook_secret: str = field(default_factory=lambda: "whsec_" + secrets.token_hex(24))
+    processes: list[tuple[str, subprocess.Popen[bytes], IO[bytes]]] = field(default_factory=list)
+
+    @property
+    def jwt_dir(self) -> Path:
+        return self.config.local_dir / "jwt"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.config.local_dir / "mail"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.config.local_dir / "logs"
+
+    def app_env(self) -> dict[str, str]:
+        """The environment the API runs with locally; tests use it in-process too."""
+        c = self.config
+        return {
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+            "STEWARD_TABLE_NAME": c.table_name,
+            "STEWARD_DYNAMODB_ENDPOINT": c.dynamodb_url,
+            "STEWARD_STRIPE_SECRET_KEY": "sk_test_steward_local",
+            "STEWARD_STRIPE_PUBLISHABLE_KEY": "pk_test_steward_local",
+            "STEWARD_STRIPE_WEBHOOK_SECRET": self.webhook_secret,
+            "STEWARD_STRIPE_API_BASE": c.stripe_url,
+            "STEWARD_STRIPE_JS_URL": f"{c.stripe_url}/js.stripe.com/v3/",
+            "STEWARD_JWT_ISSUER": tokens.ISSUER,
+            "STEWARD_JWT_AUDIENCE": tokens.AUDIENCE,
+            "STEWARD_JWKS_URL": (self.jwt_dir / "jwks.json").resolve().as_uri(),
+            "STEWARD_SMTP_HOST": c.host,
+            "STEWARD_SMTP_PORT": str(c.smtp_port),
+        }
+
+    def dynamodb_client(self) -> object:
+        env = self.app_env()
+        return boto3.client(
+            "dynamodb",
+            endpoint_url=self.config.dynamodb_url,
+            region_name=env["AWS_REGION"],
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        )
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def start(self, announce: bool = False) -> None:
+        c = self.config
+        busy = [
+            p
+            for p in (c.dynamodb_port, c.stripe_port, c.smtp_port, c.api_port, c.web_port)
+            if _listening(c.host, p)
+        ]
+        if busy:
+            raise RuntimeError(f"ports already in use: {busy}; stop the other stack or set STEWARD_*_PORT")
+        for folder in (c.local_dir, self.mail_dir, self.log_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        tokens.ensure_key(self.jwt_dir)
+        install = dynamodb_local.ensure_installed(c.local_dir / "dynamodb-local")
+        db_path = None if c.in_memory else c.local_dir / "dynamodb"
+        if db_path:
+            db_path.mkdir(parents=True, exist_ok=True)
+        self._spawn("dynamodb", dynamodb_local.command(install, c.dynamodb_port, db_path), c.dynamodb_port)
+        table.ensure_table(self.dynamodb_client(), c.table_name)
+
+        stripe_state = c.local_dir / ("localstripe-test.pickle" if c.in_memory else "localstripe.pickle")
+        stripe_cmd = [
+            sys.executable,
+            "-m",
+            "devstack.localstripe_runner",
+            str(stripe_state),
+            "--port",
+            str(c.stripe_port),
+        ]
+        self._spawn("localstripe", stripe_cmd + (["--from-scratch"] if c.in_memory else []), c.stripe_port)
+        self.register_webhook()
+
+        self._spawn(
+            "smtp",
+            [
+                sys.executable,
+                "-m",
+                "devstack.smtp_sink",
+                "--host",
+                c.host,
+                "--port",
+                str(c.smtp_port),
+                "--folder",
+                str(self.mail_dir),
+            ],
+            c.smtp_port,
+        )
+        self._spawn(
+            "api",
+            [
+                str(BIN / "chalice"),
+                "--project-dir",
+                str(ROOT),
+                "local",
+                "--host",
+                c.host,
+                "--port",
+                str(c.api_port),
+                "--stage",
+                "dev",
+                "--no-autoreload",
+            ],
+            c.api_port,
+            env=self.app_env(),
+        )
+        self._wait_health()
+        self._spawn(
+            "web",
+            [
+                sys.executable,
+                "-m",
+                "devstack.web_server",
+                "--host",
+                c.host,
+                "--port",
+                str(c.web_port),
+                "--api-url",
+                c.api_url,
+            ],
+            c.web_port,
+        )
+        if announce:
+            self.announce()
+
+    def register_webhook(self) -> None:
+        data = urllib.parse.urlencode(
+            {
+                "url": f"{self.config.api_url}/webhooks/stripe",
+                "secret": self.webhook_secret,
+            }
+        ).encode()
+        request = urllib.request.Request(f"{self.config.stripe_url}/_config/webhooks/steward", data=data)
+        urllib.request.urlopen(request, timeout=10).close()
+
+    def announce(self) -> None:
+        c = self.config
+        print(
+            f"DynamoDB Local  {c.dynamodb_url}  table {c.table_name} "
+            f"({'in memory' if c.in_memory else c.local_dir / 'dynamodb'})"
+        )
+        print(f"localstripe     {c.stripe_url}  webhook -> {c.api_url}/webhooks/stripe")
+        print(f"SMTP sink       smtp://{c.host}:{c.smtp_port}  mail in {self.mail_dir}")
+        print(f"API             {c.api_url}  (health {c.api_url}/health)")
+        print(f"Web             {c.web_url}")
+        print(f"Logs            {self.log_dir}")
+        print("Staff token:    .venv/bin/steward token --role finance")
+        sys.stdout.flush()
+
+    def stop(self) -> None:
+        for _, process, _ in reversed(self.processes):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for _, process, log in reversed(self.processes):
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            log.close()
+        self.processes.clear()
+
+    def failed(self) -> str | None:
+        for name, process, _ in self.processes:
+            if process.poll() is not None:
+                return name
+        return None
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _spawn(self, name: str, command: list[str], port: int, env: Mapping[str, str] | None = None) -> None:
+        log = (self.log_dir / f"{name}.log").open("ab")
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+        )
+        self.processes.append((name, process, log))
+        deadline = time.monotonic() + 60
+        while not _listening(self.config.host, port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                tail = (self.log_dir / f"{name}.log").read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"{name} did not start on port {port}:\n{tail}")
+            time.sleep(0.1)
+
+    def _wait_health(self) -> None:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.config.api_url}/health", timeout=5) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the API did not answer /health within 60 s")
+            time.sleep(0.2)
