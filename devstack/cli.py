@@ -14,7 +14,7 @@ import time
 from types import FrameType
 
 from devstack import dynamodb_local, tokens
-from devstack.stack import Stack, StackConfig
+from devstack.stack import INSTALL_DIR, Stack, StackConfig
 
 
 def _run() -> int:
@@ -28,7 +28,11 @@ def _run() -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     try:
-        stack.start(announce=True)
+        try:
+            stack.start(announce=True)
+        except (RuntimeError, OSError) as exc:
+            print(f"steward run: {exc}", file=sys.stderr)
+            return 1
         print("Ready. Ctrl-C stops everything.", flush=True)
         while not stopping:
             failed = stack.failed()
@@ -58,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Bearer token for role {args.role} (valid {tokens.LIFETIME_SECONDS // 60} minutes):")
         print(tokens.mint(config.local_dir / "jwt", args.role, args.subject))
         return 0
-    dynamodb_local.ensure_installed(config.local_dir / "dynamodb-local")
+    dynamodb_local.ensure_installed(INSTALL_DIR)
     return 0
 
 

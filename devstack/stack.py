@@ -25,6 +25,7 @@ from devstack import dynamodb_local, table, tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+INSTALL_DIR = ROOT / ".local" / "dynamodb-local"  # shared by make run and the tests
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ class Stack:
             "STEWARD_STRIPE_JS_URL": f"{c.stripe_url}/js.stripe.com/v3/",
             "STEWARD_JWT_ISSUER": tokens.ISSUER,
             "STEWARD_JWT_AUDIENCE": tokens.AUDIENCE,
-            "STEWARD_JWKS_URL": (self.jwt_dir / "jwks.json").resolve().as_uri(),
+            "STEWARD_JWKS_URL": f"{c.web_url}/.well-known/jwks.json",
             "STEWARD_SMTP_HOST": c.host,
             "STEWARD_SMTP_PORT": str(c.smtp_port),
         }
@@ -169,7 +170,7 @@ class Stack:
         for folder in (c.local_dir, self.mail_dir, self.log_dir):
             folder.mkdir(parents=True, exist_ok=True)
         tokens.ensure_key(self.jwt_dir)
-        install = dynamodb_local.ensure_installed(c.local_dir / "dynamodb-local")
+        install = dynamodb_local.ensure_installed(INSTALL_DIR)
         db_path = None if c.in_memory else c.local_dir / "dynamodb"
         if db_path:
             db_path.mkdir(parents=True, exist_ok=True)
@@ -234,6 +235,8 @@ class Stack:
                 str(c.web_port),
                 "--api-url",
                 c.api_url,
+                "--jwks",
+                str(self.jwt_dir / "jwks.json"),
             ],
             c.web_port,
         )

@@ -248,7 +248,8 @@ class DynamoRepository(Repository):
         return {
             "TableName": self.table,
             "Key": _item(keys.stripe_event(event_id)),
-            "UpdateExpression": "SET processed = :true, processed_at = :now",
+            "UpdateExpression": "SET #processed = :true, processed_at = :now",
+            "ExpressionAttributeNames": {"#processed": "processed"},
             "ExpressionAttributeValues": _item({":true": True, ":now": now}),
         }
 

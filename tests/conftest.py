@@ -1,0 +1,40 @@
+"""One local stack for the whole session: DynamoDB Local (in memory), localstripe, the SMTP
+sink, `chalice local` and the web server, all on free ports, so `make run` can stay up."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from devstack import tokens
+from devstack.stack import Stack, StackConfig
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    local = tmp_path_factory.mktemp("stack")
+    stack = Stack(StackConfig.on_free_ports(Path(local)))
+    stack.start()
+    saved = dict(os.environ)
+    os.environ.update(stack.app_env())
+    from chalicelib import bootstrap
+
+    bootstrap.reset()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+        bootstrap.reset()
+
+
+@pytest.fixture(scope="session")
+def token(stack: Stack):  # type: ignore[no-untyped-def]
+    def mint(role: str = "finance", **kwargs: object) -> str:
+        return tokens.mint(stack.jwt_dir, role, **kwargs)  # type: ignore[arg-type]
+
+    return mint

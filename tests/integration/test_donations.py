@@ -1,0 +1,102 @@
+"""One-time gifts end to end against DynamoDB Local and localstripe."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import stripe
+
+from chalicelib.services.ports import Repository
+from devstack.stack import Stack
+from tests.helpers import (
+    CARD_DECLINED_AT_ATTACH,
+    CARD_DECLINED_AT_CHARGE,
+    GIFT,
+    Api,
+    confirm_card_setup,
+    give,
+    wait_for,
+)
+
+
+def _event_processed(repo: Repository, event_type: str, payment_intent: str) -> bool:
+    client = repo.client  # type: ignore[attr-defined]
+    items = client.scan(TableName=repo.table, FilterExpression="begins_with(pk, :p) AND #t = :t",  # type: ignore[attr-defined]
+                        ExpressionAttributeNames={"#t": "type"},
+                        ExpressionAttributeValues={":p": {"S": "EVENT#"}, ":t": {"S": event_type}})["Items"]
+    return any(payment_intent in item["payload"]["S"] and item["processed"]["BOOL"] for item in items)
+
+
+def test_full_flow_records_success_with_fee_and_net(api: Api, stack: Stack, repo: Repository, token) -> None:
+    donation_id, confirmed = give(api, stack)
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["status"] == "succeeded"
+
+    gift = api.get(f"/staff/donations/{donation_id}", token()).json()
+    assert gift["status"] == "succeeded"
+    assert gift["payment_intent_id"].startswith("pi_")
+    assert gift["charge_id"].startswith("ch_")
+    assert gift["fee"] == 0 and gift["net"] == GIFT["amount"]  # localstripe charges no fee
+    # localstripe's own signed webhook arrives and is stored once, processed.
+    wait_for(lambda: _event_processed(repo, "payment_intent.succeeded", gift["payment_intent_id"]))
+    assert api.get(f"/staff/donations/{donation_id}", token()).json()["version"] == gift["version"]
+
+
+def test_card_declined_at_charge_ends_failed(api: Api, stack: Stack, repo: Repository, token) -> None:
+    donation_id, confirmed = give(api, stack, CARD_DECLINED_AT_CHARGE)
+    assert confirmed.status_code == 402
+    assert confirmed.json()["error"]["code"] == "card_declined"
+    gift = api.get(f"/staff/donations/{donation_id}", token()).json()
+    assert gift["status"] == "failed"
+    assert gift["failure_reason"]
+    again = api.post(f"/donations/{donation_id}/confirm", {})
+    assert again.json()["status"] == "failed"
+
+
+def test_card_declined_at_attach_shows_error_and_records_no_success(api: Api, stack: Stack, token) -> None:
+    created = api.post("/donations", GIFT).json()
+    setup = confirm_card_setup(stack, created["client_secret"], CARD_DECLINED_AT_ATTACH)
+    assert setup.status_code == 402
+    assert "declined" in setup.json()["error"]["message"]
+    confirmed = api.post(f"/donations/{created['donation_id']}/confirm", {})
+    assert confirmed.status_code == 409
+    assert api.get(f"/staff/donations/{created['donation_id']}", token()).json()["status"] == "pending"
+
+
+def test_double_submit_creates_one_gift_and_one_payment_intent(api: Api, stack: Stack) -> None:
+    headers = {"Idempotency-Key": "form-7f3a-double-submit"}
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: api.post("/donations", GIFT, headers), range(8)))
+    assert {a.status_code for a in answers} == {201}
+    assert len({a.json()["donation_id"] for a in answers}) == 1
+    assert len({a.json()["client_secret"] for a in answers}) == 1
+    body = answers[0].json()
+    assert confirm_card_setup(stack, body["client_secret"], "4242424242424242").status_code == 200
+
+    path = f"/donations/{body['donation_id']}/confirm"
+    with ThreadPoolExecutor(8) as pool:
+        confirms = list(pool.map(lambda _: api.post(path, {}), range(8)))
+    assert {c.status_code for c in confirms} <= {200, 409}
+    assert wait_for(lambda: api.post(path, {}).json().get("status") == "succeeded")
+
+    client = stripe.StripeClient("sk_test_steward_local", base_addresses={"api": stack.config.stripe_url})
+    intents = [pi for pi in client.v1.payment_intents.list({"limit": 100}).auto_paging_iter()
+               if pi.to_dict()["metadata"].get("donation_id") == body["donation_id"]]
+    assert len(intents) == 1
+
+
+def test_same_key_with_another_body_is_refused(api: Api) -> None:
+    headers = {"Idempotency-Key": "form-reused-key"}
+    assert api.post("/donations", GIFT, headers).status_code == 201
+    other = api.post("/donations", {**GIFT, "amount": 9900}, headers)
+    assert other.status_code == 422
+    assert other.json()["error"]["fields"][0]["field"] == "Idempotency-Key"
+
+
+def test_unknown_gift_and_malformed_id(api: Api, token) -> None:
+    assert api.post("/donations/01ARZ3NDEKTSV4RRFFQ69G5FAV/confirm", {}).status_code == 404
+    missing = api.get("/donations-nope")
+    assert missing.status_code in (403, 404)
+    bad = api.get("/staff/donations/not-an-id", token())
+    assert bad.status_code == 404
+    assert bad.json()["error"]["fields"][0]["field"] == "donation_id"
