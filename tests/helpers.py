@@ -31,11 +31,16 @@ class Api:
         self.base = stack.config.api_url
         self.session = requests.Session()
 
-    def post(self, path: str, body: Any = None, headers: dict[str, str] | None = None,
-             raw: bytes | None = None) -> requests.Response:
+    def post(
+        self, path: str, body: Any = None, headers: dict[str, str] | None = None, raw: bytes | None = None
+    ) -> requests.Response:
         data = raw if raw is not None else json.dumps(body if body is not None else {}).encode()
-        return self.session.post(self.base + path, data=data, timeout=30,
-                                 headers={"Content-Type": "application/json", **(headers or {})})
+        return self.session.post(
+            self.base + path,
+            data=data,
+            timeout=30,
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
 
     def get(self, path: str, token: str | None = None, **params: Any) -> requests.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -48,7 +53,9 @@ def confirm_card_setup(stack: Stack, client_secret: str, number: str) -> request
     return requests.post(
         f"{stack.config.stripe_url}/v1/setup_intents/{setup_intent}/confirm",
         json={
-            "key": "pk_test_steward_local", "use_stripe_sdk": True, "client_secret": client_secret,
+            "key": "pk_test_steward_local",
+            "use_stripe_sdk": True,
+            "client_secret": client_secret,
             "payment_method_data": {
                 "type": "card",
                 "card": {"number": number, "exp_month": "12", "exp_year": "2034", "cvc": "123"},
@@ -75,10 +82,15 @@ def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
 
 
 def event(event_type: str, obj: dict[str, Any], event_id: str | None = None) -> bytes:
-    return json.dumps({
-        "id": event_id or f"evt_test_{time.time_ns()}", "object": "event", "type": event_type,
-        "created": int(time.time()), "data": {"object": obj},
-    }).encode()
+    return json.dumps(
+        {
+            "id": event_id or f"evt_test_{time.time_ns()}",
+            "object": "event",
+            "type": event_type,
+            "created": int(time.time()),
+            "data": {"object": obj},
+        }
+    ).encode()
 
 
 def wait_for(check: Any, timeout: float = 15.0) -> Any:

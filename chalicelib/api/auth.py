@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
 from chalice.app import Request
 
 from chalicelib.domain.errors import ForbiddenError, UnauthorizedError
@@ -26,12 +25,16 @@ class Staff:
 
 class TokenVerifier:
     def __init__(self, jwks_url: str, issuer: str, audience: str, role_claim: str) -> None:
+        import jwt  # loaded on the first staff request, not on every cold start
+
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=600)
         self._issuer = issuer
         self._audience = audience
         self._role_claim = role_claim
 
     def verify(self, token: str) -> Staff:
+        import jwt
+
         try:
             key = self._jwks.get_signing_key_from_jwt(token)
             claims: dict[str, Any] = jwt.decode(

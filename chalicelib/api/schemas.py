@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from chalicelib.domain.donation import Donation
 
 MAX_RANGE_DAYS = 366
+FIRST_YEAR, LAST_YEAR = 2000, 2999
 
 
 class ErrorField(BaseModel):
@@ -88,6 +89,9 @@ class DonationListQuery(BaseModel):
 
     @model_validator(mode="after")
     def _range(self) -> DonationListQuery:
+        for value in (self.start, self.end):
+            if not FIRST_YEAR <= value.year <= LAST_YEAR:
+                raise ValueError(f"dates must fall in the years {FIRST_YEAR} to {LAST_YEAR}")
         if self.bounds[1] < self.bounds[0]:
             raise ValueError("to must not be before from")
         if _as_time(self.end, True) - _as_time(self.start, False) > timedelta(days=MAX_RANGE_DAYS):
@@ -97,8 +101,8 @@ class DonationListQuery(BaseModel):
     @property
     def bounds(self) -> tuple[str, str]:
         """Inclusive ISO bounds comparable with stored created_at values."""
-        start = _as_time(self.start, False).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-        end = _as_time(self.end, True).strftime("%Y-%m-%dT%H:%M:%S.999Z~")
+        start = _as_time(self.start, False).isoformat(timespec="seconds")[:19] + ".000Z"
+        end = _as_time(self.end, True).isoformat(timespec="seconds")[:19] + ".999Z~"
         return start, end
 
 

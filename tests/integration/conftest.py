@@ -24,3 +24,9 @@ def payments(stack: Stack) -> Payments:
     from chalicelib.bootstrap import get_payments
 
     return get_payments()
+
+
+@pytest.fixture
+def api_session(api: Api) -> Api:
+    """The session API under a function-scoped name, for hypothesis tests."""
+    return api

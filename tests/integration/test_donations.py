@@ -21,9 +21,12 @@ from tests.helpers import (
 
 def _event_processed(repo: Repository, event_type: str, payment_intent: str) -> bool:
     client = repo.client  # type: ignore[attr-defined]
-    items = client.scan(TableName=repo.table, FilterExpression="begins_with(pk, :p) AND #t = :t",  # type: ignore[attr-defined]
-                        ExpressionAttributeNames={"#t": "type"},
-                        ExpressionAttributeValues={":p": {"S": "EVENT#"}, ":t": {"S": event_type}})["Items"]
+    items = client.scan(
+        TableName=repo.table,
+        FilterExpression="begins_with(pk, :p) AND #t = :t",  # type: ignore[attr-defined]
+        ExpressionAttributeNames={"#t": "type"},
+        ExpressionAttributeValues={":p": {"S": "EVENT#"}, ":t": {"S": event_type}},
+    )["Items"]
     return any(payment_intent in item["payload"]["S"] and item["processed"]["BOOL"] for item in items)
 
 
@@ -80,8 +83,11 @@ def test_double_submit_creates_one_gift_and_one_payment_intent(api: Api, stack: 
     assert wait_for(lambda: api.post(path, {}).json().get("status") == "succeeded")
 
     client = stripe.StripeClient("sk_test_steward_local", base_addresses={"api": stack.config.stripe_url})
-    intents = [pi for pi in client.v1.payment_intents.list({"limit": 100}).auto_paging_iter()
-               if pi.to_dict()["metadata"].get("donation_id") == body["donation_id"]]
+    intents = [
+        pi
+        for pi in client.v1.payment_intents.list({"limit": 100}).auto_paging_iter()
+        if pi.to_dict()["metadata"].get("donation_id") == body["donation_id"]
+    ]
     assert len(intents) == 1
 
 

@@ -1,0 +1,85 @@
+"""A donor gives through the demo page in headless Chromium, with localstripe's Stripe.js."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from devstack.stack import Stack
+from tests.helpers import CARD_DECLINED_AT_ATTACH, CARD_OK
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, stack: Stack) -> Iterator[Page]:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(stack.config.web_url + "/index.html")
+    expect(page.locator("#give")).to_be_enabled(timeout=15_000)
+    yield page
+    context.close()
+
+
+def fill_gift(page: Page, card: str, email: str) -> None:
+    page.get_by_role("button", name="$50").click()
+    page.select_option("#fund", "health-programs")
+    page.fill("#first_name", "Grace")
+    page.fill("#last_name", "Hopper")
+    page.fill("#email", email)
+    page.fill("#card input[placeholder=number]", card)
+    page.fill("#card input[placeholder=exp_month]", "12")
+    page.fill("#card input[placeholder=exp_year]", "34")
+    page.fill("#card input[placeholder=cvc]", "123")
+    page.fill("#card input[placeholder=postal_code]", "30307")
+
+
+def test_a_donor_gives_50_dollars(page: Page, stack: Stack, token) -> None:
+    requests_seen: list[str] = []
+    page.on("request", lambda r: requests_seen.append(f"{r.method} {r.url}"))
+    fill_gift(page, CARD_OK, "grace@example.org")
+    page.click("#give")
+    expect(page.locator("#message")).to_contain_text("Thank you", timeout=20_000)
+
+    # The browser made the calls production makes: our API, then Stripe.js's SetupIntent confirm.
+    assert any("/v1/setup_intents/" in r and r.endswith("/confirm") for r in requests_seen)
+    created = [r for r in requests_seen if r.startswith("POST") and r.endswith("/donations")]
+    assert created
+    confirm = [r for r in requests_seen if r.startswith("POST") and "/donations/" in r]
+    donation_id = confirm[0].split("/donations/")[1].split("/")[0]
+    gift = requests.get(
+        f"{stack.config.api_url}/staff/donations/{donation_id}",
+        timeout=10,
+        headers={"Authorization": f"Bearer {token()}"},
+    ).json()
+    assert gift["status"] == "succeeded"
+    assert gift["amount"] == 5000 and gift["fund"] == "health-programs"
+    assert "4242" not in str(gift)  # no card data stored
+
+
+def test_a_declined_card_shows_the_error(page: Page) -> None:
+    fill_gift(page, CARD_DECLINED_AT_ATTACH, "declined@example.org")
+    page.click("#give")
+    expect(page.locator("#message")).to_contain_text("declined", timeout=20_000)
+    expect(page.locator("#message")).to_have_class("error")

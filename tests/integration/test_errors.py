@@ -1,0 +1,146 @@
+"""Bad input gets a 4xx in one JSON shape that names the field; nothing is written."""
+
+from __future__ import annotations
+
+import json
+import string
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from devstack.stack import Stack
+from tests.helpers import GIFT, Api
+
+FIELDS = [*GIFT, "campaign", "anonymous", "honeypot"]
+WRONG = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.floats(allow_nan=False),
+    st.integers(min_value=-(10**12), max_value=10**12),
+    st.text(max_size=300),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+)
+
+
+def assert_error_shape(answer: Any, status: int | None = None) -> dict[str, Any]:
+    assert 400 <= answer.status_code < 500, (answer.status_code, answer.text)
+    if status:
+        assert answer.status_code == status, answer.text
+    error = answer.json()["error"]
+    assert set(error) == {"code", "message", "fields"}
+    assert "Traceback" not in answer.text
+    return error
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(field=st.sampled_from(FIELDS), value=WRONG)
+def test_invalid_field_values_are_named(api_session: Api, field: str, value: Any) -> None:
+    body = {**GIFT, field: value}
+    answer = api_session.post("/donations", body)
+    if answer.status_code == 201:  # the generated value happened to be valid
+        return
+    error = assert_error_shape(answer, 422)
+    assert field in {f["field"] for f in error["fields"]}, error
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    extra=st.text(alphabet=string.ascii_lowercase, min_size=1, max_size=20).filter(lambda k: k not in FIELDS)
+)
+def test_unknown_fields_are_refused(api_session: Api, extra: str) -> None:
+    error = assert_error_shape(api_session.post("/donations", {**GIFT, extra: "x"}), 422)
+    assert extra in {f["field"] for f in error["fields"]}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(missing=st.sampled_from(list(GIFT)))
+def test_missing_fields_are_named(api_session: Api, missing: str) -> None:
+    body = {k: v for k, v in GIFT.items() if k != missing}
+    error = assert_error_shape(api_session.post("/donations", body), 422)
+    assert missing in {f["field"] for f in error["fields"]}
+
+
+def test_limits_currency_fund_and_honeypot(api: Api) -> None:
+    cases = {
+        "amount": [99, 10_000_001, "2500", 25.5, True],
+        "currency": ["eur", "USD"],
+        "fund": ["not-a-fund"],
+        "email": ["nope", "a@b", "x" * 250 + "@example.org"],
+        "first_name": ["", "Ada\r\nBcc: victim@example.org", "x" * 101],
+        "honeypot": ["http://spam.example"],
+    }
+    for field, values in cases.items():
+        for value in values:
+            error = assert_error_shape(api.post("/donations", {**GIFT, field: value}), 422)
+            assert field in {f["field"] for f in error["fields"]}, (field, value, error)
+
+
+def test_not_json_gets_415_and_oversized_gets_413(api: Api) -> None:
+    form = api.session.post(
+        api.base + "/donations",
+        data="amount=1",
+        timeout=10,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert_error_shape(form, 415)
+    big = json.dumps({**GIFT, "campaign": "x" * 20_000}).encode()
+    assert_error_shape(api.post("/donations", raw=big), 413)
+    assert_error_shape(api.post("/donations", raw=b"{not json"), 422)
+    assert_error_shape(api.post("/donations", raw=b"[]"), 422)
+    assert_error_shape(api.post("/donations", raw=b"\xff\xfe"), 422)
+
+
+def test_bad_idempotency_key_is_named(api: Api) -> None:
+    error = assert_error_shape(api.post("/donations", GIFT, {"Idempotency-Key": "x" * 300}), 422)
+    assert error["fields"][0]["field"] == "Idempotency-Key"
+
+
+def test_confirm_takes_an_empty_object_only(api: Api) -> None:
+    created = api.post("/donations", GIFT).json()
+    error = assert_error_shape(api.post(f"/donations/{created['donation_id']}/confirm", {"amount": 1}), 422)
+    assert error["fields"][0]["field"] == "amount"
+
+
+def test_staff_routes_need_a_valid_token_with_the_role(api: Api, stack: Stack, token) -> None:
+    assert_error_shape(api.get("/staff/donations/01ARZ3NDEKTSV4RRFFQ69G5FAV"), 401)
+    assert_error_shape(api.get("/staff/donations/01ARZ3NDEKTSV4RRFFQ69G5FAV", "not.a.jwt"), 401)
+    assert_error_shape(api.get("/staff/donations/01ARZ3NDEKTSV4RRFFQ69G5FAV", token(lifetime=-120)), 401)
+    assert_error_shape(api.get("/staff/donations/01ARZ3NDEKTSV4RRFFQ69G5FAV", token(issuer="evil")), 401)
+    assert_error_shape(api.get("/staff/donations/01ARZ3NDEKTSV4RRFFQ69G5FAV", token(audience="x")), 401)
+    assert_error_shape(api.get("/staff/donations/01ARZ3NDEKTSV4RRFFQ69G5FAV", token("program")), 403)
+    assert api.get("/staff/donations/01ARZ3NDEKTSV4RRFFQ69G5FAV", token("finance")).status_code == 404
+
+
+def test_staff_list_validates_its_query(api: Api, token) -> None:
+    for params in (
+        {},
+        {"from": "2026-13-01", "to": "2026-12-01"},
+        {"from": "2026-12-01", "to": "2026-11-01"},
+        {"from": "2020-01-01", "to": "2026-01-01"},
+        {"from": "2026-11-01", "to": "2026-11-02", "limit": 0},
+        {"from": "2026-11-01", "to": "2026-11-02", "cursor": "%%%"},
+        {"from": "2026-11-01", "to": "2026-11-02", "cursor": "eyJtIjogIjIwMjYtMTEiLCAiayI6IHsicGsiOiAxfX0="},
+        {"from": "2026-11-01", "to": "2026-11-02", "x": "1"},
+        {"from": "0552-06-09", "to": "0552-06-09"},
+        {"from": "9999-12-31", "to": "9999-12-31"},
+    ):
+        assert_error_shape(api.get("/staff/donations", token(), **params), 422)
+
+
+def test_staff_list_pages_with_a_cursor(api: Api, token) -> None:
+    for _ in range(3):
+        assert api.post("/donations", GIFT).status_code == 201
+    day = __import__("time").strftime("%Y-%m-%d", __import__("time").gmtime())
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"from": day, "to": day, "limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = api.get("/staff/donations", token(), **params).json()
+        seen.extend(item["id"] for item in page["items"])
+        cursor = page["cursor"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) >= 3
+    assert seen == sorted(seen)
