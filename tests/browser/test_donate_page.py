@@ -9,7 +9,7 @@ import requests
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from devstack.stack import Stack
-from tests.helpers import CARD_DECLINED_AT_ATTACH, CARD_OK
+from tests.helpers import CARD_3DS, CARD_DECLINED_AT_ATTACH, CARD_OK
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -83,3 +83,12 @@ def test_a_declined_card_shows_the_error(page: Page) -> None:
     page.click("#give")
     expect(page.locator("#message")).to_contain_text("declined", timeout=20_000)
     expect(page.locator("#message")).to_have_class("error")
+
+
+def test_a_card_that_asks_for_3d_secure_completes_after_authentication(page: Page) -> None:
+    fill_gift(page, CARD_3DS, "threeds@example.org")
+    page.click("#give")
+    # once when the card is saved, once when the payment is confirmed
+    for _ in range(2):
+        page.get_by_role("button", name="Complete authentication").click(timeout=15_000)
+    expect(page.locator("#message")).to_contain_text("Thank you", timeout=20_000)

@@ -21,9 +21,13 @@ def test_health_and_config(api: Api, stack: Stack) -> None:
 
 def test_cors_lets_the_web_page_post_with_an_idempotency_key(api: Api, stack: Stack) -> None:
     answer = api.session.options(
-        api.base + "/donations", timeout=10,
-        headers={"Origin": stack.config.web_url, "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "content-type,idempotency-key"},
+        api.base + "/donations",
+        timeout=10,
+        headers={
+            "Origin": stack.config.web_url,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,idempotency-key",
+        },
     )
     assert answer.status_code == 200
     assert "Idempotency-Key" in answer.headers["Access-Control-Allow-Headers"]
@@ -31,8 +35,14 @@ def test_cors_lets_the_web_page_post_with_an_idempotency_key(api: Api, stack: St
 
 def test_steward_token_prints_a_working_token_last(api: Api, stack: Stack) -> None:
     env = {**os.environ, "STEWARD_LOCAL_DIR": str(stack.config.local_dir)}
-    out = subprocess.run([sys.executable, "-m", "devstack.cli", "token", "--role", "finance"],
-                         cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "devstack.cli", "token", "--role", "finance"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     token = out.stdout.strip().splitlines()[-1]
     answer = api.get("/staff/donations", token, **{"from": "2026-01-01", "to": "2026-01-31"})
     assert answer.status_code == 200, answer.text

@@ -11,14 +11,24 @@ from chalicelib.domain.donation import Donation
 from chalicelib.domain.errors import ConcurrentUpdateError, UpstreamError
 from chalicelib.domain.ids import new_id
 
-GIFT = Donation(id=new_id(), amount=100, currency="usd", fund="general", email="a@example.org",
-                first_name="A", last_name="B", created_at="2026-11-27T00:00:00.000Z",
-                updated_at="2026-11-27T00:00:00.000Z")
+GIFT = Donation(
+    id=new_id(),
+    amount=100,
+    currency="usd",
+    fund="general",
+    email="a@example.org",
+    first_name="A",
+    last_name="B",
+    created_at="2026-11-27T00:00:00.000Z",
+    updated_at="2026-11-27T00:00:00.000Z",
+)
 
 
 @pytest.fixture
 def stubbed() -> tuple[DynamoRepository, Stubber]:
-    client = boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    client = boto3.client(
+        "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
     return DynamoRepository("steward", client), Stubber(client)
 
 
@@ -32,8 +42,10 @@ def test_throttling_becomes_a_retryable_upstream_error(stubbed) -> None:
 def test_transaction_conflict_becomes_a_retryable_upstream_error(stubbed) -> None:
     repo, stubber = stubbed
     stubber.add_client_error(
-        "transact_write_items", "TransactionCanceledException",
-        response_meta={}, modeled_fields={"CancellationReasons": [{"Code": "TransactionConflict"}]},
+        "transact_write_items",
+        "TransactionCanceledException",
+        response_meta={},
+        modeled_fields={"CancellationReasons": [{"Code": "TransactionConflict"}]},
     )
     with stubber, pytest.raises(UpstreamError):
         repo.save_donation(GIFT.model_copy(update={"version": 1}), 0, audit=None)
@@ -42,7 +54,8 @@ def test_transaction_conflict_becomes_a_retryable_upstream_error(stubbed) -> Non
 def test_a_lost_version_race_is_a_concurrent_update(stubbed) -> None:
     repo, stubber = stubbed
     stubber.add_client_error(
-        "transact_write_items", "TransactionCanceledException",
+        "transact_write_items",
+        "TransactionCanceledException",
         modeled_fields={"CancellationReasons": [{"Code": "ConditionalCheckFailed"}, {"Code": "None"}]},
     )
     with stubber, pytest.raises(ConcurrentUpdateError):
