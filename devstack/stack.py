@@ -174,7 +174,9 @@ class Stack:
         db_path = None if c.in_memory else c.local_dir / "dynamodb"
         if db_path:
             db_path.mkdir(parents=True, exist_ok=True)
-        self._spawn("dynamodb", dynamodb_local.command(install, c.dynamodb_port, db_path), c.dynamodb_port)
+        # DynamoDB Local writes a metadata file into its working folder: keep it under local_dir.
+        command = dynamodb_local.command(install, c.dynamodb_port, db_path)
+        self._spawn("dynamodb", command, c.dynamodb_port, cwd=c.local_dir)
         table.ensure_table(self.dynamodb_client(), c.table_name)
 
         stripe_state = c.local_dir / ("localstripe-test.pickle" if c.in_memory else "localstripe.pickle")
@@ -289,11 +291,18 @@ class Stack:
 
     # -- helpers ---------------------------------------------------------------------
 
-    def _spawn(self, name: str, command: list[str], port: int, env: Mapping[str, str] | None = None) -> None:
+    def _spawn(
+        self,
+        name: str,
+        command: list[str],
+        port: int,
+        env: Mapping[str, str] | None = None,
+        cwd: Path = ROOT,
+    ) -> None:
         log = (self.log_dir / f"{name}.log").open("ab")
         process = subprocess.Popen(
             command,
-            cwd=ROOT,
+            cwd=cwd,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
