@@ -7,13 +7,15 @@ imported only by get_payments(), so routes that take no money never load it.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import Settings, load_settings
 
 if TYPE_CHECKING:
     from chalicelib.api.auth import TokenVerifier
-    from chalicelib.services.ports import Payments, Repository
+    from chalicelib.services.forms import FormRules
+    from chalicelib.services.ports import Mailer, OutreachRepository, Payments, Repository
+    from chalicelib.services.signups import SignupRules
 
 
 @lru_cache(maxsize=1)
@@ -22,19 +24,60 @@ def get_settings() -> Settings:
 
 
 @lru_cache(maxsize=1)
-def get_repository() -> Repository:
+def _dynamodb_client() -> Any:
     import boto3
     from botocore.config import Config
 
-    from chalicelib.adapters.dynamo import DynamoRepository
-
-    settings = get_settings()
-    client = boto3.client(
+    return boto3.client(
         "dynamodb",
-        endpoint_url=settings.dynamodb_endpoint,
+        endpoint_url=get_settings().dynamodb_endpoint,
         config=Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3}),
     )
-    return DynamoRepository(settings.table_name, client)
+
+
+@lru_cache(maxsize=1)
+def get_repository() -> Repository:
+    from chalicelib.adapters.dynamo import DynamoRepository
+
+    return DynamoRepository(get_settings().table_name, _dynamodb_client())
+
+
+@lru_cache(maxsize=1)
+def get_outreach_repository() -> OutreachRepository:
+    from chalicelib.adapters.dynamo_outreach import DynamoOutreachRepository
+
+    return DynamoOutreachRepository(get_settings().table_name, _dynamodb_client())
+
+
+@lru_cache(maxsize=1)
+def get_mailer() -> Mailer:
+    from chalicelib.adapters.mailer import Org, SesMailer, SmtpMailer
+
+    settings = get_settings()
+    org = Org(settings.org_name, settings.org_address, settings.mail_from)
+    if settings.mail_transport == "smtp":
+        return SmtpMailer(org, settings.smtp_host, settings.smtp_port)
+    import boto3
+
+    return SesMailer(org, boto3.client("sesv2"))
+
+
+@lru_cache(maxsize=1)
+def get_form_rules() -> FormRules:
+    from chalicelib.services.forms import FormRules
+
+    s = get_settings()
+    return FormRules(
+        s.signing_key, s.time_trap_seconds, s.rate_window_seconds, s.rate_limit_ip, s.rate_limit_email
+    )
+
+
+@lru_cache(maxsize=1)
+def get_signup_rules() -> SignupRules:
+    from chalicelib.services.signups import SignupRules
+
+    settings = get_settings()
+    return SignupRules(get_form_rules(), settings.public_url, settings.confirm_sends_per_day)
 
 
 @lru_cache(maxsize=1)
@@ -59,5 +102,15 @@ def get_verifier() -> TokenVerifier:
 
 
 def reset() -> None:
-    for getter in (get_settings, get_repository, get_payments, get_verifier):
+    for getter in (
+        get_settings,
+        _dynamodb_client,
+        get_repository,
+        get_outreach_repository,
+        get_mailer,
+        get_form_rules,
+        get_signup_rules,
+        get_payments,
+        get_verifier,
+    ):
         getter.cache_clear()

@@ -11,6 +11,12 @@ from chalicelib.domain.donation import DonationRules
 DEFAULT_FUNDS = (
     "where-needed-most=Where needed most;peace-programs=Peace Programs;health-programs=Health Programs"
 )
+DEFAULT_TOPICS = (
+    "peace-programs=Peace Programs=peace@example.org;health-programs=Health Programs=health@example.org;"
+    "donations=Donations and giving=giving@example.org;media=Media=media@example.org;"
+    "other=Other=info@example.org"
+)
+DEFAULT_INTERESTS = "newsletter=Newsletter;peace=Peace Programs;health=Health Programs;events=Events"
 
 
 class MissingSettingError(RuntimeError):
@@ -21,6 +27,13 @@ class MissingSettingError(RuntimeError):
 class Fund:
     id: str
     name: str
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    name: str
+    inbox: str
 
 
 @dataclass(frozen=True)
@@ -42,6 +55,21 @@ class Settings:
     jwks_url: str
     role_claim: str
     max_body_bytes: int
+    topics: tuple[Topic, ...]
+    interests: tuple[Fund, ...]
+    signing_key: bytes
+    public_url: str
+    org_name: str
+    org_address: str
+    mail_from: str
+    mail_transport: str
+    smtp_host: str
+    smtp_port: int
+    rate_window_seconds: int
+    rate_limit_ip: int
+    rate_limit_email: int
+    confirm_sends_per_day: int
+    time_trap_seconds: int
 
     @property
     def donation_rules(self) -> DonationRules:
@@ -60,14 +88,18 @@ def _required(env: Mapping[str, str], name: str) -> str:
     return value
 
 
-def _parse_funds(text: str) -> tuple[Fund, ...]:
-    funds = []
+def _entries(name: str, text: str, width: int) -> list[list[str]]:
+    rows = []
     for part in text.split(";"):
-        fund_id, _, name = part.partition("=")
-        if not fund_id.strip() or not name.strip():
-            raise MissingSettingError(f"STEWARD_FUNDS entry {part!r} is not id=Name")
-        funds.append(Fund(fund_id.strip(), name.strip()))
-    return tuple(funds)
+        cells = [c.strip() for c in part.split("=")]
+        if len(cells) != width or not all(cells):
+            raise MissingSettingError(f"{name} entry {part!r} needs {width} '='-separated parts")
+        rows.append(cells)
+    return rows
+
+
+def _parse_funds(text: str, name: str = "STEWARD_FUNDS") -> tuple[Fund, ...]:
+    return tuple(Fund(*row) for row in _entries(name, text, 2))
 
 
 def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
@@ -91,4 +123,21 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         jwks_url=_required(env, "STEWARD_JWKS_URL"),
         role_claim=env.get("STEWARD_ROLE_CLAIM", "cognito:groups"),
         max_body_bytes=int(env.get("STEWARD_MAX_BODY_BYTES", "16384")),
+        topics=tuple(
+            Topic(*row) for row in _entries("STEWARD_TOPICS", env.get("STEWARD_TOPICS", DEFAULT_TOPICS), 3)
+        ),
+        interests=_parse_funds(env.get("STEWARD_INTERESTS", DEFAULT_INTERESTS), "STEWARD_INTERESTS"),
+        signing_key=_required(env, "STEWARD_SIGNING_KEY").encode(),
+        public_url=_required(env, "STEWARD_PUBLIC_URL").rstrip("/"),
+        org_name=env.get("STEWARD_ORG_NAME", "Steward Demo Nonprofit"),
+        org_address=env.get("STEWARD_ORG_ADDRESS", "453 Freedom Parkway, Atlanta, GA 30307, USA"),
+        mail_from=env.get("STEWARD_MAIL_FROM", "Steward Demo Nonprofit <hello@example.org>"),
+        mail_transport=env.get("STEWARD_MAIL_TRANSPORT", "ses"),
+        smtp_host=env.get("STEWARD_SMTP_HOST", "127.0.0.1"),
+        smtp_port=int(env.get("STEWARD_SMTP_PORT", "1025")),
+        rate_window_seconds=int(env.get("STEWARD_RATE_WINDOW_SECONDS", "3600")),
+        rate_limit_ip=int(env.get("STEWARD_RATE_LIMIT_IP", "20")),
+        rate_limit_email=int(env.get("STEWARD_RATE_LIMIT_EMAIL", "5")),
+        confirm_sends_per_day=int(env.get("STEWARD_CONFIRM_SENDS_PER_DAY", "3")),
+        time_trap_seconds=int(env.get("STEWARD_TIME_TRAP_SECONDS", "2")),
     )

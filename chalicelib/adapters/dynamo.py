@@ -6,12 +6,12 @@ import base64
 import binascii
 import json
 import re
-from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BaseModel
 
 from chalicelib.adapters import keys
 from chalicelib.domain.donation import Donation
@@ -21,8 +21,10 @@ from chalicelib.domain.errors import (
     UpstreamError,
     ValidationFailedError,
 )
+from chalicelib.services.clock import epoch_seconds
 from chalicelib.services.ports import DonationPage, IdempotencyRecord, Repository, StoredEvent
 
+M = TypeVar("M", bound=BaseModel)
 GSI1 = "gsi1"
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 RETRYABLE = {
@@ -39,29 +41,29 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
-def _item(values: dict[str, Any]) -> dict[str, Any]:
+def to_item(values: dict[str, Any]) -> dict[str, Any]:
     return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
 
 
-def _plain(item: dict[str, Any]) -> dict[str, Any]:
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _deserializer.deserialize(v) for k, v in item.items()}
 
 
-def _code(exc: ClientError) -> str:
+def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
-def _reasons(exc: ClientError) -> list[str]:
+def reasons(exc: ClientError) -> list[str]:
     return [str(r.get("Code", "None")) for r in exc.response.get("CancellationReasons", [])]
 
 
-def _translate(exc: ClientError) -> Exception:
-    if _code(exc) in RETRYABLE or "TransactionConflict" in _reasons(exc):
+def translate(exc: ClientError) -> Exception:
+    if error_code(exc) in RETRYABLE or "TransactionConflict" in reasons(exc):
         return UpstreamError("the database is busy; retry")
     return cast(Exception, exc)
 
 
-def _guarded(call: Any, **kwargs: Any) -> Any:
+def guarded(call: Any, **kwargs: Any) -> Any:
     """Run a client call; a connection failure becomes UpstreamError, like throttling."""
     try:
         return call(**kwargs)
@@ -69,12 +71,17 @@ def _guarded(call: Any, **kwargs: Any) -> Any:
         raise UpstreamError("the database did not answer; retry") from exc
 
 
-def _donation_from(item: dict[str, Any]) -> Donation:
-    values = _plain(item)
-    fields = Donation.model_fields
-    return Donation.model_validate(
+def model_from(model: type[M], item: dict[str, Any]) -> M:
+    """A pydantic model from a DynamoDB item (numbers come back as Decimal)."""
+    values = from_item(item)
+    fields = model.model_fields
+    return model.model_validate(
         {k: int(v) if isinstance(v, Decimal) else v for k, v in values.items() if k in fields}
     )
+
+
+def _donation_from(item: dict[str, Any]) -> Donation:
+    return model_from(Donation, item)
 
 
 class DynamoRepository(Repository):
@@ -93,13 +100,13 @@ class DynamoRepository(Repository):
         values["gsi1pk"] = keys.donations_by_month(donation.created_at)
         values["gsi1sk"] = keys.donation_sort(donation.created_at, donation.id)
         values["entity"] = "donation"
-        return {"TableName": self.table, "Item": _item(values)}
+        return {"TableName": self.table, "Item": to_item(values)}
 
     def _audit_put(self, donation: Donation, audit: dict[str, str], suffix: str) -> dict[str, Any]:
         values: dict[str, Any] = dict(audit)
         values.update(keys.donation_audit(donation.id, donation.updated_at, suffix))
         values.update(entity="audit", at=donation.updated_at, version=donation.version)
-        return {"Put": {"TableName": self.table, "Item": _item(values)}}
+        return {"Put": {"TableName": self.table, "Item": to_item(values)}}
 
     def create_donation(self, donation: Donation, idempotency: IdempotencyRecord | None) -> None:
         put = self._donation_put(donation)
@@ -113,23 +120,23 @@ class DynamoRepository(Repository):
             record.update(
                 request_hash=idempotency.request_hash,
                 donation_id=idempotency.donation_id,
-                expires_at=_epoch(donation.created_at) + IDEMPOTENCY_TTL_SECONDS,
+                expires_at=epoch_seconds(donation.created_at) + IDEMPOTENCY_TTL_SECONDS,
             )
             items.append(
                 {
                     "Put": {
                         "TableName": self.table,
-                        "Item": _item(record),
+                        "Item": to_item(record),
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 }
             )
         try:
-            _guarded(self.client.transact_write_items, TransactItems=items)
+            guarded(self.client.transact_write_items, TransactItems=items)
         except ClientError as exc:
-            if "ConditionalCheckFailed" in _reasons(exc):
+            if "ConditionalCheckFailed" in reasons(exc):
                 raise ConflictError("this Idempotency-Key is already in use") from exc
-            raise _translate(exc) from exc
+            raise translate(exc) from exc
 
     def get_idempotency(self, key_hash: str) -> IdempotencyRecord | None:
         values = self._get(keys.idempotency(key_hash))
@@ -151,7 +158,7 @@ class DynamoRepository(Repository):
     ) -> None:
         put = self._donation_put(donation)
         put["ConditionExpression"] = "version = :expected"
-        put["ExpressionAttributeValues"] = _item({":expected": expected_version})
+        put["ExpressionAttributeValues"] = to_item({":expected": expected_version})
         items: list[dict[str, Any]] = [{"Put": put}]
         if audit:
             items.append(self._audit_put(donation, audit, event_id or f"v{donation.version}"))
@@ -159,33 +166,33 @@ class DynamoRepository(Repository):
             if stripe_id:
                 link = keys.stripe_link(stripe_id)
                 link["donation_id"] = donation.id
-                items.append({"Put": {"TableName": self.table, "Item": _item(link)}})
+                items.append({"Put": {"TableName": self.table, "Item": to_item(link)}})
         if event_id:
             items.append({"Update": self._event_processed(event_id, donation.updated_at)})
         try:
-            _guarded(self.client.transact_write_items, TransactItems=items)
+            guarded(self.client.transact_write_items, TransactItems=items)
         except ClientError as exc:
-            if _reasons(exc)[:1] == ["ConditionalCheckFailed"]:
+            if reasons(exc)[:1] == ["ConditionalCheckFailed"]:
                 raise ConcurrentUpdateError("the gift changed since it was read") from exc
-            raise _translate(exc) from exc
+            raise translate(exc) from exc
 
     def claim_payment(self, donation_id: str, now: str, stale_before: str) -> bool:
         try:
-            _guarded(
+            guarded(
                 self.client.update_item,
                 TableName=self.table,
-                Key=_item(keys.donation(donation_id)),
+                Key=to_item(keys.donation(donation_id)),
                 UpdateExpression="SET payment_claimed_at = :now",
                 ConditionExpression=(
                     "attribute_exists(pk) AND attribute_not_exists(payment_intent_id) AND "
                     "(attribute_not_exists(payment_claimed_at) OR payment_claimed_at < :stale)"
                 ),
-                ExpressionAttributeValues=_item({":now": now, ":stale": stale_before}),
+                ExpressionAttributeValues=to_item({":now": now, ":stale": stale_before}),
             )
         except ClientError as exc:
-            if _code(exc) == "ConditionalCheckFailedException":
+            if error_code(exc) == "ConditionalCheckFailedException":
                 return False
-            raise _translate(exc) from exc
+            raise translate(exc) from exc
         return True
 
     def donation_id_for(self, stripe_id: str) -> str | None:
@@ -201,7 +208,7 @@ class DynamoRepository(Repository):
                 "IndexName": GSI1,
                 "Limit": limit - len(items),
                 "KeyConditionExpression": "gsi1pk = :month AND gsi1sk BETWEEN :start AND :end",
-                "ExpressionAttributeValues": _item(
+                "ExpressionAttributeValues": to_item(
                     {
                         ":month": f"DONATIONS#{month}",
                         ":start": start,
@@ -212,9 +219,9 @@ class DynamoRepository(Repository):
             if last_key:
                 query["ExclusiveStartKey"] = last_key
             try:
-                response = _guarded(self.client.query, **query)
+                response = guarded(self.client.query, **query)
             except ClientError as exc:
-                raise _translate(exc) from exc
+                raise translate(exc) from exc
             items.extend(_donation_from(item) for item in response.get("Items", []))
             last_key = response.get("LastEvaluatedKey")
             if last_key is None:
@@ -231,15 +238,15 @@ class DynamoRepository(Repository):
             entity="stripe_event", type=event_type, payload=raw, received_at=received_at, processed=False
         )
         try:
-            _guarded(
+            guarded(
                 self.client.put_item,
                 TableName=self.table,
-                Item=_item(record),
+                Item=to_item(record),
                 ConditionExpression="attribute_not_exists(pk)",
             )
         except ClientError as exc:
-            if _code(exc) != "ConditionalCheckFailedException":
-                raise _translate(exc) from exc
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise translate(exc) from exc
             stored = self._get(keys.stripe_event(event_id)) or {}
             return StoredEvent(event_id, bool(stored.get("processed")))
         return StoredEvent(event_id, False)
@@ -247,38 +254,33 @@ class DynamoRepository(Repository):
     def _event_processed(self, event_id: str, now: str) -> dict[str, Any]:
         return {
             "TableName": self.table,
-            "Key": _item(keys.stripe_event(event_id)),
+            "Key": to_item(keys.stripe_event(event_id)),
             "UpdateExpression": "SET #processed = :true, processed_at = :now",
             "ExpressionAttributeNames": {"#processed": "processed"},
-            "ExpressionAttributeValues": _item({":true": True, ":now": now}),
+            "ExpressionAttributeValues": to_item({":true": True, ":now": now}),
         }
 
     def mark_event_processed(self, event_id: str, now: str) -> None:
         try:
-            _guarded(self.client.update_item, **self._event_processed(event_id, now))
+            guarded(self.client.update_item, **self._event_processed(event_id, now))
         except ClientError as exc:
-            raise _translate(exc) from exc
+            raise translate(exc) from exc
 
     # -- helpers -------------------------------------------------------------------
 
     def _get_raw(self, key: dict[str, Any]) -> dict[str, Any] | None:
         try:
-            response = _guarded(
-                self.client.get_item, TableName=self.table, Key=_item(key), ConsistentRead=True
+            response = guarded(
+                self.client.get_item, TableName=self.table, Key=to_item(key), ConsistentRead=True
             )
         except ClientError as exc:
-            raise _translate(exc) from exc
+            raise translate(exc) from exc
         item: dict[str, Any] | None = response.get("Item")
         return item
 
     def _get(self, key: dict[str, Any]) -> dict[str, Any] | None:
         item = self._get_raw(key)
-        return _plain(item) if item else None
-
-
-def _epoch(timestamp: str) -> int:
-    moment = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-    return int(moment.timestamp())
+        return from_item(item) if item else None
 
 
 def _next_month(month: str) -> str:

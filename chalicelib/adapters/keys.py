@@ -36,3 +36,41 @@ def stripe_link(stripe_id: str) -> Key:
 
 def stripe_event(event_id: str) -> Key:
     return {"pk": f"EVENT#{event_id}", "sk": "EVENT"}
+
+
+# -- outreach: subscribers, confirmation tokens, contact messages, outbox, rate limits ----
+
+SIGNUPS_INDEX = "SIGNUPS"
+OUTBOX_PENDING = "OUTBOX#PENDING"
+
+
+def subscriber(subscriber_id: str) -> Key:
+    return {"pk": f"SUBSCRIBER#{subscriber_id}", "sk": "SUBSCRIBER"}
+
+
+def subscriber_event(subscriber_id: str, timestamp: str, kind: str) -> Key:
+    return {"pk": f"SUBSCRIBER#{subscriber_id}", "sk": f"EVENT#{timestamp}#{kind}"}
+
+
+def confirm_token(token_hash: str) -> Key:
+    return {"pk": f"CONFIRM#{token_hash}", "sk": "CONFIRM"}
+
+
+def contact(contact_id: str) -> Key:
+    return {"pk": f"CONTACT#{contact_id}", "sk": "CONTACT"}
+
+
+def contact_audit(contact_id: str, timestamp: str) -> Key:
+    return {"pk": f"CONTACT#{contact_id}", "sk": f"AUDIT#{timestamp}"}
+
+
+def contacts_by_program(topic: str, status: str) -> str:
+    return f"CONTACTS#{topic}#{status}"
+
+
+def outbox(message_id: str) -> Key:
+    return {"pk": f"OUTBOX#{message_id}", "sk": "OUTBOX"}
+
+
+def rate_bucket(scope: str, key_hash: str, window_start: int) -> Key:
+    return {"pk": f"RATE#{scope}#{key_hash}#{window_start}", "sk": "RATE"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +57,20 @@ class TokenVerifier:
         return Staff(str(claims["sub"]), frozenset(str(r) for r in roles))
 
 
+_current: ContextVar[Staff] = ContextVar("staff")
+
+
+def current_staff() -> Staff:
+    """The verified caller of the staff view now running."""
+    return _current.get()
+
+
+def _holds(roles: frozenset[str], wanted: str) -> bool:
+    if wanted.endswith(":*"):
+        return any(role.startswith(wanted[:-1]) for role in roles)
+    return wanted in roles
+
+
 def bearer_token(request: Request) -> str:
     value = request.headers.get("authorization") or ""
     scheme, _, token = value.partition(" ")
@@ -76,9 +91,13 @@ def requires_role(
             from chalicelib.bootstrap import get_verifier
 
             staff = get_verifier().verify(bearer_token(current_request()))
-            if not staff.roles & set(roles):
+            if not any(_holds(staff.roles, role) for role in roles):
                 raise ForbiddenError(f"this route needs the role {' or '.join(roles)}")
-            return view(*args, **kwargs)
+            marker = _current.set(staff)
+            try:
+                return view(*args, **kwargs)
+            finally:
+                _current.reset(marker)
 
         return wrapper
 

@@ -21,6 +21,7 @@ STATUS: dict[type[domain.StewardError], tuple[int, str]] = {
     domain.NotFoundError: (404, "not_found"),
     domain.IdempotencyKeyReusedError: (422, "idempotency_key_reused"),
     domain.ConflictError: (409, "conflict"),
+    domain.RateLimitedError: (429, "rate_limited"),
     domain.PaymentDeclinedError: (402, "card_declined"),
     domain.InvalidSignatureError: (400, "invalid_signature"),
     domain.UnauthorizedError: (401, "unauthorized"),
@@ -30,6 +31,9 @@ STATUS: dict[type[domain.StewardError], tuple[int, str]] = {
 }
 CHALICE_CODES = {405: "method_not_allowed", 415: "unsupported_media_type", 500: "internal_error"}
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# Routes that browsers and mail clients post forms to (RFC 8058 one-click unsubscribe).
+FORM_ROUTES = {"/unsubscribe": FORM_TYPES, "/signups/confirm": FORM_TYPES}
 
 
 def error_response(
@@ -56,6 +60,8 @@ def to_response(exc: domain.StewardError) -> Response:
     headers: dict[str, str | list[str]] = {"Retry-After": "2"} if status in (409, 503) else {}
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, domain.RateLimitedError):
+        headers["Retry-After"] = str(exc.retry_after)
     return error_response(status, code, exc.message, exc.fields, headers)
 
 
@@ -82,10 +88,11 @@ def check_body(request: Request, max_bytes: int) -> domain.StewardError | None:
     if request.method not in BODY_METHODS:
         return None
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
-    if content_type != "application/json":
+    allowed = FORM_ROUTES.get(getattr(request, "path", ""), ("application/json",))
+    if content_type not in allowed:
         return domain.UnsupportedMediaTypeError(
-            "send the body as application/json",
-            fields=[{"field": "Content-Type", "message": "must be application/json"}],
+            f"send the body as {' or '.join(allowed)}",
+            fields=[{"field": "Content-Type", "message": f"must be {' or '.join(allowed)}"}],
         )
     if len(request.raw_body or b"") > max_bytes:
         return domain.PayloadTooLargeError(

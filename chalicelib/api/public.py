@@ -23,6 +23,8 @@ def health() -> dict[str, Any]:
 @bp.route("/config", methods=["GET"], cors=PUBLIC_CORS)
 @json_errors
 def config() -> dict[str, Any]:
+    from chalicelib.api.outreach import config_fields
+
     settings = get_settings()
     return {
         "publishable_key": settings.stripe_publishable_key,
@@ -32,6 +34,7 @@ def config() -> dict[str, Any]:
         "max_amount": settings.max_amount,
         "suggested_amounts": list(settings.suggested_amounts),
         "funds": [{"id": f.id, "name": f.name} for f in settings.funds],
+        **config_fields(),
     }
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chalicelib.domain.donation import Donation
+from chalicelib.domain.outreach import ContactMessage, ContactStatus
 
 MAX_RANGE_DAYS = 366
 FIRST_YEAR, LAST_YEAR = 2000, 2999
@@ -50,6 +51,9 @@ class ConfigOut(BaseModel):
     max_amount: int
     suggested_amounts: list[int]
     funds: list[FundOut]
+    form_token: str
+    topics: list[FundOut]
+    interests: list[FundOut]
 
 
 class DonationCreatedOut(BaseModel):
@@ -116,3 +120,21 @@ def _as_time(value: date | datetime, end: bool) -> datetime:
 class DonationListOut(BaseModel):
     items: list[Donation]
     cursor: str | None = Field(description="Pass back as cursor for the next page; null at the end.")
+
+
+class ContactListQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    program: str | None = Field(default=None, max_length=64, description="A topic id; defaults to your own.")
+    status: ContactStatus = "new"
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=2000)
+
+
+class ContactListOut(BaseModel):
+    items: list[ContactMessage]
+    cursor: str | None
+
+
+class AcceptedOut(BaseModel):
+    status: str

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
-from chalice.app import Blueprint
+from chalice.app import Blueprint, Response
 
-from chalicelib.api.auth import requires_role
+from chalicelib.api.auth import current_staff, requires_role
 from chalicelib.api.errors import json_errors
-from chalicelib.api.requests import parse_query, path_id
-from chalicelib.api.schemas import DonationListQuery
-from chalicelib.bootstrap import get_repository
-from chalicelib.services import donations
+from chalicelib.api.requests import parse_body, parse_query, path_id
+from chalicelib.api.schemas import ContactListQuery, DonationListQuery
+from chalicelib.bootstrap import get_outreach_repository, get_repository, get_settings
+from chalicelib.domain.outreach import ContactStatusChange
+from chalicelib.services import contact, donations
 
 bp = Blueprint(__name__)
 FINANCE = ("finance", "admin")
@@ -36,3 +39,91 @@ def list_donations() -> dict[str, Any]:
 @requires_role(_request, *FINANCE)
 def get_donation(donation_id: str) -> dict[str, Any]:
     return donations.get_donation(path_id(donation_id), repo=get_repository()).model_dump()
+
+
+PROGRAM = ("admin", "program:*")
+COMMUNICATIONS = ("communications", "admin")
+CSV_COLUMNS = [
+    "email",
+    "name",
+    "postal_code",
+    "interests",
+    "status",
+    "created_at",
+    "confirmed_at",
+    "unsubscribed_at",
+    "consent_version",
+    "consent_source_page",
+    "consent_at",
+    "consent_ip_hmac",
+]
+
+
+@bp.route("/staff/contacts", methods=["GET"])
+@json_errors
+@requires_role(_request, *PROGRAM)
+def list_contacts() -> dict[str, Any]:
+    query = parse_query(bp.current_request, ContactListQuery)
+    topics = {t.id: t for t in get_settings().topics}
+    page = contact.list_contacts(
+        query.program,
+        query.status,
+        query.limit,
+        query.cursor,
+        current_staff().roles,
+        repo=get_outreach_repository(),
+        topics=topics,
+    )
+    return {"items": [m.model_dump() for m in page.items], "cursor": page.cursor}
+
+
+@bp.route("/staff/contacts/{contact_id}", methods=["PATCH"])
+@json_errors
+@requires_role(_request, *PROGRAM)
+def update_contact(contact_id: str) -> dict[str, Any]:
+    change = parse_body(bp.current_request, ContactStatusChange)
+    staff = current_staff()
+    topics = {t.id: t for t in get_settings().topics}
+    message = contact.set_contact_status(
+        path_id(contact_id, "contact_id"),
+        change.status,
+        staff.subject,
+        staff.roles,
+        repo=get_outreach_repository(),
+        topics=topics,
+    )
+    return message.model_dump()
+
+
+@bp.route("/staff/signups/export.csv", methods=["GET"])
+@json_errors
+@requires_role(_request, *COMMUNICATIONS)
+def export_signups() -> Response:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    repo, cursor = get_outreach_repository(), None
+    while True:
+        page = repo.list_subscribers(500, cursor)
+        for subscriber in page.items:
+            row = subscriber.model_dump()
+            row["interests"] = " ".join(subscriber.interests)
+            writer.writerow({k: _cell(row.get(k)) for k in CSV_COLUMNS})
+        cursor = page.cursor
+        if not cursor:
+            break
+    return Response(
+        body=out.getvalue(),
+        status_code=200,
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": 'attachment; filename="signups.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _cell(value: Any) -> str:
+    """Text for a spreadsheet: a leading = + - @ would run as a formula, so it is quoted."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

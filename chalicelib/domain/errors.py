@@ -32,6 +32,14 @@ class IdempotencyKeyReusedError(StewardError):
     """An Idempotency-Key came back with a different request body."""
 
 
+class RateLimitedError(StewardError):
+    """Too many submissions from one IP or for one address in the window."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class ConflictError(StewardError):
     """The record is in a state that does not allow this request (yet)."""
 

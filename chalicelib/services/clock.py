@@ -16,3 +16,12 @@ def format_time(moment: datetime) -> str:
 def seconds_before(timestamp: str, seconds: int) -> str:
     moment = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
     return format_time(moment - timedelta(seconds=seconds))
+
+
+def seconds_after(timestamp: str, seconds: int) -> str:
+    return seconds_before(timestamp, -seconds)
+
+
+def epoch_seconds(timestamp: str) -> int:
+    moment = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return int(moment.timestamp())

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.domain.donation import Donation
+from chalicelib.domain.outreach import ContactMessage, Subscriber
 
 
 @dataclass(frozen=True)
@@ -129,3 +130,89 @@ class Payments(abc.ABC):
     @abc.abstractmethod
     def verify_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
         """Verify Stripe-Signature on the raw body; raises InvalidSignatureError."""
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """An email waiting to be rendered and sent by the outbox consumer."""
+
+    id: str
+    template: str
+    to: str
+    context: dict[str, str]
+    created_at: str
+    reply_to: str | None = None
+    unsubscribe_url: str | None = None
+    status: str = "pending"
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    cursor: str | None
+
+
+class OutreachRepository(abc.ABC):
+    @abc.abstractmethod
+    def hit_rate_limit(
+        self, scope: str, key_hash: str, window_start: int, limit: int, expires_at: int
+    ) -> bool:
+        """Count one hit; False when the bucket already holds `limit` hits."""
+
+    @abc.abstractmethod
+    def get_subscriber(self, subscriber_id: str) -> Subscriber | None: ...
+
+    @abc.abstractmethod
+    def save_subscriber(
+        self,
+        subscriber: Subscriber,
+        expected_version: int | None,
+        *,
+        event: str,
+        token_hash: str | None = None,
+        token_expires_at: int | None = None,
+        outbox: OutboxMessage | None = None,
+        used_token_hash: str | None = None,
+        now_epoch: int = 0,
+    ) -> None:
+        """One transaction: the subscriber (new, or at the expected version), its event entry,
+        a new confirmation token, the email to send, and the token being used up.
+        Raises ConcurrentUpdateError; ConflictError when the used token is spent or expired."""
+
+    @abc.abstractmethod
+    def confirm_token_subscriber(self, token_hash: str) -> str | None: ...
+
+    @abc.abstractmethod
+    def list_subscribers(self, limit: int, cursor: str | None) -> Page: ...
+
+    @abc.abstractmethod
+    def create_contact(self, message: ContactMessage, outbox: list[OutboxMessage]) -> None: ...
+
+    @abc.abstractmethod
+    def get_contact(self, contact_id: str) -> ContactMessage | None: ...
+
+    @abc.abstractmethod
+    def save_contact(self, message: ContactMessage, expected_updated_at: str) -> None: ...
+
+    @abc.abstractmethod
+    def list_contacts(self, topic: str, status: str, limit: int, cursor: str | None) -> Page: ...
+
+    @abc.abstractmethod
+    def claim_outbox(self, message_id: str, now: str, lease_until: str) -> OutboxMessage | None:
+        """Take a pending email whose lease expired; None when sent or held elsewhere."""
+
+    @abc.abstractmethod
+    def mark_outbox_sent(self, message_id: str, now: str) -> None: ...
+
+    @abc.abstractmethod
+    def release_outbox(self, message_id: str, retry_at: str, error: str) -> None: ...
+
+    @abc.abstractmethod
+    def due_outbox(self, now: str, limit: int) -> list[str]: ...
+
+
+class Mailer(abc.ABC):
+    @abc.abstractmethod
+    def send(self, message: OutboxMessage) -> None:
+        """Render and send; raises UpstreamError when the transport fails."""

@@ -1,0 +1,327 @@
+"""DynamoDB repository for signups, contact messages, the email outbox and rate limits."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import asdict
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.adapters import keys
+from chalicelib.adapters.dynamo import (
+    GSI1,
+    error_code,
+    from_item,
+    guarded,
+    model_from,
+    reasons,
+    to_item,
+    translate,
+)
+from chalicelib.domain.errors import ConcurrentUpdateError, ConflictError, ValidationFailedError
+from chalicelib.domain.outreach import ContactMessage, Subscriber
+from chalicelib.services.ports import OutboxMessage, OutreachRepository, Page
+
+CURSOR_KEYS = {"pk", "sk", "gsi1pk", "gsi1sk"}
+
+
+class DynamoOutreachRepository(OutreachRepository):
+    def __init__(self, table_name: str, boto3_client: Any) -> None:
+        self.table = table_name
+        self.client = boto3_client
+
+    # -- rate limits -----------------------------------------------------------------
+
+    def hit_rate_limit(
+        self, scope: str, key_hash: str, window_start: int, limit: int, expires_at: int
+    ) -> bool:
+        try:
+            guarded(
+                self.client.update_item,
+                TableName=self.table,
+                Key=to_item(keys.rate_bucket(scope, key_hash, window_start)),
+                UpdateExpression="ADD hits :one SET expires_at = :expires",
+                ConditionExpression="attribute_not_exists(hits) OR hits < :limit",
+                ExpressionAttributeValues=to_item({":one": 1, ":limit": limit, ":expires": expires_at}),
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise translate(exc) from exc
+        return True
+
+    # -- subscribers -----------------------------------------------------------------
+
+    def get_subscriber(self, subscriber_id: str) -> Subscriber | None:
+        item = self._get(keys.subscriber(subscriber_id))
+        return model_from(Subscriber, item) if item else None
+
+    def save_subscriber(
+        self,
+        subscriber: Subscriber,
+        expected_version: int | None,
+        *,
+        event: str,
+        token_hash: str | None = None,
+        token_expires_at: int | None = None,
+        outbox: OutboxMessage | None = None,
+        used_token_hash: str | None = None,
+        now_epoch: int = 0,
+    ) -> None:
+        values = {
+            **subscriber.model_dump(),
+            **keys.subscriber(subscriber.id),
+            "entity": "subscriber",
+            "gsi1pk": keys.SIGNUPS_INDEX,
+            "gsi1sk": f"{subscriber.created_at}#{subscriber.id}",
+        }
+        put: dict[str, Any] = {"TableName": self.table, "Item": to_item(values)}
+        if expected_version is None:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put["ConditionExpression"] = "version = :expected"
+            put["ExpressionAttributeValues"] = to_item({":expected": expected_version})
+        audit = {
+            **keys.subscriber_event(subscriber.id, subscriber.updated_at, event),
+            "entity": "event",
+            "kind": event,
+            "at": subscriber.updated_at,
+            "status": subscriber.status,
+        }
+        items: list[dict[str, Any]] = [{"Put": put}, self._put(audit)]
+        if token_hash:
+            items.append(
+                self._put(
+                    {
+                        **keys.confirm_token(token_hash),
+                        "entity": "confirm_token",
+                        "subscriber_id": subscriber.id,
+                        "expires_at": token_expires_at,
+                    },
+                    new=True,
+                )
+            )
+        token_index = None
+        if used_token_hash:
+            token_index = len(items)
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": to_item(keys.confirm_token(used_token_hash)),
+                        "UpdateExpression": "SET used_at = :now",
+                        "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(used_at) "
+                        "AND expires_at > :epoch",
+                        "ExpressionAttributeValues": to_item(
+                            {":now": subscriber.updated_at, ":epoch": now_epoch}
+                        ),
+                    }
+                }
+            )
+        if outbox:
+            items.append(self._outbox_put(outbox))
+        self._transact(items, token_index=token_index)
+
+    def confirm_token_subscriber(self, token_hash: str) -> str | None:
+        item = self._get(keys.confirm_token(token_hash))
+        return str(from_item(item)["subscriber_id"]) if item else None
+
+    def list_subscribers(self, limit: int, cursor: str | None) -> Page:
+        return self._query_index(keys.SIGNUPS_INDEX, limit, cursor, Subscriber, forward=True)
+
+    # -- contact messages ------------------------------------------------------------
+
+    def create_contact(self, message: ContactMessage, outbox: list[OutboxMessage]) -> None:
+        items = [self._contact_put(message, new=True)] + [self._outbox_put(o) for o in outbox]
+        self._transact(items)
+
+    def get_contact(self, contact_id: str) -> ContactMessage | None:
+        item = self._get(keys.contact(contact_id))
+        return model_from(ContactMessage, item) if item else None
+
+    def save_contact(self, message: ContactMessage, expected_updated_at: str) -> None:
+        put = self._contact_put(message)
+        put["Put"]["ConditionExpression"] = "updated_at = :expected"
+        put["Put"]["ExpressionAttributeValues"] = to_item({":expected": expected_updated_at})
+        audit = {
+            **keys.contact_audit(message.id, message.updated_at),
+            "entity": "audit",
+            "status": message.status,
+            "by": message.updated_by,
+            "at": message.updated_at,
+        }
+        self._transact([put, self._put(audit)])
+
+    def list_contacts(self, topic: str, status: str, limit: int, cursor: str | None) -> Page:
+        return self._query_index(
+            keys.contacts_by_program(topic, status), limit, cursor, ContactMessage, forward=False
+        )
+
+    # -- outbox ----------------------------------------------------------------------
+
+    def claim_outbox(self, message_id: str, now: str, lease_until: str) -> OutboxMessage | None:
+        try:
+            response = guarded(
+                self.client.update_item,
+                TableName=self.table,
+                Key=to_item(keys.outbox(message_id)),
+                UpdateExpression="SET lease_until = :lease ADD attempts :one",
+                ConditionExpression="#status = :pending AND (attribute_not_exists(lease_until) "
+                "OR lease_until < :now)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_item(
+                    {":lease": lease_until, ":one": 1, ":now": now, ":pending": "pending"}
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return None
+            raise translate(exc) from exc
+        values = from_item(response["Attributes"])
+        return OutboxMessage(
+            id=values["id"],
+            template=values["template"],
+            to=values["to"],
+            context=values["context"],
+            created_at=values["created_at"],
+            reply_to=values.get("reply_to"),
+            unsubscribe_url=values.get("unsubscribe_url"),
+            status=values["status"],
+            attempts=int(values["attempts"]),
+        )
+
+    def mark_outbox_sent(self, message_id: str, now: str) -> None:
+        self._update(
+            message_id,
+            "SET #status = :sent, sent_at = :now REMOVE gsi1pk, gsi1sk, lease_until",
+            {":sent": "sent", ":now": now},
+        )
+
+    def release_outbox(self, message_id: str, retry_at: str, error: str) -> None:
+        self._update(
+            message_id,
+            "SET lease_until = :retry, last_error = :error, gsi1sk = :retry",
+            {":retry": retry_at, ":error": error[:500]},
+        )
+
+    def due_outbox(self, now: str, limit: int) -> list[str]:
+        try:
+            response = guarded(
+                self.client.query,
+                TableName=self.table,
+                IndexName=GSI1,
+                Limit=limit,
+                KeyConditionExpression="gsi1pk = :pending AND gsi1sk <= :now",
+                ExpressionAttributeValues=to_item({":pending": keys.OUTBOX_PENDING, ":now": now + "~"}),
+            )
+        except ClientError as exc:
+            raise translate(exc) from exc
+        return [str(from_item(item)["id"]) for item in response.get("Items", [])]
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _put(self, values: dict[str, Any], new: bool = False) -> dict[str, Any]:
+        put: dict[str, Any] = {"TableName": self.table, "Item": to_item(values)}
+        if new:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        return {"Put": put}
+
+    def _contact_put(self, message: ContactMessage, new: bool = False) -> dict[str, Any]:
+        values = {
+            **message.model_dump(),
+            **keys.contact(message.id),
+            "entity": "contact",
+            "gsi1pk": keys.contacts_by_program(message.topic, message.status),
+            "gsi1sk": f"{message.created_at}#{message.id}",
+        }
+        return self._put(values, new=new)
+
+    def _outbox_put(self, message: OutboxMessage) -> dict[str, Any]:
+        values = {
+            **asdict(message),
+            **keys.outbox(message.id),
+            "entity": "outbox",
+            "gsi1pk": keys.OUTBOX_PENDING,
+            "gsi1sk": message.created_at,
+        }
+        return self._put(values, new=True)
+
+    def _update(self, message_id: str, expression: str, values: dict[str, Any]) -> None:
+        try:
+            guarded(
+                self.client.update_item,
+                TableName=self.table,
+                Key=to_item(keys.outbox(message_id)),
+                UpdateExpression=expression,
+                ExpressionAttributeNames={"#status": "status"} if "#status" in expression else {},
+                ExpressionAttributeValues=to_item(values),
+            )
+        except ClientError as exc:
+            raise translate(exc) from exc
+
+    def _transact(self, items: list[dict[str, Any]], token_index: int | None = None) -> None:
+        try:
+            guarded(self.client.transact_write_items, TransactItems=items)
+        except ClientError as exc:
+            codes = reasons(exc)
+            if token_index is not None and codes[token_index : token_index + 1] == ["ConditionalCheckFailed"]:
+                raise ConflictError("this link was already used or has expired") from exc
+            if "ConditionalCheckFailed" in codes:
+                raise ConcurrentUpdateError("the record changed since it was read") from exc
+            raise translate(exc) from exc
+
+    def _get(self, key: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            response = guarded(
+                self.client.get_item, TableName=self.table, Key=to_item(key), ConsistentRead=True
+            )
+        except ClientError as exc:
+            raise translate(exc) from exc
+        item: dict[str, Any] | None = response.get("Item")
+        return item
+
+    def _query_index(self, partition: str, limit: int, cursor: str | None, model: Any, forward: bool) -> Page:
+        query: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": GSI1,
+            "Limit": limit,
+            "ScanIndexForward": forward,
+            "KeyConditionExpression": "gsi1pk = :pk",
+            "ExpressionAttributeValues": to_item({":pk": partition}),
+        }
+        if cursor:
+            query["ExclusiveStartKey"] = _decode(cursor, partition)
+        try:
+            response = guarded(self.client.query, **query)
+        except ClientError as exc:
+            raise translate(exc) from exc
+        last = response.get("LastEvaluatedKey")
+        return Page(
+            [model_from(model, item) for item in response.get("Items", [])], _encode(last) if last else None
+        )
+
+
+def _encode(last_key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(last_key).encode()).decode()
+
+
+def _decode(cursor: str, partition: str) -> dict[str, Any]:
+    error = ValidationFailedError(
+        "the cursor is not one this API returned", fields=[{"field": "cursor", "message": "invalid cursor"}]
+    )
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, binascii.Error, UnicodeError) as exc:
+        raise error from exc
+    if not (
+        isinstance(key, dict)
+        and set(key) == CURSOR_KEYS
+        and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values())
+        and key["gsi1pk"]["S"] == partition
+    ):
+        raise error
+    return key

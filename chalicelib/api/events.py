@@ -1,0 +1,33 @@
+"""Event handlers: the outbox consumer on the table's stream, and the retry sweep."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint, DynamoDBEvent, Rate
+
+from chalicelib.bootstrap import get_mailer, get_outreach_repository
+from chalicelib.services import outbox
+
+bp = Blueprint(__name__)
+# Replaced at deploy by the table's real stream ARN (see infra/resources.json).
+STREAM_ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/steward/stream/set-by-infra-resources-json"
+
+
+@bp.on_dynamodb_record(stream_arn=STREAM_ARN, batch_size=25, starting_position="TRIM_HORIZON")
+def outbox_stream(event: DynamoDBEvent) -> dict[str, Any]:
+    """Send each email the moment its outbox item is written. A failed send is left for the
+    sweep (no exception, so the shard never stalls behind one bad address)."""
+    sent = 0
+    for record in event:
+        keys = record.keys or {}
+        if record.event_name == "INSERT" and keys.get("pk", {}).get("S", "").startswith("OUTBOX#"):
+            message_id = keys["pk"]["S"].removeprefix("OUTBOX#")
+            sent += outbox.deliver(message_id, repo=get_outreach_repository(), mailer=get_mailer())
+    return {"sent": sent}
+
+
+@bp.schedule(Rate(1, unit=Rate.MINUTES))
+def outbox_sweep(event: Any) -> dict[str, Any]:
+    """Retry emails whose send failed, once their wait is over."""
+    return {"sent": outbox.deliver_due(repo=get_outreach_repository(), mailer=get_mailer())}

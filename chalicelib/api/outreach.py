@@ -1,0 +1,133 @@
+"""Visitor routes: email signup with double opt-in, one-click unsubscribe, the contact form."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs
+
+from chalice.app import Blueprint, Request, Response
+
+from chalicelib.api.errors import json_errors
+from chalicelib.api.pages import page, post_form
+from chalicelib.api.public import PUBLIC_CORS
+from chalicelib.api.requests import parse_body
+from chalicelib.bootstrap import get_form_rules, get_outreach_repository, get_settings, get_signup_rules
+from chalicelib.domain.errors import NotFoundError, StewardError
+from chalicelib.domain.outreach import ContactRequest, SignupRequest
+from chalicelib.services import contact, signups
+
+bp = Blueprint(__name__)
+ACCEPTED = {"status": "accepted"}
+# Opening the link shows this page; its script posts the form at once, so a person needs no
+# second click, while a mail scanner that only fetches the URL (GET) confirms nothing.
+AUTO_SUBMIT = "document.getElementById('form').submit();"
+
+
+def source_ip(request: Request) -> str:
+    """API Gateway's sourceIp, never X-Forwarded-For (which the client controls)."""
+    context: dict[str, Any] = request.context or {}
+    return str((context.get("identity") or {}).get("sourceIp") or "unknown")
+
+
+def _query_token(request: Request) -> str:
+    params: Any = request.query_params or {}
+    return str(params.get("token", ""))[:200]
+
+
+def _form_field(request: Request, name: str) -> str | None:
+    raw = request.raw_body or b""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    if "multipart/form-data" in (request.headers.get("content-type") or ""):
+        return "One-Click" if f'name="{name}"' in text and "One-Click" in text else None
+    values = parse_qs(text).get(name)
+    return values[0] if values else None
+
+
+@bp.route("/signups", methods=["POST"], cors=PUBLIC_CORS)
+@json_errors
+def create_signup() -> Response:
+    request = bp.current_request
+    settings = get_settings()
+    body = parse_body(request, SignupRequest, {"interests": [i.id for i in settings.interests]})
+    signups.subscribe(body, source_ip(request), repo=get_outreach_repository(), rules=get_signup_rules())
+    return Response(body=ACCEPTED, status_code=202)
+
+
+@bp.route("/signups/confirm", methods=["GET"])
+def confirm_page() -> Response:
+    token = _query_token(bp.current_request)
+    body = "<p>Confirming your subscription…</p>" + post_form(
+        token, "confirm", "yes", "Confirm my subscription"
+    )
+    return page("Confirm your subscription", body, script=AUTO_SUBMIT)
+
+
+@bp.route(
+    "/signups/confirm",
+    methods=["POST"],
+    content_types=["application/x-www-form-urlencoded", "multipart/form-data"],
+)
+def confirm_signup() -> Response:
+    request = bp.current_request
+    token = _form_field(request, "token") or _query_token(request)
+    try:
+        signups.confirm(token, repo=get_outreach_repository())
+    except StewardError as exc:
+        status = 404 if isinstance(exc, NotFoundError) else 409
+        return page("This link did not work", f"<p>{exc.message}.</p>", status=status)
+    return page("You are subscribed", "<p>Thank you for confirming. You will hear from us soon.</p>")
+
+
+@bp.route("/unsubscribe", methods=["GET"])
+def unsubscribe_page() -> Response:
+    token = _query_token(bp.current_request)
+    form = post_form(token, "List-Unsubscribe", "One-Click", "Unsubscribe")
+    return page("Unsubscribe", "<p>Press the button to stop receiving our emails.</p>" + form)
+
+
+@bp.route(
+    "/unsubscribe",
+    methods=["POST"],
+    content_types=["application/x-www-form-urlencoded", "multipart/form-data"],
+)
+def unsubscribe() -> Response:
+    request = bp.current_request
+    if _form_field(request, "List-Unsubscribe") != "One-Click":
+        return page("Unsubscribe", "<p>The request did not say List-Unsubscribe=One-Click.</p>", status=400)
+    try:
+        signups.unsubscribe(
+            _query_token(request) or _form_field(request, "token") or "",
+            repo=get_outreach_repository(),
+            rules=get_signup_rules(),
+        )
+    except StewardError as exc:
+        return page("This link did not work", f"<p>{exc.message}.</p>", status=404)
+    return page(
+        "You are unsubscribed", "<p>You will get no more email from us. Changed your mind? Sign up again.</p>"
+    )
+
+
+@bp.route("/contact", methods=["POST"], cors=PUBLIC_CORS)
+@json_errors
+def submit_contact() -> Response:
+    request = bp.current_request
+    settings = get_settings()
+    topics = {t.id: t for t in settings.topics}
+    body = parse_body(request, ContactRequest, {"topics": list(topics)})
+    contact.submit_contact(
+        body, source_ip(request), repo=get_outreach_repository(), rules=get_form_rules(), topics=topics
+    )
+    return Response(body=ACCEPTED, status_code=202)
+
+
+def config_fields() -> dict[str, Any]:
+    """What GET /config adds for these forms."""
+    from chalicelib.domain.tokens import form_token
+    from chalicelib.services.forms import now_ms
+
+    settings = get_settings()
+    return {
+        "form_token": form_token(settings.signing_key, now_ms()),
+        "topics": [{"id": t.id, "name": t.name} for t in settings.topics],
+        "interests": [{"id": i.id, "name": i.name} for i in settings.interests],
+    }

@@ -1,0 +1,48 @@
+"""Small HTML pages for links people open from email (confirm, unsubscribe)."""
+
+from __future__ import annotations
+
+import html
+import secrets
+
+from chalice.app import Response
+
+STYLE = (
+    "body{font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}"
+    "button{font:inherit;padding:.5rem 1rem}"
+)
+
+
+def page(title: str, body: str, status: int = 200, script: str | None = None) -> Response:
+    nonce = secrets.token_urlsafe(12)
+    script_tag = f'<script nonce="{nonce}">{script}</script>' if script else ""
+    document = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>"
+        f"<body><h1>{html.escape(title)}</h1>{body}{script_tag}</body></html>"
+    )
+    return Response(
+        body=document,
+        status_code=status,
+        headers={
+            "Content-Type": "text/html; charset=utf-8",
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+            "X-Robots-Tag": "noindex",
+            "Content-Security-Policy": (
+                f"default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{nonce}'; "
+                "form-action 'self'; frame-ancestors 'none'"
+            ),
+        },
+    )
+
+
+def post_form(token: str, field: str, value: str, button: str) -> str:
+    """A form that posts back to this same URL (the token stays in the query string)."""
+    return (
+        f'<form method="post" action="" id="form">'
+        f'<input type="hidden" name="{field}" value="{html.escape(value)}">'
+        f'<input type="hidden" name="token" value="{html.escape(token)}">'
+        f'<button type="submit">{html.escape(button)}</button></form>'
+    )

@@ -1,0 +1,120 @@
+"""The contact form: store the message, route it to the program's inbox, acknowledge it."""
+
+from __future__ import annotations
+
+from email.utils import formataddr
+
+from chalicelib.config import Topic
+from chalicelib.domain.errors import ConcurrentUpdateError, ConflictError, ForbiddenError, NotFoundError
+from chalicelib.domain.ids import new_id
+from chalicelib.domain.outreach import ContactMessage, ContactRequest, ContactStatus
+from chalicelib.domain.tokens import keyed_hash
+from chalicelib.services.clock import utc_now
+from chalicelib.services.donations import Clock
+from chalicelib.services.forms import FormRules, screen
+from chalicelib.services.ports import OutboxMessage, OutreachRepository, Page
+
+
+def submit_contact(
+    request: ContactRequest,
+    source_ip: str,
+    *,
+    repo: OutreachRepository,
+    rules: FormRules,
+    topics: dict[str, Topic],
+    now: Clock = utc_now,
+) -> None:
+    if not screen(
+        "contact", request.email, request.form_token, request.honeypot, source_ip, repo=repo, rules=rules
+    ):
+        return
+    topic = topics[request.topic]
+    timestamp = now()
+    message = ContactMessage(
+        id=new_id(),
+        name=request.name,
+        email=request.email,
+        topic=topic.id,
+        subject=request.subject,
+        message=request.message,
+        created_at=timestamp,
+        updated_at=timestamp,
+        ip_hmac=keyed_hash(rules.signing_key, "ip", source_ip),
+    )
+    context = {
+        "name": message.name,
+        "email": message.email,
+        "topic_name": topic.name,
+        "subject": message.subject,
+        "message": message.message,
+        "contact_id": message.id,
+    }
+    emails = [
+        OutboxMessage(
+            id=new_id(),
+            template="contact_program",
+            to=topic.inbox,
+            created_at=timestamp,
+            reply_to=formataddr((message.name, message.email)),
+            context=context,
+        ),
+        OutboxMessage(
+            id=new_id(), template="contact_ack", to=message.email, created_at=timestamp, context=context
+        ),
+    ]
+    repo.create_contact(message, emails)
+
+
+def programs_for(roles: frozenset[str], topics: dict[str, Topic]) -> list[str]:
+    """The topics a staff member may read: all for admin, else their program:<topic> roles."""
+    if "admin" in roles:
+        return list(topics)
+    return [r.removeprefix("program:") for r in roles if r.startswith("program:") and r[8:] in topics]
+
+
+def list_contacts(
+    program: str | None,
+    status: ContactStatus,
+    limit: int,
+    cursor: str | None,
+    roles: frozenset[str],
+    *,
+    repo: OutreachRepository,
+    topics: dict[str, Topic],
+) -> Page:
+    allowed = programs_for(roles, topics)
+    if program is None and len(allowed) == 1:
+        program = allowed[0]
+    if program is None:
+        raise ConflictError("name the program to list", fields=[{"field": "program", "message": "required"}])
+    if program not in allowed:
+        raise ForbiddenError("you may read only your own program's messages")
+    return repo.list_contacts(program, status, limit, cursor)
+
+
+def set_contact_status(
+    contact_id: str,
+    status: ContactStatus,
+    subject: str,
+    roles: frozenset[str],
+    *,
+    repo: OutreachRepository,
+    topics: dict[str, Topic],
+    now: Clock = utc_now,
+) -> ContactMessage:
+    current = repo.get_contact(contact_id)
+    if current is None:
+        raise NotFoundError(
+            "no message with this id", fields=[{"field": "contact_id", "message": "not found"}]
+        )
+    if current.topic not in programs_for(roles, topics):
+        raise ForbiddenError("this message belongs to another program")
+    if current.status == status:
+        return current
+    timestamp = now()
+    changed = current.model_copy(update={"status": status, "updated_at": timestamp, "updated_by": subject})
+    try:
+        repo.save_contact(changed, current.updated_at)
+    except ConcurrentUpdateError as exc:
+        raise ConflictError("the message changed meanwhile; reload it") from exc
+    return changed
