@@ -110,6 +110,7 @@ def _listening(host: str, port: int) -> bool:
 class Stack:
     config: StackConfig
     webhook_secret: str = field(default_factory=lambda: "whsec_" + secrets.token_hex(24))
+    extra_env: dict[str, str] = field(default_factory=dict)
     processes: list[tuple[str, subprocess.Popen[bytes], IO[bytes]]] = field(default_factory=list)
 
     @property
@@ -144,7 +145,20 @@ class Stack:
             "STEWARD_JWKS_URL": f"{c.web_url}/.well-known/jwks.json",
             "STEWARD_SMTP_HOST": c.host,
             "STEWARD_SMTP_PORT": str(c.smtp_port),
+            "STEWARD_MAIL_TRANSPORT": "smtp",
+            "STEWARD_PUBLIC_URL": c.api_url,
+            "STEWARD_SIGNING_KEY": self.signing_key(),
+            **self.extra_env,
         }
+
+    def signing_key(self) -> str:
+        """Kept under the local folder so links in old local emails keep working."""
+        path = self.config.local_dir / "signing-key"
+        if not path.exists():
+            self.config.local_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
 
     def dynamodb_client(self) -> object:
         env = self.app_env()
@@ -191,21 +205,7 @@ class Stack:
         self._spawn("localstripe", stripe_cmd + (["--from-scratch"] if c.in_memory else []), c.stripe_port)
         self.register_webhook()
 
-        self._spawn(
-            "smtp",
-            [
-                sys.executable,
-                "-m",
-                "devstack.smtp_sink",
-                "--host",
-                c.host,
-                "--port",
-                str(c.smtp_port),
-                "--folder",
-                str(self.mail_dir),
-            ],
-            c.smtp_port,
-        )
+        self.start_smtp()
         self._spawn(
             "api",
             [
@@ -225,6 +225,7 @@ class Stack:
             env=self.app_env(),
         )
         self._wait_health()
+        self._spawn("poller", [sys.executable, "-m", "devstack.stream_poller"], None, env=self.app_env())
         self._spawn(
             "web",
             [
@@ -245,6 +246,30 @@ class Stack:
         if announce:
             self.announce()
 
+    def start_smtp(self) -> None:
+        c = self.config
+        command = [
+            sys.executable,
+            "-m",
+            "devstack.smtp_sink",
+            "--host",
+            c.host,
+            "--port",
+            str(c.smtp_port),
+            "--folder",
+            str(self.mail_dir),
+        ]
+        self._spawn("smtp", command, c.smtp_port)
+
+    def stop_process(self, name: str) -> None:
+        """Stop one piece (tests use it to take the SMTP sink down)."""
+        for entry in [e for e in self.processes if e[0] == name]:
+            _, process, log = entry
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=10)
+            log.close()
+            self.processes.remove(entry)
+
     def register_webhook(self) -> None:
         data = urllib.parse.urlencode(
             {
@@ -263,6 +288,7 @@ class Stack:
         )
         print(f"localstripe     {c.stripe_url}  webhook -> {c.api_url}/webhooks/stripe")
         print(f"SMTP sink       smtp://{c.host}:{c.smtp_port}  mail in {self.mail_dir}")
+        print("Outbox          stream poller drives the app's outbox_stream and outbox_sweep handlers")
         print(f"API             {c.api_url}  (health {c.api_url}/health)")
         print(f"Web             {c.web_url}")
         print(f"Logs            {self.log_dir}")
@@ -295,11 +321,12 @@ class Stack:
         self,
         name: str,
         command: list[str],
-        port: int,
+        port: int | None,
         env: Mapping[str, str] | None = None,
         cwd: Path = ROOT,
     ) -> None:
-        log = (self.log_dir / f"{name}.log").open("ab")
+        """Start a piece and wait until it listens on `port` (or, without one, says "ready")."""
+        log = (self.log_dir / f"{name}.log").open("wb")
         process = subprocess.Popen(
             command,
             cwd=cwd,
@@ -311,7 +338,8 @@ class Stack:
         )
         self.processes.append((name, process, log))
         deadline = time.monotonic() + 60
-        while not _listening(self.config.host, port):
+        log_path = self.log_dir / f"{name}.log"
+        while not (_listening(self.config.host, port) if port else b"ready" in log_path.read_bytes()):
             if process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 tail = (self.log_dir / f"{name}.log").read_text(errors="replace")[-2000:]

@@ -18,6 +18,12 @@ from chalicelib.services.ports import Mailer, OutboxMessage
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 SMTP_TIMEOUT_SECONDS = 10
+# RFC 5322's hard limit: long headers such as List-Unsubscribe stay plain instead of encoded.
+POLICY = SMTP.clone(max_line_length=998)
+
+
+def _transfer_encoding(text: str) -> str:
+    return "7bit" if text.isascii() else "8bit"
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,7 @@ def render(message: OutboxMessage, org: Org) -> EmailMessage:
     body = _template(f"{message.template}.html").substitute(escaped)
     footer = _template("footer.html").substitute({**escaped, "unsubscribe_html": unsubscribe_html})
 
-    email = EmailMessage(policy=SMTP)  # refuses CR or LF inside any header value
+    email = EmailMessage(policy=POLICY)  # refuses CR or LF inside any header value
     email["Subject"] = subject.strip()
     email["From"] = org.mail_from
     email["To"] = message.to
@@ -58,11 +64,10 @@ def render(message: OutboxMessage, org: Org) -> EmailMessage:
     if message.unsubscribe_url:
         email["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
         email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    email.set_content(text)
-    email.add_alternative(
-        f'<!doctype html><html><body style="font-family:sans-serif">{body}{footer}</body></html>',
-        subtype="html",
-    )
+    document = f'<!doctype html><html><body style="font-family:sans-serif">{body}{footer}</body></html>'
+    # Plain 7/8-bit bodies, so a link in an .eml file reads as it was written.
+    email.set_content(text, cte=_transfer_encoding(text))
+    email.add_alternative(document, subtype="html", cte=_transfer_encoding(document))
     return email
 
 
