@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+import traceback
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -80,6 +81,13 @@ class Poller:
         return records
 
 
+def step(poller: Poller, stream_handler: Any) -> list[dict[str, Any]]:
+    records = poller.poll()
+    if records:
+        print("stream", stream_handler({"Records": records}, LambdaContext("outbox_stream", 256)), flush=True)
+    return records
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Local driver for the outbox stream consumer")
     parser.parse_args()
@@ -92,15 +100,22 @@ def main() -> None:
     print("stream poller ready", flush=True)
     last_sweep = last_refresh = time.monotonic()
     while True:
-        records = poller.poll()
-        if records:
-            print(stream_handler({"Records": records}, LambdaContext("outbox_stream", 256)), flush=True)
+        try:
+            records = step(poller, stream_handler)
+        except Exception:  # keep driving, as Lambda would retry; the sweep recovers pending mail
+            traceback.print_exc()
+            time.sleep(1)
+            continue
         now = time.monotonic()
         if now - last_sweep > SWEEP_SECONDS:
-            result = sweep_handler(scheduled_event(), LambdaContext("outbox_sweep", 256))
-            if result.get("sent"):
-                print(result, flush=True)
             last_sweep = now
+            try:
+                result = sweep_handler(scheduled_event(), LambdaContext("outbox_sweep", 256))
+            except Exception:
+                traceback.print_exc()
+            else:
+                if result.get("sent"):
+                    print("sweep", result, flush=True)
         if now - last_refresh > 30:
             poller.refresh_shards()
             last_refresh = now

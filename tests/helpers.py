@@ -5,7 +5,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from typing import Any
 
 import requests
@@ -103,3 +107,35 @@ def wait_for(check: Any, timeout: float = 15.0) -> Any:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.2)
+
+
+class Mailbox:
+    """The SMTP sink's .eml files, parsed."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.folder = stack.mail_dir
+
+    def messages(self) -> list[EmailMessage]:
+        found = []
+        for path in sorted(self.folder.glob("*.eml")):
+            with path.open("rb") as handle:
+                found.append(BytesParser(policy=policy.default).parse(handle))
+        return found
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages() if address.lower() in str(m["To"]).lower()]
+
+    def wait_to(self, address: str, count: int = 1, timeout: float = 20.0) -> list[EmailMessage]:
+        return wait_for(lambda: (found := self.to(address)) and len(found) >= count and found, timeout)
+
+
+def plain_text(message: EmailMessage) -> str:
+    part = message.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def link(message: EmailMessage, path: str) -> str:
+    found = re.search(r"(http://\S+" + re.escape(path) + r"\?token=\S+)", plain_text(message))
+    assert found, plain_text(message)
+    return found.group(1)

@@ -251,14 +251,15 @@ class DynamoOutreachRepository(OutreachRepository):
         return self._put(values, new=True)
 
     def _update(self, message_id: str, expression: str, values: dict[str, Any]) -> None:
+        names = {"ExpressionAttributeNames": {"#status": "status"}} if "#status" in expression else {}
         try:
             guarded(
                 self.client.update_item,
                 TableName=self.table,
                 Key=to_item(keys.outbox(message_id)),
                 UpdateExpression=expression,
-                ExpressionAttributeNames={"#status": "status"} if "#status" in expression else {},
                 ExpressionAttributeValues=to_item(values),
+                **names,
             )
         except ClientError as exc:
             raise translate(exc) from exc

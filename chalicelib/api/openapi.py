@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -11,6 +12,7 @@ from pydantic.json_schema import models_json_schema
 
 from chalicelib.api import schemas
 from chalicelib.domain.donation import Donation, DonationRequest
+from chalicelib.domain.outreach import ContactMessage, ContactRequest, ContactStatusChange, SignupRequest
 
 REF = "#/components/schemas/{model}"
 ERRORS = {
@@ -21,152 +23,221 @@ ERRORS = {
     "404": "Not found",
     "409": "Conflicting state; retry",
     "413": "Body too large",
-    "415": "Body is not application/json",
+    "415": "Wrong Content-Type",
     "422": "Invalid field(s), named in error.fields",
+    "429": "Too many submissions; see Retry-After",
     "503": "A peer is unavailable; retry",
 }
-ID_PARAM = {
-    "name": "donation_id",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{26}$"},
-}
-IDEMPOTENCY_PARAM = {
-    "name": "Idempotency-Key",
-    "in": "header",
-    "required": False,
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-}
+ULID = {"type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{26}$"}
+FORM = {"type": "object", "properties": {"token": {"type": "string"}, "List-Unsubscribe": {"type": "string"}}}
+HTML = {"text/html": {"schema": {"type": "string"}}}
 
-# (method, path, summary, request model, (status, response model), error codes, staff, params)
-ROUTES: list[
-    tuple[
-        str,
-        str,
-        str,
-        type[BaseModel] | None,
-        tuple[str, type[BaseModel]],
-        tuple[str, ...],
-        bool,
-        list[dict[str, Any]],
-    ]
-] = [
-    (
-        "get",
-        "/health",
-        "Liveness: 200 once DynamoDB answers",
-        None,
-        ("200", schemas.HealthOut),
-        ("503",),
-        False,
-        [],
-    ),
-    ("get", "/config", "What the donation form needs", None, ("200", schemas.ConfigOut), (), False, []),
-    ("get", "/openapi.json", "This document", None, ("200", schemas.DocumentOut), (), False, []),
-    (
+
+def _path(name: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema or ULID}
+
+
+def _query(name: str, schema: dict[str, Any], required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "schema": schema}
+
+
+@dataclass(frozen=True)
+class Op:
+    method: str
+    path: str
+    summary: str
+    ok: type[BaseModel] | dict[str, Any]
+    status: str = "200"
+    body: type[BaseModel] | dict[str, Any] | None = None
+    errors: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    params: list[dict[str, Any]] = field(default_factory=list)
+
+
+PAGE = [
+    _query("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
+    _query("cursor", {"type": "string"}),
+]
+BODY_ERRORS = ("413", "415", "422")
+FORM_ERRORS = ("413", "415", "422", "429", "503")
+OPS = [
+    Op("get", "/health", "Liveness: 200 once DynamoDB answers", schemas.HealthOut, errors=("503",)),
+    Op("get", "/config", "What the public forms need, with a fresh form_token", schemas.ConfigOut),
+    Op("get", "/openapi.json", "This document", schemas.DocumentOut),
+    Op(
         "post",
         "/donations",
-        "Start a one-time gift (returns a SetupIntent secret)",
+        "Start a one-time gift (answers a SetupIntent secret)",
+        schemas.DonationCreatedOut,
+        "201",
         DonationRequest,
-        ("201", schemas.DonationCreatedOut),
-        ("413", "415", "422", "503"),
-        False,
-        [IDEMPOTENCY_PARAM],
+        (*BODY_ERRORS, "503"),
+        params=[
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            }
+        ],
     ),
-    (
+    Op(
         "post",
         "/donations/{donation_id}/confirm",
         "Charge the card saved by confirmCardSetup",
-        schemas.ConfirmIn,
-        ("200", schemas.ConfirmOut),
-        ("402", "404", "409", "413", "415", "422", "503"),
-        False,
-        [ID_PARAM],
+        schemas.ConfirmOut,
+        body=schemas.ConfirmIn,
+        errors=("402", "404", "409", *BODY_ERRORS, "503"),
+        params=[_path("donation_id")],
     ),
-    (
+    Op(
         "post",
         "/webhooks/stripe",
         "Stripe events, verified by Stripe-Signature",
-        None,
-        ("200", schemas.WebhookOut),
-        ("400", "413", "415", "503"),
-        False,
-        [{"name": "Stripe-Signature", "in": "header", "required": True, "schema": {"type": "string"}}],
+        schemas.WebhookOut,
+        body={"type": "object"},
+        errors=("400", "413", "415", "503"),
+        params=[{"name": "Stripe-Signature", "in": "header", "required": True, "schema": {"type": "string"}}],
     ),
-    (
+    Op(
+        "post",
+        "/signups",
+        "Sign up for email (double opt-in); always 202",
+        schemas.AcceptedOut,
+        "202",
+        SignupRequest,
+        FORM_ERRORS,
+    ),
+    Op(
+        "get",
+        "/signups/confirm",
+        "Confirmation page; its script posts the form (GET alone changes nothing)",
+        HTML,
+        params=[_query("token", {"type": "string"})],
+    ),
+    Op(
+        "post",
+        "/signups/confirm",
+        "Confirm a signup (form post from the confirmation page)",
+        HTML,
+        body=FORM,
+        errors=("404", "409", "413", "415"),
+        params=[_query("token", {"type": "string"})],
+    ),
+    Op(
+        "get",
+        "/unsubscribe",
+        "Unsubscribe page with a button (GET alone changes nothing)",
+        HTML,
+        params=[_query("token", {"type": "string"})],
+    ),
+    Op(
+        "post",
+        "/unsubscribe",
+        "RFC 8058 one-click unsubscribe: List-Unsubscribe=One-Click",
+        HTML,
+        body=FORM,
+        errors=("400", "404", "413", "415"),
+        params=[_query("token", {"type": "string"})],
+    ),
+    Op(
+        "post",
+        "/contact",
+        "Send a question to a program; always 202",
+        schemas.AcceptedOut,
+        "202",
+        ContactRequest,
+        FORM_ERRORS,
+    ),
+    Op(
         "get",
         "/staff/donations/{donation_id}",
-        "One gift (role finance)",
-        None,
-        ("200", Donation),
-        ("401", "403", "404"),
-        True,
-        [ID_PARAM],
+        "One gift",
+        Donation,
+        errors=("404",),
+        roles=("finance", "admin"),
+        params=[_path("donation_id")],
     ),
-    (
+    Op(
         "get",
         "/staff/donations",
-        "Gifts created in a date range, oldest first (role finance)",
-        None,
-        ("200", schemas.DonationListOut),
-        ("401", "403", "422"),
-        True,
-        [
-            {"name": "from", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
-            {"name": "to", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
-            {
-                "name": "limit",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "integer", "minimum": 1, "maximum": 200},
-            },
-            {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}},
+        "Gifts created in a date range, oldest first",
+        schemas.DonationListOut,
+        errors=("422",),
+        roles=("finance", "admin"),
+        params=[
+            _query("from", {"type": "string", "format": "date"}, True),
+            _query("to", {"type": "string", "format": "date"}, True),
+            *PAGE,
         ],
+    ),
+    Op(
+        "get",
+        "/staff/contacts",
+        "Contact messages of a program, newest first",
+        schemas.ContactListOut,
+        errors=("409", "422"),
+        roles=("admin", "program:<topic>"),
+        params=[
+            _query("program", {"type": "string"}),
+            _query("status", {"type": "string", "enum": ["new", "answered", "archived"]}),
+            *PAGE,
+        ],
+    ),
+    Op(
+        "patch",
+        "/staff/contacts/{contact_id}",
+        "Set a message's status; records who and when",
+        ContactMessage,
+        body=ContactStatusChange,
+        errors=("404", "409", *BODY_ERRORS),
+        roles=("admin", "program:<topic>"),
+        params=[_path("contact_id")],
+    ),
+    Op(
+        "get",
+        "/staff/signups/export.csv",
+        "All signups with status and consent columns",
+        {"text/csv": {"schema": {"type": "string"}}},
+        roles=("communications", "admin"),
     ),
 ]
 
 
-def _ref(model: type[BaseModel]) -> dict[str, str]:
-    return {"$ref": REF.format(model=model.__name__)}
+def _content(schema: type[BaseModel] | dict[str, Any], media: str = "application/json") -> dict[str, Any]:
+    if isinstance(schema, dict):
+        return schema if "/" in next(iter(schema), "") else {media: {"schema": schema}}
+    return {media: {"schema": {"$ref": REF.format(model=schema.__name__)}}}
 
 
 @lru_cache(maxsize=1)
 def document() -> dict[str, Any]:
-    models = {schemas.ErrorOut} | {r[3] for r in ROUTES if r[3]} | {r[4][1] for r in ROUTES}
+    models = {schemas.ErrorOut} | {o.ok for o in OPS if not isinstance(o.ok, dict)}
+    models |= {o.body for o in OPS if o.body is not None and not isinstance(o.body, dict)}
     _, defs = models_json_schema(
         [(m, "validation") for m in sorted(models, key=lambda m: m.__name__)], ref_template=REF
     )
     paths: dict[str, dict[str, Any]] = {}
-    for method, path, summary, body, (status, out), errors, staff, params in ROUTES:
-        operation: dict[str, Any] = {
-            "summary": summary,
-            "operationId": method + "_" + re.sub(r"[^a-z]+", "_", path).strip("_"),
-            "parameters": params,
-            "responses": {
-                status: {"description": "OK", "content": {"application/json": {"schema": _ref(out)}}},
-                **{
-                    code: {
-                        "description": text,
-                        "content": {"application/json": {"schema": _ref(schemas.ErrorOut)}},
-                    }
-                    for code, text in ERRORS.items()
-                    if code in errors or (staff and code in ("401", "403"))
-                },
-            },
+    for op in OPS:
+        errors = set(op.errors) | ({"401", "403"} if op.roles else set())
+        responses = {op.status: {"description": "OK", "content": _content(op.ok)}}
+        responses |= {
+            code: {"description": text, "content": _content(schemas.ErrorOut)}
+            for code, text in ERRORS.items()
+            if code in errors
         }
-        if body is not None:
-            operation["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {"schema": _ref(body)}},
-            }
-        if path == "/webhooks/stripe":
-            operation["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {"schema": {"type": "object"}}},
-            }
-        if staff:
+        operation: dict[str, Any] = {
+            "summary": op.summary + (f" (role {' or '.join(op.roles)})" if op.roles else ""),
+            "operationId": op.method + "_" + re.sub(r"[^a-z]+", "_", op.path).strip("_"),
+            "parameters": op.params,
+            "responses": responses,
+        }
+        if op.body is not None:
+            media = "application/x-www-form-urlencoded" if op.body is FORM else "application/json"
+            operation["requestBody"] = {"required": True, "content": _content(op.body, media)}
+        if op.roles:
             operation["security"] = [{"bearer": []}]
-        paths.setdefault(path, {})[method] = operation
+        paths.setdefault(op.path, {})[op.method] = operation
     return {
         "openapi": "3.1.0",
         "info": {

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from chalicelib.services.ports import Payments, Repository
 from devstack.stack import Stack
-from tests.helpers import Api
+from tests.helpers import Api, Mailbox
 
 
 @pytest.fixture(scope="session")
@@ -30,3 +32,23 @@ def payments(stack: Stack) -> Payments:
 def api_session(api: Api) -> Api:
     """The session API under a function-scoped name, for hypothesis tests."""
     return api
+
+
+@pytest.fixture(scope="session")
+def outreach(stack: Stack):  # type: ignore[no-untyped-def]
+    from chalicelib.bootstrap import get_outreach_repository
+
+    return get_outreach_repository()
+
+
+@pytest.fixture(scope="session")
+def mailbox(stack: Stack) -> Mailbox:
+    return Mailbox(stack)
+
+
+@pytest.fixture(scope="session")
+def form_token(api: Api) -> str:
+    """One token for the session, old enough for the 2 s time trap by the time it is used."""
+    token = str(api.get("/config").json()["form_token"])
+    time.sleep(2.1)
+    return token

@@ -1,0 +1,147 @@
+"""Email signups against the real stack, reading real mail from the SMTP sink."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import requests
+
+from chalicelib.domain.tokens import keyed_hash
+from devstack.stack import Stack
+from tests.helpers import Api, Mailbox, link, plain_text
+
+
+def address() -> str:
+    return f"reader-{uuid.uuid4().hex[:10]}@example.org"
+
+
+def subscriber(outreach: Any, stack: Stack, email: str) -> Any:
+    key = stack.app_env()["STEWARD_SIGNING_KEY"].encode()
+    return outreach.get_subscriber(keyed_hash(key, "email", email.lower()))
+
+
+def events(outreach: Any, stack: Stack, email: str) -> list[str]:
+    key = stack.app_env()["STEWARD_SIGNING_KEY"].encode()
+    items = outreach.client.query(
+        TableName=outreach.table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :e)",
+        ExpressionAttributeValues={
+            ":pk": {"S": f"SUBSCRIBER#{keyed_hash(key, 'email', email.lower())}"},
+            ":e": {"S": "EVENT#"},
+        },
+    )["Items"]
+    return [item["kind"]["S"] for item in items]
+
+
+def signup(api: Api, token: str, email: str, **extra: Any) -> requests.Response:
+    return api.post("/signups", {"email": email, "form_token": token, **extra})
+
+
+def test_signup_confirm_unsubscribe_lifecycle(
+    api: Api, stack: Stack, mailbox: Mailbox, outreach: Any, form_token: str
+) -> None:
+    email = address()
+    answer = signup(
+        api,
+        form_token,
+        email,
+        name="Rosa",
+        interests=["peace", "newsletter"],
+        source_page="https://example.org/peace",
+        consent_version="2026-01",
+        postal_code="30307",
+    )
+    assert answer.status_code == 202 and answer.json() == {"status": "accepted"}
+    stored = subscriber(outreach, stack, email)
+    assert stored.status == "pending" and stored.consent_version == "2026-01"
+    assert stored.consent_source_page == "https://example.org/peace"
+    assert stored.consent_ip_hmac and "127.0.0.1" not in stored.consent_ip_hmac
+
+    confirmation = mailbox.wait_to(email)[0]
+    assert confirmation["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert confirmation["List-Unsubscribe"].startswith("<http") and confirmation["List-Unsubscribe"].endswith(
+        ">"
+    )
+    assert confirmation.get_body(("html",)) is not None
+    assert "453 Freedom Parkway" in plain_text(confirmation)  # postal address in every email
+    confirm_url = link(confirmation, "/signups/confirm")
+
+    # A scanner that prefetches the link (GET) confirms nothing.
+    page = requests.get(confirm_url, timeout=10)
+    assert page.status_code == 200 and "<form" in page.text and "submit()" in page.text
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert subscriber(outreach, stack, email).status == "pending"
+
+    # What the page's script does in a browser: post the form back.
+    token = confirm_url.split("token=")[1]
+    confirmed = requests.post(confirm_url, data={"token": token, "confirm": "yes"}, timeout=10)
+    assert confirmed.status_code == 200 and "You are subscribed" in confirmed.text
+    assert subscriber(outreach, stack, email).status == "confirmed"
+    assert requests.post(confirm_url, data={"token": token}, timeout=10).status_code == 200  # idempotent
+
+    unsubscribe_url = confirmation["List-Unsubscribe"].strip("<>")
+    shown = requests.get(unsubscribe_url, timeout=10)
+    assert shown.status_code == 200 and "<button" in shown.text
+    assert subscriber(outreach, stack, email).status == "confirmed"  # GET never unsubscribes
+    for _ in range(2):  # RFC 8058 one-click, twice: 200 both times, never a redirect
+        one_click = requests.post(
+            unsubscribe_url,
+            data="List-Unsubscribe=One-Click",
+            allow_redirects=False,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            timeout=10,
+        )
+        assert one_click.status_code == 200
+    assert subscriber(outreach, stack, email).status == "unsubscribed"
+
+    # Signing up again needs a new confirmation.
+    assert signup(api, form_token, email).status_code == 202
+    assert subscriber(outreach, stack, email).status == "pending"
+    second = mailbox.wait_to(email, count=2)[-1]
+    assert link(second, "/signups/confirm") != confirm_url
+    assert events(outreach, stack, email) == ["signup", "confirmed", "unsubscribed", "signup"]
+
+
+def test_answers_never_reveal_an_address_on_the_list(api: Api, mailbox: Mailbox, form_token: str) -> None:
+    known, unknown = address(), address()
+    assert signup(api, form_token, known).status_code == 202
+    first, second = signup(api, form_token, known), signup(api, form_token, unknown)
+    assert (first.status_code, first.text, dict(first.headers).keys()) == (
+        second.status_code,
+        second.text,
+        dict(second.headers).keys(),
+    )
+
+
+def test_confirmation_is_resent_at_most_three_times_a_day(
+    api: Api, mailbox: Mailbox, form_token: str
+) -> None:
+    email = address()
+    for _ in range(5):
+        assert signup(api, form_token, email).status_code == 202
+    mailbox.wait_to(email, count=3)
+    time.sleep(4)  # a fourth or fifth email would have arrived by now
+    assert len(mailbox.to(email)) == 3
+
+
+def test_bad_links_show_a_page_not_a_traceback(stack: Stack) -> None:
+    base = stack.config.api_url
+    answer = requests.post(f"{base}/signups/confirm?token=nope", data={"token": "nope"}, timeout=10)
+    assert answer.status_code == 404 and "did not work" in answer.text
+    answer = requests.post(
+        f"{base}/unsubscribe?token=nope",
+        data="List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=10,
+    )
+    assert answer.status_code == 404
+    answer = requests.post(
+        f"{base}/unsubscribe?token=nope",
+        data="x=1",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=10,
+    )
+    assert answer.status_code == 400
+    assert requests.post(f"{base}/unsubscribe?token=x", json={}, timeout=10).status_code == 415
