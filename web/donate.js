@@ -5,7 +5,7 @@
 // 4. stripe.confirmCardPayment runs 3-D Secure when the bank asks for it.
 (function () {
   "use strict";
-  const api = window.STEWARD_API || "";
+  const { api, errorText } = window.Steward;
   const form = document.getElementById("donate");
   const message = document.getElementById("message");
   const give = document.getElementById("give");
@@ -19,13 +19,6 @@
   function say(text, isError) {
     message.textContent = text;
     message.className = isError ? "error" : "";
-  }
-
-  function errorText(body) {
-    const error = body && body.error;
-    if (!error) return "Something went wrong. Please try again.";
-    const fields = (error.fields || []).map((f) => f.field + ": " + f.message);
-    return error.message + (fields.length ? " (" + fields.join("; ") + ")" : "");
   }
 
   async function call(path, body, headers) {

@@ -2,15 +2,8 @@
 // when the page loaded (the time trap) and the hidden honeypot field.
 (function () {
   "use strict";
-  const api = window.STEWARD_API || "";
+  const { api, errorText } = window.Steward;
   let formToken = "";
-
-  function errorText(body) {
-    const error = body && body.error;
-    if (!error) return "Something went wrong. Please try again.";
-    const fields = (error.fields || []).map((f) => f.field + ": " + f.message);
-    return error.message + (fields.length ? " (" + fields.join("; ") + ")" : "");
-  }
 
   async function send(path, body, status) {
     status.textContent = "Sending…";

@@ -200,7 +200,13 @@ class DynamoRepository(Repository):
         return str(values["donation_id"]) if values else None
 
     def list_donations(self, start: str, end: str, limit: int, cursor: str | None) -> DonationPage:
-        month, last_key = _decode_cursor(cursor) if cursor else (start[:7], None)
+        month, last_key = start[:7], None
+        if cursor:
+            data = decode_cursor(cursor)
+            month = str(data.get("m"))
+            if not MONTH.fullmatch(month):
+                raise _bad_cursor()
+            last_key = None if data.get("k") is None else checked_key(data["k"], f"DONATIONS#{month}")
         items: list[Donation] = []
         while month <= end[:7] and len(items) < limit:
             query: dict[str, Any] = {
@@ -227,8 +233,8 @@ class DynamoRepository(Repository):
             if last_key is None:
                 month = _next_month(month)
         if last_key is not None:
-            return DonationPage(items, _encode_cursor(month, last_key))
-        return DonationPage(items, _encode_cursor(month, None) if month <= end[:7] else None)
+            return DonationPage(items, encode_cursor({"m": month, "k": last_key}))
+        return DonationPage(items, encode_cursor({"m": month, "k": None}) if month <= end[:7] else None)
 
     # -- webhook events ------------------------------------------------------------
 
@@ -269,14 +275,7 @@ class DynamoRepository(Repository):
     # -- helpers -------------------------------------------------------------------
 
     def _get_raw(self, key: dict[str, Any]) -> dict[str, Any] | None:
-        try:
-            response = guarded(
-                self.client.get_item, TableName=self.table, Key=to_item(key), ConsistentRead=True
-            )
-        except ClientError as exc:
-            raise translate(exc) from exc
-        item: dict[str, Any] | None = response.get("Item")
-        return item
+        return get_item(self.client, self.table, key)
 
     def _get(self, key: dict[str, Any]) -> dict[str, Any] | None:
         item = self._get_raw(key)
@@ -288,29 +287,44 @@ def _next_month(month: str) -> str:
     return f"{year + number // 12:04d}-{number % 12 + 1:02d}"
 
 
-def _encode_cursor(month: str, last_key: dict[str, Any] | None) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"m": month, "k": last_key}).encode()).decode()
+def encode_cursor(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode()
 
 
-def _decode_cursor(cursor: str) -> tuple[str, dict[str, Any] | None]:
-    error = ValidationFailedError(
-        "the cursor is not one this API returned",
-        fields=[{"field": "cursor", "message": "invalid cursor"}],
-    )
+def decode_cursor(cursor: str) -> dict[str, Any]:
+    """The dict a cursor was made from; ValidationFailedError naming `cursor` otherwise."""
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, binascii.Error, UnicodeError) as exc:
-        raise error from exc
-    if not (isinstance(data, dict) and isinstance(data.get("m"), str) and MONTH.fullmatch(data["m"])):
-        raise error
-    last_key = data.get("k")
-    if last_key is not None and not (
-        isinstance(last_key, dict)
-        and set(last_key) == CURSOR_KEYS
-        and all(
-            isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in last_key.values()
-        )
-        and last_key["gsi1pk"]["S"] == f"DONATIONS#{data['m']}"
+        raise _bad_cursor() from exc
+    if not isinstance(data, dict):
+        raise _bad_cursor()
+    return data
+
+
+def checked_key(key: Any, partition: str) -> dict[str, Any]:
+    """A LastEvaluatedKey from a cursor, accepted only in the shape this table's GSI gives."""
+    if not (
+        isinstance(key, dict)
+        and set(key) == CURSOR_KEYS
+        and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values())
+        and key["gsi1pk"]["S"] == partition
     ):
-        raise error
-    return data["m"], last_key
+        raise _bad_cursor()
+    return key
+
+
+def _bad_cursor() -> ValidationFailedError:
+    return ValidationFailedError(
+        "the cursor is not one this API returned", fields=[{"field": "cursor", "message": "invalid cursor"}]
+    )
+
+
+def get_item(client: Any, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+    """A consistent read of one item, in DynamoDB's typed form."""
+    try:
+        response = guarded(client.get_item, TableName=table, Key=to_item(key), ConsistentRead=True)
+    except ClientError as exc:
+        raise translate(exc) from exc
+    item: dict[str, Any] | None = response.get("Item")
+    return item

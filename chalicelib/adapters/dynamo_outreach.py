@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import asdict
 from typing import Any
 
@@ -13,19 +10,21 @@ from botocore.exceptions import ClientError
 from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo import (
     GSI1,
+    checked_key,
+    decode_cursor,
+    encode_cursor,
     error_code,
     from_item,
+    get_item,
     guarded,
     model_from,
     reasons,
     to_item,
     translate,
 )
-from chalicelib.domain.errors import ConcurrentUpdateError, ConflictError, ValidationFailedError
+from chalicelib.domain.errors import ConcurrentUpdateError, ConflictError
 from chalicelib.domain.outreach import ContactMessage, Subscriber
 from chalicelib.services.ports import OutboxMessage, OutreachRepository, Page
-
-CURSOR_KEYS = {"pk", "sk", "gsi1pk", "gsi1sk"}
 
 
 class DynamoOutreachRepository(OutreachRepository):
@@ -276,14 +275,7 @@ class DynamoOutreachRepository(OutreachRepository):
             raise translate(exc) from exc
 
     def _get(self, key: dict[str, Any]) -> dict[str, Any] | None:
-        try:
-            response = guarded(
-                self.client.get_item, TableName=self.table, Key=to_item(key), ConsistentRead=True
-            )
-        except ClientError as exc:
-            raise translate(exc) from exc
-        item: dict[str, Any] | None = response.get("Item")
-        return item
+        return get_item(self.client, self.table, key)
 
     def _query_index(self, partition: str, limit: int, cursor: str | None, model: Any, forward: bool) -> Page:
         query: dict[str, Any] = {
@@ -295,34 +287,13 @@ class DynamoOutreachRepository(OutreachRepository):
             "ExpressionAttributeValues": to_item({":pk": partition}),
         }
         if cursor:
-            query["ExclusiveStartKey"] = _decode(cursor, partition)
+            query["ExclusiveStartKey"] = checked_key(decode_cursor(cursor).get("k"), partition)
         try:
             response = guarded(self.client.query, **query)
         except ClientError as exc:
             raise translate(exc) from exc
         last = response.get("LastEvaluatedKey")
         return Page(
-            [model_from(model, item) for item in response.get("Items", [])], _encode(last) if last else None
+            [model_from(model, item) for item in response.get("Items", [])],
+            encode_cursor({"k": last}) if last else None,
         )
-
-
-def _encode(last_key: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(last_key).encode()).decode()
-
-
-def _decode(cursor: str, partition: str) -> dict[str, Any]:
-    error = ValidationFailedError(
-        "the cursor is not one this API returned", fields=[{"field": "cursor", "message": "invalid cursor"}]
-    )
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, binascii.Error, UnicodeError) as exc:
-        raise error from exc
-    if not (
-        isinstance(key, dict)
-        and set(key) == CURSOR_KEYS
-        and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values())
-        and key["gsi1pk"]["S"] == partition
-    ):
-        raise error
-    return key
