@@ -103,9 +103,9 @@ class DynamoOutreachRepository(OutreachRepository):
                     new=True,
                 )
             )
-        token_index = None
+        once_index = None
         if used_token_hash:
-            token_index = len(items)
+            once_index = len(items)
             items.append(
                 {
                     "Update": {
@@ -122,7 +122,7 @@ class DynamoOutreachRepository(OutreachRepository):
             )
         if outbox:
             items.append(self._outbox_put(outbox))
-        self._transact(items, token_index=token_index)
+        self._transact(items, once_index=once_index)
 
     def confirm_token_subscriber(self, token_hash: str) -> str | None:
         item = self._get(keys.confirm_token(token_hash))
@@ -133,9 +133,13 @@ class DynamoOutreachRepository(OutreachRepository):
 
     # -- contact messages ------------------------------------------------------------
 
-    def create_contact(self, message: ContactMessage, outbox: list[OutboxMessage]) -> None:
-        items = [self._contact_put(message, new=True)] + [self._outbox_put(o) for o in outbox]
-        self._transact(items)
+    def create_contact(
+        self, message: ContactMessage, outbox: list[OutboxMessage], submission: str, expires_at: int
+    ) -> None:
+        seen = {**keys.submission(submission), "entity": "submission", "expires_at": expires_at}
+        items = [self._put(seen, new=True), self._contact_put(message, new=True)]
+        items += [self._outbox_put(o) for o in outbox]
+        self._transact(items, once_index=0)
 
     def get_contact(self, contact_id: str) -> ContactMessage | None:
         item = self._get(keys.contact(contact_id))
@@ -263,13 +267,15 @@ class DynamoOutreachRepository(OutreachRepository):
         except ClientError as exc:
             raise translate(exc) from exc
 
-    def _transact(self, items: list[dict[str, Any]], token_index: int | None = None) -> None:
+    def _transact(self, items: list[dict[str, Any]], once_index: int | None = None) -> None:
+        """Write all or nothing. A failed condition on items[once_index] means "already used"
+        (a confirmation token, a form submission): ConflictError. Any other: a lost race."""
         try:
             guarded(self.client.transact_write_items, TransactItems=items)
         except ClientError as exc:
             codes = reasons(exc)
-            if token_index is not None and codes[token_index : token_index + 1] == ["ConditionalCheckFailed"]:
-                raise ConflictError("this link was already used or has expired") from exc
+            if once_index is not None and codes[once_index : once_index + 1] == ["ConditionalCheckFailed"]:
+                raise ConflictError("already used: this link or this submission") from exc
             if "ConditionalCheckFailed" in codes:
                 raise ConcurrentUpdateError("the record changed since it was read") from exc
             raise translate(exc) from exc

@@ -74,3 +74,8 @@ def outbox(message_id: str) -> Key:
 
 def rate_bucket(scope: str, key_hash: str, window_start: int) -> Key:
     return {"pk": f"RATE#{scope}#{key_hash}#{window_start}", "sk": "RATE"}
+
+
+def submission(digest: str) -> Key:
+    """Marks a form submission as seen, so a replayed one changes nothing (TTL)."""
+    return {"pk": f"SUBMISSION#{digest}", "sk": "SUBMISSION"}

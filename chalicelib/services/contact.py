@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from email.utils import formataddr
 
 from chalicelib.config import Topic
 from chalicelib.domain.errors import ConcurrentUpdateError, ConflictError, ForbiddenError, NotFoundError
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.outreach import ContactMessage, ContactRequest, ContactStatus
-from chalicelib.domain.tokens import keyed_hash
-from chalicelib.services.clock import utc_now
+from chalicelib.domain.tokens import FORM_TOKEN_MAX_AGE_SECONDS, keyed_hash
+from chalicelib.services.clock import epoch_seconds, utc_now
 from chalicelib.services.donations import Clock
 from chalicelib.services.forms import FormRules, screen
 from chalicelib.services.ports import OutboxMessage, OutreachRepository, Page
@@ -62,7 +63,11 @@ def submit_contact(
             id=new_id(), template="contact_ack", to=message.email, created_at=timestamp, context=context
         ),
     ]
-    repo.create_contact(message, emails)
+    digest = hashlib.sha256(request.model_dump_json(exclude={"honeypot"}).encode()).hexdigest()
+    try:
+        repo.create_contact(message, emails, digest, epoch_seconds(timestamp) + FORM_TOKEN_MAX_AGE_SECONDS)
+    except ConflictError:
+        return  # the same form sent again (a retry or a replay): stored once, mailed once
 
 
 def programs_for(roles: frozenset[str], topics: dict[str, Topic]) -> list[str]:

@@ -139,12 +139,12 @@ def confirm_donation(
 ) -> ConfirmResult:
     """Charge the card the browser saved on the SetupIntent; safe to call again and again."""
     donation = _load(repo, donation_id)
+    if donation.status != "pending":
+        return ConfirmResult(donation.id, donation.status)  # settled: no call to Stripe
     if donation.payment_intent_id:
         return _sync(
             donation, payments.retrieve_payment_intent(donation.payment_intent_id), repo, payments, now
         )
-    if donation.status != "pending":
-        return ConfirmResult(donation.id, donation.status)
     if donation.setup_intent_id is None:
         raise ConflictError("this gift has no card setup yet; create it again")
     setup = payments.retrieve_setup_intent(donation.setup_intent_id)
@@ -185,10 +185,13 @@ def _sync(
     return ConfirmResult(donation.id, stored.status)
 
 
-def update_from_intent(intent: PaymentIntentInfo, payments: Payments) -> PaymentUpdate:
-    """The facts a PaymentIntent states about its gift (fee and net come from the charge)."""
+def update_from_intent(
+    intent: PaymentIntentInfo, payments: Payments, fee_known: bool = False
+) -> PaymentUpdate:
+    """The facts a PaymentIntent states about its gift (fee and net come from the charge,
+    fetched only while the gift does not have them yet)."""
     if intent.status == "succeeded" and intent.charge_id:
-        amounts = payments.charge_fee_and_net(intent.charge_id)
+        amounts = None if fee_known else payments.charge_fee_and_net(intent.charge_id)
         fee, net = amounts if amounts else (None, None)
         return PaymentUpdate(
             status="succeeded", payment_intent_id=intent.id, charge_id=intent.charge_id, fee=fee, net=net

@@ -187,7 +187,10 @@ class OutreachRepository(abc.ABC):
     def list_subscribers(self, limit: int, cursor: str | None) -> Page: ...
 
     @abc.abstractmethod
-    def create_contact(self, message: ContactMessage, outbox: list[OutboxMessage]) -> None: ...
+    def create_contact(
+        self, message: ContactMessage, outbox: list[OutboxMessage], submission: str, expires_at: int
+    ) -> None:
+        """One transaction; raises ConflictError when this submission was already stored."""
 
     @abc.abstractmethod
     def get_contact(self, contact_id: str) -> ContactMessage | None: ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain.donation import DisputeStatus, PaymentUpdate, refund_status
-from chalicelib.domain.errors import InvalidSignatureError, NotFoundError
+from chalicelib.domain.errors import InvalidSignatureError
 from chalicelib.domain.ids import is_id
 from chalicelib.services.clock import utc_now
 from chalicelib.services.donations import Clock, record_update, update_from_intent
@@ -31,27 +31,27 @@ def handle_stripe_event(
     stored = repo.put_event(event_id, event_type, payload.decode("utf-8"), now())
     if stored.processed:
         return {"received": True, "duplicate": True}
-    target = _effect(event_type, obj, payments)
+    target = _effect(event_type, obj)
     donation_id = _donation_for(target[0], repo, payments) if target else None
-    if target is None or donation_id is None:
+    donation = repo.get_donation(donation_id) if donation_id else None
+    if target is None or donation is None:  # not a gift of ours, or nothing to apply
         repo.mark_event_processed(event_id, now())
         return {"received": True, "applied": False}
-    try:
-        record_update(repo, donation_id, target[1], source=event_type, event_id=event_id, now=now)
-    except NotFoundError:
-        repo.mark_event_processed(event_id, now())  # metadata names no gift of ours
-        return {"received": True, "applied": False}
+    fact = target[1]
+    if isinstance(fact, PaymentIntentInfo):
+        fact = update_from_intent(fact, payments, fee_known=donation.fee is not None)
+    record_update(repo, donation.id, fact, source=event_type, event_id=event_id, now=now)
     return {"received": True, "applied": True}
 
 
-Target = tuple[tuple[str | None, str | None], PaymentUpdate]
+Target = tuple[tuple[str | None, str | None], PaymentUpdate | PaymentIntentInfo]
 
 
-def _effect(event_type: str, obj: dict[str, Any], payments: Payments) -> Target | None:
+def _effect(event_type: str, obj: dict[str, Any]) -> Target | None:
     """(donation id from metadata, Stripe id to look up) and the update, or None to ignore."""
     if event_type in ("payment_intent.succeeded", "payment_intent.payment_failed"):
         intent = PaymentIntentInfo.from_stripe(obj)
-        return (intent.donation_id, intent.id), update_from_intent(intent, payments)
+        return (intent.donation_id, intent.id), intent
     if event_type == "charge.refunded":
         amount, refunded = obj.get("amount"), obj.get("amount_refunded")
         if not isinstance(amount, int) or not isinstance(refunded, int):

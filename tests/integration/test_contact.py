@@ -237,3 +237,15 @@ def _attempted(outreach: Any, email: str) -> bool:
     return len(items) == 2 and all(
         int(i["attempts"]["N"]) >= 1 and i["status"]["S"] == "pending" for i in items
     )
+
+
+def test_a_replayed_submission_is_stored_and_mailed_once(
+    api: Api, mailbox: Mailbox, outreach: Any, form_token: str
+) -> None:
+    email = visitor()
+    body = question(form_token, email, subject="Twice")
+    assert [api.post("/contact", body).status_code for _ in range(3)] == [202, 202, 202]
+    assert len(contacts_for(outreach, email)) == 1
+    mailbox.wait_to(email)
+    time.sleep(3)
+    assert len(mailbox.to(email)) == 1
