@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from email import policy
+from email.parser import BytesParser
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -35,11 +37,20 @@ def _query_token(request: Request) -> str:
 
 
 def _form_field(request: Request, name: str) -> str | None:
+    """A field of a urlencoded or multipart form body (RFC 8058 allows either)."""
     raw = request.raw_body or b""
-    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-    if "multipart/form-data" in (request.headers.get("content-type") or ""):
-        return "One-Click" if f'name="{name}"' in text and "One-Click" in text else None
-    values = parse_qs(text).get(name)
+    data = raw if isinstance(raw, bytes) else raw.encode()
+    content_type = request.headers.get("content-type") or ""
+    if content_type.lower().startswith("multipart/form-data"):
+        form = BytesParser(policy=policy.HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + data
+        )
+        for part in form.iter_parts() if form.is_multipart() else []:
+            if part.get_param("name", header="content-disposition") == name:
+                payload = part.get_payload(decode=True)
+                return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else None
+        return None
+    values = parse_qs(data.decode("utf-8", "replace")).get(name)
     return values[0] if values else None
 
 

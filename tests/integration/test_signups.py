@@ -145,3 +145,14 @@ def test_bad_links_show_a_page_not_a_traceback(stack: Stack) -> None:
     )
     assert answer.status_code == 400
     assert requests.post(f"{base}/unsubscribe?token=x", json={}, timeout=10).status_code == 415
+
+
+def test_one_click_accepts_a_multipart_body(
+    api: Api, stack: Stack, mailbox: Mailbox, outreach: Any, form_token: str
+) -> None:
+    email = address()
+    assert signup(api, form_token, email).status_code == 202
+    unsubscribe_url = mailbox.wait_to(email)[0]["List-Unsubscribe"].strip("<>")
+    answer = requests.post(unsubscribe_url, files={"List-Unsubscribe": (None, "One-Click")}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    assert subscriber(outreach, stack, email).status == "unsubscribed"
