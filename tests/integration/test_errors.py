@@ -144,3 +144,35 @@ def test_staff_list_pages_with_a_cursor(api: Api, token) -> None:
             break
     assert len(seen) == len(set(seen)) >= 3
     assert seen == sorted(seen)
+
+
+SIGNUP = {
+    "email": "fuzz-signup@example.org",
+    "name": "Ann",
+    "postal_code": "30307",
+    "interests": ["peace"],
+    "source_page": "https://example.org/",
+    "consent_version": "v1",
+    "honeypot": "",
+}
+CONTACT = {
+    "name": "Ann",
+    "email": "fuzz-contact@example.org",
+    "topic": "media",
+    "subject": "Hi",
+    "message": "Hello",
+    "honeypot": "",
+}
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@given(route=st.sampled_from(["/signups", "/contact"]), data=st.data())
+def test_form_fields_with_wrong_values_are_named(api_session: Api, form_token: str, route: str, data) -> None:
+    base = SIGNUP if route == "/signups" else CONTACT
+    field = data.draw(st.sampled_from(sorted(base)))
+    value = data.draw(WRONG)
+    answer = api_session.post(route, {**base, "form_token": form_token, field: value})
+    if answer.status_code in (202, 429):  # the generated value happened to be valid
+        return
+    error = assert_error_shape(answer, 422)
+    assert field in {f["field"].split(".")[0] for f in error["fields"]}, error
