@@ -85,8 +85,8 @@ def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
 
 def check_body(request: Request, max_bytes: int) -> domain.StewardError | None:
     """Refuse a non-JSON or oversized body before any view runs."""
-    if request.method not in BODY_METHODS:
-        return None
+    if request.method not in BODY_METHODS or not request.raw_body:
+        return None  # no body: the view reads it as {} and names what is missing
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     allowed = FORM_ROUTES.get(getattr(request, "path", ""), ("application/json",))
     if content_type not in allowed:

@@ -16,7 +16,7 @@ Model = TypeVar("Model", bound=BaseModel)
 
 def parse_body(request: Request, model: type[Model], context: dict[str, Any] | None = None) -> Model:
     try:
-        return model.model_validate_json(request.raw_body or b"", context=context)
+        return model.model_validate_json(request.raw_body or b"{}", context=context)
     except ValidationError as exc:
         raise validation_error(exc) from None
 
