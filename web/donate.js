@@ -86,7 +86,8 @@
         idempotencyKey = newKey();
         return say("Thank you! Your gift was received. A receipt is on its way.", false);
       }
-      return say("Your gift could not be completed (" + result.data.status + ").", true);
+      idempotencyKey = newKey();
+      return say(result.data.failure_reason || "Your gift could not be completed.", true);
     }
     say("We are still confirming your gift. Please check your email shortly.", false);
   }

@@ -22,7 +22,6 @@ STATUS: dict[type[domain.StewardError], tuple[int, str]] = {
     domain.IdempotencyKeyReusedError: (422, "idempotency_key_reused"),
     domain.ConflictError: (409, "conflict"),
     domain.RateLimitedError: (429, "rate_limited"),
-    domain.PaymentDeclinedError: (402, "card_declined"),
     domain.InvalidSignatureError: (400, "invalid_signature"),
     domain.UnauthorizedError: (401, "unauthorized"),
     domain.ForbiddenError: (403, "forbidden"),

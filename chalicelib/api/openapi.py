@@ -18,7 +18,6 @@ REF = "#/components/schemas/{model}"
 ERRORS = {
     "400": "Malformed request or signature",
     "401": "Missing or invalid bearer token",
-    "402": "The card was declined",
     "403": "The token's role does not own this route",
     "404": "Not found",
     "409": "Conflicting state; retry",
@@ -87,7 +86,7 @@ OPS = [
         "Charge the card saved by confirmCardSetup",
         schemas.ConfirmOut,
         body=schemas.ConfirmIn,
-        errors=("402", "404", "409", *BODY_ERRORS, "503"),
+        errors=("404", "409", *BODY_ERRORS, "503"),
         params=[_path("donation_id")],
     ),
     Op(

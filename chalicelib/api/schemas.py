@@ -73,6 +73,9 @@ class ConfirmOut(BaseModel):
         default=None,
         description="PaymentIntent secret for confirmCardPayment when status is requires_action.",
     )
+    failure_reason: str | None = Field(
+        default=None, description="Why the card was declined, when status is failed."
+    )
 
 
 class WebhookOut(BaseModel):

@@ -42,6 +42,11 @@ class ConfirmResult:
     donation_id: str
     status: str
     client_secret: str | None = None
+    failure_reason: str | None = None
+
+    @classmethod
+    def of(cls, donation: Donation) -> ConfirmResult:
+        return cls(donation.id, donation.status, failure_reason=donation.failure_reason)
 
 
 def _sha256(text: str) -> str:
@@ -140,7 +145,7 @@ def confirm_donation(
     """Charge the card the browser saved on the SetupIntent; safe to call again and again."""
     donation = _load(repo, donation_id)
     if donation.status != "pending":
-        return ConfirmResult(donation.id, donation.status)  # settled: no call to Stripe
+        return ConfirmResult.of(donation)  # settled: no call to Stripe
     if donation.payment_intent_id:
         return _sync(
             donation, payments.retrieve_payment_intent(donation.payment_intent_id), repo, payments, now
@@ -160,15 +165,9 @@ def confirm_donation(
         raise ConflictError("this gift is being confirmed; try again in a moment")
     try:
         intent = payments.create_payment_intent(donation, setup.payment_method)
-    except PaymentDeclinedError as exc:
-        record_update(
-            repo,
-            donation.id,
-            PaymentUpdate(status="failed", failure_reason=exc.message),
-            source="confirm",
-            now=now,
-        )
-        raise
+    except PaymentDeclinedError as exc:  # the gift's answer, not an error: status failed, with why
+        declined = PaymentUpdate(status="failed", failure_reason=exc.message)
+        return ConfirmResult.of(record_update(repo, donation.id, declined, source="confirm", now=now))
     return _sync(donation, intent, repo, payments, now)
 
 
@@ -182,7 +181,7 @@ def _sync(
     stored = record_update(repo, donation.id, update_from_intent(intent, payments), source="confirm", now=now)
     if intent.status == "requires_action":
         return ConfirmResult(donation.id, "requires_action", intent.client_secret)
-    return ConfirmResult(donation.id, stored.status)
+    return ConfirmResult.of(stored)
 
 
 def update_from_intent(

@@ -7,7 +7,7 @@ import requests
 from playwright.sync_api import Page, expect
 
 from devstack.stack import Stack
-from tests.helpers import CARD_3DS, CARD_DECLINED_AT_ATTACH, CARD_OK
+from tests.helpers import CARD_3DS, CARD_DECLINED_AT_ATTACH, CARD_DECLINED_AT_CHARGE, CARD_OK
 
 pytestmark = pytest.mark.browser
 
@@ -62,3 +62,10 @@ def test_a_card_that_asks_for_3d_secure_completes_after_authentication(page: Pag
     for _ in range(2):
         page.get_by_role("button", name="Complete authentication").click(timeout=15_000)
     expect(page.locator("#message")).to_contain_text("Thank you", timeout=20_000)
+
+
+def test_a_card_declined_at_the_charge_says_why(page: Page, stack: Stack, token) -> None:
+    fill_gift(page, CARD_DECLINED_AT_CHARGE, "charge-declined@example.org")
+    page.click("#give")
+    expect(page.locator("#message")).to_contain_text("declined", timeout=20_000)
+    expect(page.locator("#message")).to_have_class("error")

@@ -47,13 +47,14 @@ def test_full_flow_records_success_with_fee_and_net(api: Api, stack: Stack, repo
 
 def test_card_declined_at_charge_ends_failed(api: Api, stack: Stack, repo: Repository, token) -> None:
     donation_id, confirmed = give(api, stack, CARD_DECLINED_AT_CHARGE)
-    assert confirmed.status_code == 402
-    assert confirmed.json()["error"]["code"] == "card_declined"
+    assert confirmed.status_code == 200
+    assert confirmed.json()["status"] == "failed"
+    assert "declined" in confirmed.json()["failure_reason"]
     gift = api.get(f"/staff/donations/{donation_id}", token()).json()
     assert gift["status"] == "failed"
-    assert gift["failure_reason"]
+    assert gift["failure_reason"] == confirmed.json()["failure_reason"]
     again = api.post(f"/donations/{donation_id}/confirm", {})
-    assert again.json()["status"] == "failed"
+    assert again.json() == confirmed.json()  # a repeated confirm answers the same
 
 
 def test_card_declined_at_attach_shows_error_and_records_no_success(api: Api, stack: Stack, token) -> None:
