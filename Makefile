@@ -18,14 +18,14 @@ install: $(STAMP)
 
 # Debian packages the local stack needs: Java for DynamoDB Local, npm to fetch it,
 # and (for tests) Chromium for the browser tests. Installed only where missing.
+APT := DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 system-run:
-	@missing=""; \
-	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
-	command -v npm >/dev/null || missing="$$missing npm"; \
-	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+	@if ! command -v java >/dev/null || ! command -v npm >/dev/null; then apt-get update -qq; fi
+	@command -v java >/dev/null || $(APT) openjdk-17-jre-headless || $(APT) default-jre-headless
+	@command -v npm >/dev/null || $(APT) npm
 
 system-test: system-run
-	@[ -x /usr/bin/chromium ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	@[ -x /usr/bin/chromium ] || (apt-get update -qq && $(APT) chromium)
 
 run: $(STAMP) system-run
 	$(BIN)/steward run
