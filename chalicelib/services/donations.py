@@ -167,7 +167,7 @@ def confirm_donation(
         intent = payments.create_payment_intent(donation, setup.payment_method)
     except PaymentDeclinedError as exc:  # the gift's answer, not an error: status failed, with why
         declined = PaymentUpdate(status="failed", failure_reason=exc.message)
-        return ConfirmResult.of(record_update(repo, donation.id, declined, source="confirm", now=now))
+        return ConfirmResult.of(record_update(repo, donation, declined, source="confirm", now=now))
     return _sync(donation, intent, repo, payments, now)
 
 
@@ -178,7 +178,8 @@ def _sync(
     payments: Payments,
     now: Clock,
 ) -> ConfirmResult:
-    stored = record_update(repo, donation.id, update_from_intent(intent, payments), source="confirm", now=now)
+    fact = update_from_intent(intent, payments, fee_known=donation.fee is not None)
+    stored = record_update(repo, donation, fact, source="confirm", now=now)
     if intent.status == "requires_action":
         return ConfirmResult(donation.id, "requires_action", intent.client_secret)
     return ConfirmResult.of(stored)
@@ -207,16 +208,19 @@ def update_from_intent(
 
 def record_update(
     repo: Repository,
-    donation_id: str,
+    donation: Donation,
     update: PaymentUpdate,
     *,
     source: str,
     event_id: str | None = None,
     now: Clock = utc_now,
 ) -> Donation:
-    """Merge a fact into the stored gift with optimistic locking; marks the event in the same write."""
-    for _ in range(SAVE_ATTEMPTS):
-        current = _load(repo, donation_id)
+    """Merge a fact into the gift as read, with optimistic locking (re-read when another writer
+    won); marks the webhook event processed in the same write."""
+    current = donation
+    for attempt in range(SAVE_ATTEMPTS):
+        if attempt:
+            current = _load(repo, donation.id)
         merged = apply_update(current, update, now())
         if merged is current:
             if event_id:

@@ -40,7 +40,7 @@ def handle_stripe_event(
     fact = target[1]
     if isinstance(fact, PaymentIntentInfo):
         fact = update_from_intent(fact, payments, fee_known=donation.fee is not None)
-    record_update(repo, donation.id, fact, source=event_type, event_id=event_id, now=now)
+    record_update(repo, donation, fact, source=event_type, event_id=event_id, now=now)
     return {"received": True, "applied": True}
 
 
