@@ -120,7 +120,7 @@ OPS = [
         "Confirm a signup (form post from the confirmation page)",
         HTML,
         body=FORM,
-        errors=("404", "409", "413", "415"),
+        errors=("404", "409", "413", "415", "503"),
         params=[_query("token", {"type": "string"})],
     ),
     Op(
@@ -136,7 +136,7 @@ OPS = [
         "RFC 8058 one-click unsubscribe: List-Unsubscribe=One-Click",
         HTML,
         body=FORM,
-        errors=("400", "404", "413", "415"),
+        errors=("404", "413", "415", "422", "503"),
         params=[_query("token", {"type": "string"})],
     ),
     Op(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from email import policy
 from email.parser import BytesParser
 from typing import Any
@@ -9,12 +10,12 @@ from urllib.parse import parse_qs
 
 from chalice.app import Blueprint, Request, Response
 
-from chalicelib.api.errors import json_errors
+from chalicelib.api.errors import json_errors, to_response
 from chalicelib.api.pages import page, post_form
 from chalicelib.api.public import PUBLIC_CORS
 from chalicelib.api.requests import parse_body
 from chalicelib.bootstrap import get_form_rules, get_outreach_repository, get_settings, get_signup_rules
-from chalicelib.domain.errors import NotFoundError, StewardError
+from chalicelib.domain.errors import StewardError, ValidationFailedError
 from chalicelib.domain.outreach import ContactRequest, SignupRequest
 from chalicelib.services import contact, signups
 
@@ -54,6 +55,14 @@ def _form_field(request: Request, name: str) -> str | None:
     return values[0] if values else None
 
 
+def _link_failed(request: Request, exc: StewardError) -> Response:
+    """A page for a person who opened an emailed link; the JSON error shape for anything else."""
+    answer = to_response(exc)
+    if "text/html" not in (request.headers.get("accept") or ""):
+        return answer
+    return page("This link did not work", f"<p>{html.escape(exc.message)}.</p>", status=answer.status_code)
+
+
 @bp.route("/signups", methods=["POST"], cors=PUBLIC_CORS)
 @json_errors
 def create_signup() -> Response:
@@ -84,8 +93,7 @@ def confirm_signup() -> Response:
     try:
         signups.confirm(token, repo=get_outreach_repository())
     except StewardError as exc:
-        status = 404 if isinstance(exc, NotFoundError) else 409
-        return page("This link did not work", f"<p>{exc.message}.</p>", status=status)
+        return _link_failed(request, exc)
     return page("You are subscribed", "<p>Thank you for confirming. You will hear from us soon.</p>")
 
 
@@ -103,16 +111,19 @@ def unsubscribe_page() -> Response:
 )
 def unsubscribe() -> Response:
     request = bp.current_request
-    if _form_field(request, "List-Unsubscribe") != "One-Click":
-        return page("Unsubscribe", "<p>The request did not say List-Unsubscribe=One-Click.</p>", status=400)
     try:
+        if _form_field(request, "List-Unsubscribe") != "One-Click":
+            raise ValidationFailedError(
+                "the body must be List-Unsubscribe=One-Click",
+                fields=[{"field": "List-Unsubscribe", "message": "must be One-Click"}],
+            )
         signups.unsubscribe(
             _query_token(request) or _form_field(request, "token") or "",
             repo=get_outreach_repository(),
             rules=get_signup_rules(),
         )
     except StewardError as exc:
-        return page("This link did not work", f"<p>{exc.message}.</p>", status=404)
+        return _link_failed(request, exc)
     return page(
         "You are unsubscribed", "<p>You will get no more email from us. Changed your mind? Sign up again.</p>"
     )

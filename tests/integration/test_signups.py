@@ -126,24 +126,23 @@ def test_confirmation_is_resent_at_most_three_times_a_day(
     assert len(mailbox.to(email)) == 3
 
 
-def test_bad_links_show_a_page_not_a_traceback(stack: Stack) -> None:
+def test_bad_links_answer_a_page_to_people_and_json_to_programs(stack: Stack) -> None:
     base = stack.config.api_url
-    answer = requests.post(f"{base}/signups/confirm?token=nope", data={"token": "nope"}, timeout=10)
+    browser = {"Accept": "text/html,application/xhtml+xml"}
+    answer = requests.post(
+        f"{base}/signups/confirm?token=nope", data={"token": "nope"}, headers=browser, timeout=10
+    )
     assert answer.status_code == 404 and "did not work" in answer.text
+    answer = requests.post(f"{base}/signups/confirm?token=nope", data={"token": "nope"}, timeout=10)
+    assert answer.status_code == 404 and answer.json()["error"]["fields"][0]["field"] == "token"
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
     answer = requests.post(
-        f"{base}/unsubscribe?token=nope",
-        data="List-Unsubscribe=One-Click",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        timeout=10,
+        f"{base}/unsubscribe?token=nope", data="List-Unsubscribe=One-Click", headers=form, timeout=10
     )
-    assert answer.status_code == 404
-    answer = requests.post(
-        f"{base}/unsubscribe?token=nope",
-        data="x=1",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        timeout=10,
-    )
-    assert answer.status_code == 400
+    assert answer.status_code == 404 and answer.json()["error"]["fields"][0]["field"] == "token"
+    answer = requests.post(f"{base}/unsubscribe?token=nope", data="x=1", headers=form, timeout=10)
+    assert answer.status_code == 422
+    assert answer.json()["error"]["fields"][0]["field"] == "List-Unsubscribe"
     assert requests.post(f"{base}/unsubscribe?token=x", json={}, timeout=10).status_code == 415
 
 
