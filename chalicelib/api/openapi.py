@@ -175,7 +175,7 @@ OPS = [
         "/staff/contacts",
         "Contact messages of a program, newest first",
         schemas.ContactListOut,
-        errors=("409", "422"),
+        errors=("422",),
         roles=("admin", "program:<topic>"),
         params=[
             _query("program", {"type": "string"}),

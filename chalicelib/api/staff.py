@@ -18,6 +18,8 @@ from chalicelib.services import contact, donations
 
 bp = Blueprint(__name__)
 FINANCE = ("finance", "admin")
+PROGRAM = ("admin", "program:*")
+COMMUNICATIONS = ("communications", "admin")
 
 
 def _request() -> Any:
@@ -41,8 +43,6 @@ def get_donation(donation_id: str) -> dict[str, Any]:
     return donations.get_donation(path_id(donation_id), repo=get_repository()).model_dump()
 
 
-PROGRAM = ("admin", "program:*")
-COMMUNICATIONS = ("communications", "admin")
 CSV_COLUMNS = [
     "email",
     "name",

@@ -6,7 +6,13 @@ import hashlib
 from email.utils import formataddr
 
 from chalicelib.config import Topic
-from chalicelib.domain.errors import ConcurrentUpdateError, ConflictError, ForbiddenError, NotFoundError
+from chalicelib.domain.errors import (
+    ConcurrentUpdateError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    ValidationFailedError,
+)
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.outreach import ContactMessage, ContactRequest, ContactStatus
 from chalicelib.domain.tokens import FORM_TOKEN_MAX_AGE_SECONDS, keyed_hash
@@ -91,7 +97,9 @@ def list_contacts(
     if program is None and len(allowed) == 1:
         program = allowed[0]
     if program is None:
-        raise ConflictError("name the program to list", fields=[{"field": "program", "message": "required"}])
+        raise ValidationFailedError(
+            "name the program to list", fields=[{"field": "program", "message": "required"}]
+        )
     if program not in allowed:
         raise ForbiddenError("you may read only your own program's messages")
     return repo.list_contacts(program, status, limit, cursor)
