@@ -177,23 +177,17 @@ class DynamoRepository(Repository):
             raise translate(exc) from exc
 
     def claim_payment(self, donation_id: str, now: str, stale_before: str) -> bool:
-        try:
-            guarded(
-                self.client.update_item,
-                TableName=self.table,
-                Key=to_item(keys.donation(donation_id)),
-                UpdateExpression="SET payment_claimed_at = :now",
-                ConditionExpression=(
-                    "attribute_exists(pk) AND attribute_not_exists(payment_intent_id) AND "
-                    "(attribute_not_exists(payment_claimed_at) OR payment_claimed_at < :stale)"
-                ),
-                ExpressionAttributeValues=to_item({":now": now, ":stale": stale_before}),
-            )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise translate(exc) from exc
-        return True
+        return conditional_update(
+            self.client,
+            TableName=self.table,
+            Key=to_item(keys.donation(donation_id)),
+            UpdateExpression="SET payment_claimed_at = :now",
+            ConditionExpression=(
+                "attribute_exists(pk) AND attribute_not_exists(payment_intent_id) AND "
+                "(attribute_not_exists(payment_claimed_at) OR payment_claimed_at < :stale)"
+            ),
+            ExpressionAttributeValues=to_item({":now": now, ":stale": stale_before}),
+        )
 
     def donation_id_for(self, stripe_id: str) -> str | None:
         values = self._get(keys.stripe_link(stripe_id))
@@ -318,6 +312,17 @@ def _bad_cursor() -> ValidationFailedError:
     return ValidationFailedError(
         "the cursor is not one this API returned", fields=[{"field": "cursor", "message": "invalid cursor"}]
     )
+
+
+def conditional_update(client: Any, **request: Any) -> bool:
+    """UpdateItem; False (not an error) when its condition does not hold."""
+    try:
+        guarded(client.update_item, **request)
+    except ClientError as exc:
+        if error_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise translate(exc) from exc
+    return True
 
 
 def get_item(client: Any, table: str, key: dict[str, Any]) -> dict[str, Any] | None:

@@ -11,6 +11,7 @@ from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo import (
     GSI1,
     checked_key,
+    conditional_update,
     decode_cursor,
     encode_cursor,
     error_code,
@@ -37,20 +38,14 @@ class DynamoOutreachRepository(OutreachRepository):
     def hit_rate_limit(
         self, scope: str, key_hash: str, window_start: int, limit: int, expires_at: int
     ) -> bool:
-        try:
-            guarded(
-                self.client.update_item,
-                TableName=self.table,
-                Key=to_item(keys.rate_bucket(scope, key_hash, window_start)),
-                UpdateExpression="ADD hits :one SET expires_at = :expires",
-                ConditionExpression="attribute_not_exists(hits) OR hits < :limit",
-                ExpressionAttributeValues=to_item({":one": 1, ":limit": limit, ":expires": expires_at}),
-            )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise translate(exc) from exc
-        return True
+        return conditional_update(
+            self.client,
+            TableName=self.table,
+            Key=to_item(keys.rate_bucket(scope, key_hash, window_start)),
+            UpdateExpression="ADD hits :one SET expires_at = :expires",
+            ConditionExpression="attribute_not_exists(hits) OR hits < :limit",
+            ExpressionAttributeValues=to_item({":one": 1, ":limit": limit, ":expires": expires_at}),
+        )
 
     # -- subscribers -----------------------------------------------------------------
 
