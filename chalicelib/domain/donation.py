@@ -58,8 +58,8 @@ class DonationRequest(BaseModel):
     campaign: str | None = Field(
         default=None,
         max_length=100,
-        pattern=r"^[A-Za-z0-9 _.:/-]*$",
-        description="Campaign or source code, e.g. from a utm_campaign.",
+        pattern=NO_CONTROL_CHARS,
+        description="Campaign or source, e.g. a utm_campaign value; one line of text.",
     )
     anonymous: StrictBool = False
     honeypot: str = Field(
