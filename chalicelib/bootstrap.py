@@ -13,7 +13,7 @@ from chalicelib.config import Settings, load_settings
 
 if TYPE_CHECKING:
     from chalicelib.api.auth import TokenVerifier
-    from chalicelib.services.forms import FormRules
+    from chalicelib.services.forms import DeclineGuard, FormRules
     from chalicelib.services.ports import Mailer, OutreachRepository, Payments, Repository
     from chalicelib.services.signups import SignupRules
 
@@ -99,6 +99,16 @@ def get_verifier() -> TokenVerifier:
 
     settings = get_settings()
     return TokenVerifier(settings.jwks_url, settings.jwt_issuer, settings.jwt_audience, settings.role_claim)
+
+
+def get_decline_guard(source_ip: str) -> DeclineGuard:
+    """Per request: counts declined cards from this IP (card-testing brake)."""
+    from chalicelib.services.forms import DeclineGuard
+
+    s = get_settings()
+    return DeclineGuard(
+        get_outreach_repository(), s.signing_key, s.rate_window_seconds, s.declines_per_ip, source_ip
+    )
 
 
 def reset() -> None:

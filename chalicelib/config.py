@@ -69,6 +69,7 @@ class Settings:
     rate_limit_ip: int
     rate_limit_email: int
     confirm_sends_per_day: int
+    declines_per_ip: int
     time_trap_seconds: int
 
     @property
@@ -139,5 +140,6 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         rate_limit_ip=int(env.get("STEWARD_RATE_LIMIT_IP", "20")),
         rate_limit_email=int(env.get("STEWARD_RATE_LIMIT_EMAIL", "5")),
         confirm_sends_per_day=int(env.get("STEWARD_CONFIRM_SENDS_PER_DAY", "3")),
+        declines_per_ip=int(env.get("STEWARD_DECLINES_PER_IP", "10")),
         time_trap_seconds=int(env.get("STEWARD_TIME_TRAP_SECONDS", "2")),
     )

@@ -47,6 +47,10 @@ class DynamoOutreachRepository(OutreachRepository):
             ExpressionAttributeValues=to_item({":one": 1, ":limit": limit, ":expires": expires_at}),
         )
 
+    def rate_hits(self, scope: str, key_hash: str, window_start: int) -> int:
+        item = self._get(keys.rate_bucket(scope, key_hash, window_start))
+        return int(from_item(item).get("hits", 0)) if item else 0
+
     # -- subscribers -----------------------------------------------------------------
 
     def get_subscriber(self, subscriber_id: str) -> Subscriber | None:

@@ -9,9 +9,9 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.api.errors import json_errors
 from chalicelib.api.public import PUBLIC_CORS
-from chalicelib.api.requests import header, parse_body, path_id
+from chalicelib.api.requests import header, parse_body, path_id, source_ip
 from chalicelib.api.schemas import ConfirmIn
-from chalicelib.bootstrap import get_payments, get_repository, get_settings
+from chalicelib.bootstrap import get_decline_guard, get_payments, get_repository, get_settings
 from chalicelib.domain.donation import DonationRequest
 from chalicelib.services import donations
 
@@ -32,6 +32,12 @@ def create_donation() -> Response:
 @bp.route("/donations/{donation_id}/confirm", methods=["POST"], cors=PUBLIC_CORS)
 @json_errors
 def confirm_donation(donation_id: str) -> dict[str, Any]:
-    parse_body(bp.current_request, ConfirmIn)
-    result = donations.confirm_donation(path_id(donation_id), repo=get_repository(), payments=get_payments())
+    request = bp.current_request
+    parse_body(request, ConfirmIn)
+    result = donations.confirm_donation(
+        path_id(donation_id),
+        repo=get_repository(),
+        payments=get_payments(),
+        guard=get_decline_guard(source_ip(request)),
+    )
     return asdict(result)

@@ -86,7 +86,7 @@ OPS = [
         "Charge the card saved by confirmCardSetup",
         schemas.ConfirmOut,
         body=schemas.ConfirmIn,
-        errors=("404", "409", *BODY_ERRORS, "503"),
+        errors=("404", "409", *BODY_ERRORS, "429", "503"),
         params=[_path("donation_id")],
     ),
     Op(

@@ -13,7 +13,7 @@ from chalice.app import Blueprint, Request, Response
 from chalicelib.api.errors import json_errors, to_response
 from chalicelib.api.pages import page, post_form
 from chalicelib.api.public import PUBLIC_CORS
-from chalicelib.api.requests import parse_body
+from chalicelib.api.requests import parse_body, source_ip
 from chalicelib.bootstrap import get_form_rules, get_outreach_repository, get_settings, get_signup_rules
 from chalicelib.domain.errors import StewardError, ValidationFailedError
 from chalicelib.domain.outreach import ContactRequest, SignupRequest
@@ -24,12 +24,6 @@ ACCEPTED = {"status": "accepted"}
 # Opening the link shows this page; its script posts the form at once, so a person needs no
 # second click, while a mail scanner that only fetches the URL (GET) confirms nothing.
 AUTO_SUBMIT = "document.getElementById('form').submit();"
-
-
-def source_ip(request: Request) -> str:
-    """API Gateway's sourceIp, never X-Forwarded-For (which the client controls)."""
-    context: dict[str, Any] = request.context or {}
-    return str((context.get("identity") or {}).get("sourceIp") or "unknown")
 
 
 def _query_token(request: Request) -> str:

@@ -46,3 +46,9 @@ def path_id(value: str, field: str = "donation_id") -> str:
             "no record with this id", fields=[{"field": field, "message": "not a Steward id"}]
         )
     return value
+
+
+def source_ip(request: Request) -> str:
+    """API Gateway's sourceIp, never X-Forwarded-For (which the client controls)."""
+    context: dict[str, Any] = request.context or {}
+    return str((context.get("identity") or {}).get("sourceIp") or "unknown")

@@ -17,6 +17,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.ids import new_id
 from chalicelib.services.clock import seconds_before, utc_now
+from chalicelib.services.forms import DeclineGuard
 from chalicelib.services.ports import (
     DonationPage,
     IdempotencyRecord,
@@ -140,6 +141,7 @@ def confirm_donation(
     *,
     repo: Repository,
     payments: Payments,
+    guard: DeclineGuard | None = None,
     now: Clock = utc_now,
 ) -> ConfirmResult:
     """Charge the card the browser saved on the SetupIntent; safe to call again and again."""
@@ -155,6 +157,8 @@ def confirm_donation(
     setup = payments.retrieve_setup_intent(donation.setup_intent_id)
     if setup.status != "succeeded" or setup.payment_method is None:
         raise ConflictError("the card has not been confirmed with Stripe.js yet")
+    if guard:
+        guard.check()  # before any card is charged
     timestamp = now()
     if not repo.claim_payment(donation.id, timestamp, seconds_before(timestamp, CLAIM_SECONDS)):
         donation = _load(repo, donation_id)
@@ -166,6 +170,8 @@ def confirm_donation(
     try:
         intent = payments.create_payment_intent(donation, setup.payment_method)
     except PaymentDeclinedError as exc:  # the gift's answer, not an error: status failed, with why
+        if guard:
+            guard.record()
         declined = PaymentUpdate(status="failed", failure_reason=exc.message)
         return ConfirmResult.of(record_update(repo, donation, declined, source="confirm", now=now))
     return _sync(donation, intent, repo, payments, now)

@@ -23,6 +23,36 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def _window(moment_ms: int, seconds: int) -> tuple[int, int, int]:
+    """The fixed window holding this moment: its start, when its bucket expires, seconds left."""
+    start = moment_ms // 1000 // seconds * seconds
+    return start, start + seconds + 60, max(1, start + seconds - moment_ms // 1000)
+
+
+@dataclass(frozen=True)
+class DeclineGuard:
+    """Card testing shows as many declines from one IP. After `limit` declines in a window,
+    that IP may not try another card until the window ends."""
+
+    repo: OutreachRepository
+    signing_key: bytes
+    window_seconds: int
+    limit: int
+    source_ip: str
+
+    def check(self) -> None:
+        window, _, retry_after = _window(now_ms(), self.window_seconds)
+        if self.repo.rate_hits("decline-ip", self._key(), window) >= self.limit:
+            raise RateLimitedError("too many declined cards; try again later", retry_after=retry_after)
+
+    def record(self) -> None:
+        window, expires, _ = _window(now_ms(), self.window_seconds)
+        self.repo.hit_rate_limit("decline-ip", self._key(), window, 2**31, expires)
+
+    def _key(self) -> str:
+        return keyed_hash(self.signing_key, "ip", self.source_ip)
+
+
 def screen(
     scope: str,
     email: str,
@@ -43,9 +73,7 @@ def screen(
             "the form token is not valid; reload the page",
             fields=[{"field": "form_token", "message": f"{check}; get a new one from GET /config"}],
         )
-    window = moment // 1000 // rules.window_seconds * rules.window_seconds
-    expires = window + rules.window_seconds + 60
-    retry_after = max(1, window + rules.window_seconds - moment // 1000)
+    window, expires, retry_after = _window(moment, rules.window_seconds)
     buckets = (
         (f"{scope}-ip", keyed_hash(rules.signing_key, "ip", source_ip), rules.limit_ip),
         (f"{scope}-email", keyed_hash(rules.signing_key, "email", email.lower()), rules.limit_email),

@@ -161,6 +161,10 @@ class OutreachRepository(abc.ABC):
         """Count one hit; False when the bucket already holds `limit` hits."""
 
     @abc.abstractmethod
+    def rate_hits(self, scope: str, key_hash: str, window_start: int) -> int:
+        """How many hits the bucket holds."""
+
+    @abc.abstractmethod
     def get_subscriber(self, subscriber_id: str) -> Subscriber | None: ...
 
     @abc.abstractmethod

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import stripe
 
 from chalicelib.services.ports import Repository
@@ -107,3 +109,30 @@ def test_unknown_gift_and_malformed_id(api: Api, token) -> None:
     bad = api.get("/staff/donations/not-an-id", token())
     assert bad.status_code == 404
     assert bad.json()["error"]["fields"][0]["field"] == "donation_id"
+
+
+def test_card_testing_is_braked_after_repeated_declines(api: Api, stack: Stack, repo: Repository) -> None:
+    from chalicelib.bootstrap import get_outreach_repository, get_payments
+    from chalicelib.domain.errors import RateLimitedError
+    from chalicelib.services.donations import confirm_donation
+    from chalicelib.services.forms import DeclineGuard
+
+    key = stack.app_env()["STEWARD_SIGNING_KEY"].encode()
+    guard = DeclineGuard(get_outreach_repository(), key, 3600, 2, f"203.0.113.{uuid.uuid4().int % 250}")
+
+    def saved_card(card: str) -> str:
+        created = api.post("/donations", GIFT).json()
+        assert confirm_card_setup(stack, created["client_secret"], card).status_code == 200
+        return str(created["donation_id"])
+
+    for _ in range(2):
+        result = confirm_donation(
+            saved_card(CARD_DECLINED_AT_CHARGE), repo=repo, payments=get_payments(), guard=guard
+        )
+        assert result.status == "failed"
+    blocked = saved_card("4242424242424242")
+    with pytest.raises(RateLimitedError):
+        confirm_donation(blocked, repo=repo, payments=get_payments(), guard=guard)
+    assert repo.get_donation(blocked).status == "pending"  # no card was charged
+    other_ip = DeclineGuard(get_outreach_repository(), key, 3600, 2, "192.0.2.1")
+    assert confirm_donation(blocked, repo=repo, payments=get_payments(), guard=other_ip).status == "succeeded"
