@@ -15,19 +15,10 @@ from chalicelib.domain.donation import (
     apply_update,
 )
 from chalicelib.domain.ids import is_id, new_id
+from tests.unit.factories import donation
 
 RULES = DonationRules(currencies=("usd",), min_amount=100, max_amount=10_000_000, fund_ids=("general",))
-BASE = Donation(
-    id=new_id(),
-    amount=5000,
-    currency="usd",
-    fund="general",
-    email="a@example.org",
-    first_name="A",
-    last_name="B",
-    created_at="2026-11-27T00:00:00.000Z",
-    updated_at="2026-11-27T00:00:00.000Z",
-)
+BASE = donation()
 
 FACTS = [
     PaymentUpdate(status="succeeded", payment_intent_id="pi_1", charge_id="ch_1", fee=175, net=4825),

@@ -7,21 +7,10 @@ import pytest
 from botocore.stub import Stubber
 
 from chalicelib.adapters.dynamo import DynamoRepository
-from chalicelib.domain.donation import Donation
 from chalicelib.domain.errors import ConcurrentUpdateError, UpstreamError
-from chalicelib.domain.ids import new_id
+from tests.unit.factories import donation
 
-GIFT = Donation(
-    id=new_id(),
-    amount=100,
-    currency="usd",
-    fund="general",
-    email="a@example.org",
-    first_name="A",
-    last_name="B",
-    created_at="2026-11-27T00:00:00.000Z",
-    updated_at="2026-11-27T00:00:00.000Z",
-)
+GIFT = donation(amount=100)
 
 
 @pytest.fixture
