@@ -3,7 +3,6 @@ run the retry sweep every few seconds (on AWS an EventBridge schedule does)."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 import traceback
@@ -89,8 +88,6 @@ def step(poller: Poller, stream_handler: Any) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Local driver for the outbox stream consumer")
-    parser.parse_args()
     from app import app  # the same handlers Lambda runs
 
     stream_handler = app.handler_map["outbox_stream"]

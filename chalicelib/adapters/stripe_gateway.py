@@ -85,7 +85,7 @@ class StripePayments(Payments):
                 {"idempotency_key": f"steward-payment-{donation.id}"},
             )
         except stripe.CardError as exc:
-            raise PaymentDeclinedError(exc.user_message or "Your card was declined.", code=exc.code) from exc
+            raise PaymentDeclinedError(exc.user_message or "Your card was declined.") from exc
         except stripe.StripeError as exc:
             raise UpstreamError("the payment service did not answer; retry") from exc
         return PaymentIntentInfo.from_stripe(_plain(intent))

@@ -47,10 +47,6 @@ class ConflictError(StewardError):
 class PaymentDeclinedError(StewardError):
     """The card was declined; the donor can try another card."""
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-
 
 class InvalidSignatureError(StewardError):
     """A webhook's Stripe-Signature did not verify."""
