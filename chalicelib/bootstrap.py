@@ -13,7 +13,7 @@ from chalicelib.config import Settings, load_settings
 
 if TYPE_CHECKING:
     from chalicelib.api.auth import TokenVerifier
-    from chalicelib.services.forms import DeclineGuard, FormRules
+    from chalicelib.services.forms import DeclineGuard, DonationScreening, FormRules
     from chalicelib.services.ports import Mailer, OutreachRepository, Payments, Repository
     from chalicelib.services.signups import SignupRules
 
@@ -107,8 +107,23 @@ def get_decline_guard(source_ip: str) -> DeclineGuard:
 
     s = get_settings()
     return DeclineGuard(
-        get_outreach_repository(), s.signing_key, s.rate_window_seconds, s.declines_per_ip, source_ip
+        get_outreach_repository(),
+        s.signing_key,
+        s.rate_window_seconds,
+        s.declines_per_ip,
+        source_ip,
+        s.finance_inbox,
     )
+
+
+def get_donation_screening(source_ip: str) -> DonationScreening:
+    """Per request: the time trap, honeypot and per-IP limit a new gift passes."""
+    from dataclasses import replace
+
+    from chalicelib.services.forms import DonationScreening
+
+    rules = replace(get_form_rules(), limit_ip=get_settings().donations_per_ip)
+    return DonationScreening(get_outreach_repository(), rules, get_decline_guard(source_ip))
 
 
 def reset() -> None:

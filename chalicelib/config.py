@@ -71,6 +71,8 @@ class Settings:
     confirm_sends_per_day: int
     declines_per_ip: int
     time_trap_seconds: int
+    donations_per_ip: int
+    finance_inbox: str
 
     @property
     def donation_rules(self) -> DonationRules:
@@ -142,4 +144,6 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         confirm_sends_per_day=int(env.get("STEWARD_CONFIRM_SENDS_PER_DAY", "3")),
         declines_per_ip=int(env.get("STEWARD_DECLINES_PER_IP", "10")),
         time_trap_seconds=int(env.get("STEWARD_TIME_TRAP_SECONDS", "2")),
+        donations_per_ip=int(env.get("STEWARD_DONATIONS_PER_IP", "20")),
+        finance_inbox=env.get("STEWARD_FINANCE_INBOX", "finance@example.org"),
     )

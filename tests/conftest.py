@@ -12,14 +12,19 @@ import pytest
 from devstack import tokens
 from devstack.stack import Stack, StackConfig
 
-TEST_ENV = {"STEWARD_RATE_LIMIT_IP": "100000", "STEWARD_RATE_LIMIT_EMAIL": "5"}
+TEST_ENV = {
+    "STEWARD_RATE_LIMIT_IP": "100000",
+    "STEWARD_RATE_LIMIT_EMAIL": "5",
+    "STEWARD_DONATIONS_PER_IP": "100000",
+    "STEWARD_DECLINES_PER_IP": "100000",
+}
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     local = tmp_path_factory.mktemp("stack")
-    # Every test request comes from 127.0.0.1, so the per-IP limit is set out of reach here;
-    # tests/integration/test_forms.py checks it on its own, with a small limit.
+    # Every test request comes from 127.0.0.1, so the per-IP limits are set out of reach here;
+    # tests/integration/test_forms.py and test_card_testing.py check them with small limits.
     stack = Stack(StackConfig.on_free_ports(Path(local)), extra_env=TEST_ENV)
     stack.start()
     saved = dict(os.environ)

@@ -21,7 +21,8 @@ CARD_DECLINED_AT_CHARGE = "4000000000000341"
 CARD_DECLINED_AT_ATTACH = "4000000000000002"
 CARD_3DS = "4000002500003155"
 
-GIFT = {
+# The integration conftest adds a session-wide valid "form_token" (the time trap) before any test.
+GIFT: dict[str, Any] = {
     "amount": 2500,
     "currency": "usd",
     "email": "donor@example.org",

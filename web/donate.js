@@ -106,6 +106,7 @@
         fund: document.getElementById("fund").value,
         anonymous: document.getElementById("anonymous").checked,
         honeypot: document.getElementById("website").value,
+        form_token: config.form_token,
       };
       const campaign = new URLSearchParams(location.search).get("utm_campaign");
       if (campaign) body.campaign = campaign;

@@ -51,6 +51,31 @@ class DynamoOutreachRepository(OutreachRepository):
         item = self._get(keys.rate_bucket(scope, key_hash, window_start))
         return int(from_item(item).get("hits", 0)) if item else 0
 
+    def release_rate_limit(self, scope: str, key_hash: str, window_start: int) -> None:
+        conditional_update(
+            self.client,
+            TableName=self.table,
+            Key=to_item(keys.rate_bucket(scope, key_hash, window_start)),
+            UpdateExpression="ADD hits :minus_one",
+            ConditionExpression="hits > :zero",
+            ExpressionAttributeValues=to_item({":minus_one": -1, ":zero": 0}),
+        )
+
+    def alert_once(
+        self, scope: str, key_hash: str, window_start: int, expires_at: int, outbox: OutboxMessage
+    ) -> bool:
+        marker = {
+            **keys.alert_marker(scope, key_hash, window_start),
+            "entity": "alert",
+            "outbox_id": outbox.id,
+            "expires_at": expires_at,
+        }
+        try:
+            self._transact([self._put(marker, new=True), self._outbox_put(outbox)], once_index=0)
+        except ConflictError:
+            return False
+        return True
+
     # -- subscribers -----------------------------------------------------------------
 
     def get_subscriber(self, subscriber_id: str) -> Subscriber | None:

@@ -76,6 +76,11 @@ def rate_bucket(scope: str, key_hash: str, window_start: int) -> Key:
     return {"pk": f"RATE#{scope}#{key_hash}#{window_start}", "sk": "RATE"}
 
 
+def alert_marker(scope: str, key_hash: str, window_start: int) -> Key:
+    """Marks an alert as sent for this key and window, so it goes out once (TTL)."""
+    return {"pk": f"ALERT#{scope}#{key_hash}#{window_start}", "sk": "ALERT"}
+
+
 def submission(digest: str) -> Key:
     """Marks a form submission as seen, so a replayed one changes nothing (TTL)."""
     return {"pk": f"SUBMISSION#{digest}", "sk": "SUBMISSION"}

@@ -11,7 +11,13 @@ from chalicelib.api.errors import json_errors
 from chalicelib.api.public import PUBLIC_CORS
 from chalicelib.api.requests import header, parse_body, path_id, source_ip
 from chalicelib.api.schemas import ConfirmIn
-from chalicelib.bootstrap import get_decline_guard, get_payments, get_repository, get_settings
+from chalicelib.bootstrap import (
+    get_decline_guard,
+    get_donation_screening,
+    get_payments,
+    get_repository,
+    get_settings,
+)
 from chalicelib.domain.donation import DonationRequest
 from chalicelib.services import donations
 
@@ -24,7 +30,11 @@ def create_donation() -> Response:
     request = bp.current_request
     body = parse_body(request, DonationRequest, {"rules": get_settings().donation_rules})
     created = donations.create_donation(
-        body, header(request, "Idempotency-Key"), repo=get_repository(), payments=get_payments()
+        body,
+        header(request, "Idempotency-Key"),
+        repo=get_repository(),
+        payments=get_payments(),
+        screening=get_donation_screening(source_ip(request)),
     )
     return Response(body=asdict(created), status_code=201)
 

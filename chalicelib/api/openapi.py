@@ -70,7 +70,7 @@ OPS = [
         schemas.DonationCreatedOut,
         "201",
         DonationRequest,
-        (*BODY_ERRORS, "503"),
+        (*BODY_ERRORS, "429", "503"),
         params=[
             {
                 "name": "Idempotency-Key",

@@ -62,6 +62,7 @@ class DonationRequest(BaseModel):
         description="Campaign or source, e.g. a utm_campaign value; one line of text.",
     )
     anonymous: StrictBool = False
+    form_token: str = Field(max_length=100, description="The form_token from GET /config.")
     honeypot: str = Field(
         default="",
         max_length=200,
@@ -90,13 +91,6 @@ class DonationRequest(BaseModel):
         rules = _rules(info)
         if rules and value not in rules.fund_ids:
             raise ValueError("is not a fund listed by GET /config")
-        return value
-
-    @field_validator("honeypot")
-    @classmethod
-    def _honeypot_empty(cls, value: str) -> str:
-        if value:
-            raise ValueError("must be left empty")
         return value
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
+import string
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,7 +19,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.ids import new_id
 from chalicelib.services.clock import seconds_before, utc_now
-from chalicelib.services.forms import DeclineGuard
+from chalicelib.services.forms import DeclineGuard, DonationScreening
 from chalicelib.services.ports import (
     DonationPage,
     IdempotencyRecord,
@@ -29,6 +31,9 @@ from chalicelib.services.ports import (
 Clock = Callable[[], str]
 CLAIM_SECONDS = 60
 SAVE_ATTEMPTS = 5
+# A charge in one of these states was not declined: it gives its decline slot back.
+NOT_DECLINED = {"succeeded", "processing", "requires_action", "requires_capture"}
+ALPHANUMERIC = string.ascii_letters + string.digits
 
 
 @dataclass(frozen=True)
@@ -60,10 +65,14 @@ def create_donation(
     *,
     repo: Repository,
     payments: Payments,
+    screening: DonationScreening | None = None,
     now: Clock = utc_now,
 ) -> DonationCreated:
-    """Write a pending gift and the SetupIntent the browser confirms; a repeated key replays."""
-    request_hash = _sha256(request.model_dump_json())
+    """Write a pending gift and the SetupIntent the browser confirms; a repeated key replays.
+    Every call, a replay too, counts against the IP's limit before anything else."""
+    if screening and not screening.admit(request.form_token, request.honeypot):
+        return _decoy(payments.publishable_key)
+    request_hash = _sha256(request.model_dump_json(exclude={"form_token", "honeypot"}))
     key_hash = _sha256(idempotency_key) if idempotency_key else None
     if key_hash:
         existing = repo.get_idempotency(key_hash)
@@ -93,6 +102,15 @@ def create_donation(
             raise UpstreamError("the idempotency record vanished; retry") from None
         return _replay(winner, request_hash, repo, payments, now)
     return _with_setup_intent(donation, repo, payments, now)
+
+
+def _random(length: int) -> str:
+    return "".join(secrets.choice(ALPHANUMERIC) for _ in range(length))
+
+
+def _decoy(publishable_key: str) -> DonationCreated:
+    """What a caught bot sees: a real answer's shape; nothing stored, nothing sent to Stripe."""
+    return DonationCreated(new_id(), f"seti_{_random(24)}_secret_{_random(25)}", publishable_key)
 
 
 def _replay(
@@ -157,10 +175,11 @@ def confirm_donation(
     setup = payments.retrieve_setup_intent(donation.setup_intent_id)
     if setup.status != "succeeded" or setup.payment_method is None:
         raise ConflictError("the card has not been confirmed with Stripe.js yet")
-    if guard:
-        guard.check()  # before any card is charged
+    slot = guard.reserve() if guard else None  # before any card is charged
     timestamp = now()
     if not repo.claim_payment(donation.id, timestamp, seconds_before(timestamp, CLAIM_SECONDS)):
+        if slot:
+            slot.release()  # another request charges this gift
         donation = _load(repo, donation_id)
         if donation.payment_intent_id:
             return _sync(
@@ -170,10 +189,10 @@ def confirm_donation(
     try:
         intent = payments.create_payment_intent(donation, setup.payment_method)
     except PaymentDeclinedError as exc:  # the gift's answer, not an error: status failed, with why
-        if guard:
-            guard.record()
         declined = PaymentUpdate(status="failed", failure_reason=exc.message)
         return ConfirmResult.of(record_update(repo, donation, declined, source="confirm", now=now))
+    if slot and intent.status in NOT_DECLINED:
+        slot.release()
     return _sync(donation, intent, repo, payments, now)
 
 

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import NoReturn
 
-from chalicelib.domain.errors import RateLimitedError, ValidationFailedError
+from chalicelib.domain.errors import RateLimitedError, UpstreamError, ValidationFailedError
+from chalicelib.domain.ids import new_id
 from chalicelib.domain.tokens import check_form_token, keyed_hash
-from chalicelib.services.ports import OutreachRepository
+from chalicelib.services.clock import format_time, utc_now
+from chalicelib.services.ports import OutboxMessage, OutreachRepository
+
+log = logging.getLogger("steward")
+DECLINE_SCOPE = "decline-ip"
+ALERT_SCOPE = "card-testing"
 
 
 @dataclass(frozen=True)
@@ -23,6 +32,10 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def _iso(epoch: int) -> str:
+    return format_time(datetime.fromtimestamp(epoch, UTC))
+
+
 def _window(moment_ms: int, seconds: int) -> tuple[int, int, int]:
     """The fixed window holding this moment: its start, when its bucket expires, seconds left."""
     start = moment_ms // 1000 // seconds * seconds
@@ -30,24 +43,81 @@ def _window(moment_ms: int, seconds: int) -> tuple[int, int, int]:
 
 
 @dataclass(frozen=True)
+class DeclineSlot:
+    """One charge's place in its IP's decline bucket, taken before the charge."""
+
+    repo: OutreachRepository
+    key_hash: str
+    window_start: int
+
+    def release(self) -> None:
+        """The charge was not declined: it does not count against the IP."""
+        self.repo.release_rate_limit(DECLINE_SCOPE, self.key_hash, self.window_start)
+
+
+@dataclass(frozen=True)
 class DeclineGuard:
-    """Card testing shows as many declines from one IP. After `limit` declines in a window,
-    that IP may not try another card until the window ends."""
+    """Card testing shows as many declines from one IP. Each charge first takes a slot in the
+    IP's bucket for the window (an atomic conditional ADD), and gives it back unless the card
+    was declined; so at no moment can more than `limit` charges that end declined be under
+    way or done from one IP in a window. A full bucket is a 429, and the finance inbox hears
+    of it once per IP and window."""
 
     repo: OutreachRepository
     signing_key: bytes
     window_seconds: int
     limit: int
     source_ip: str
+    alert_inbox: str | None = None
 
     def check(self) -> None:
-        window, _, retry_after = _window(now_ms(), self.window_seconds)
-        if self.repo.rate_hits("decline-ip", self._key(), window) >= self.limit:
-            raise RateLimitedError("too many declined cards; try again later", retry_after=retry_after)
+        """Refuse (429) while the IP's bucket is full; takes nothing."""
+        moment = now_ms()
+        window, _, _ = _window(moment, self.window_seconds)
+        if self.repo.rate_hits(DECLINE_SCOPE, self._key(), window) >= self.limit:
+            self._refuse(moment, "declined cards")
 
-    def record(self) -> None:
-        window, expires, _ = _window(now_ms(), self.window_seconds)
-        self.repo.hit_rate_limit("decline-ip", self._key(), window, 2**31, expires)
+    def reserve(self) -> DeclineSlot:
+        """Take a slot before charging; 429 when the IP already has `limit` of them."""
+        moment = now_ms()
+        window, expires, _ = _window(moment, self.window_seconds)
+        key_hash = self._key()
+        if not self.repo.hit_rate_limit(DECLINE_SCOPE, key_hash, window, self.limit, expires):
+            self._refuse(moment, "declined cards")
+        return DeclineSlot(self.repo, key_hash, window)
+
+    def _refuse(self, moment: int, reason: str) -> NoReturn:
+        _, _, retry_after = _window(moment, self.window_seconds)
+        self.alert(reason, moment)
+        raise RateLimitedError("too many declined cards; try again later", retry_after=retry_after)
+
+    def alert(self, reason: str, moment: int | None = None) -> None:
+        """Tell the finance inbox that this IP is braked: one email per IP and window, even
+        when many requests are refused at once (the email and a per-window marker are one
+        conditional write). A failed write is only logged; the next refusal tries again."""
+        if not self.alert_inbox:
+            return
+        moment = now_ms() if moment is None else moment
+        window, expires, _ = _window(moment, self.window_seconds)
+        key_hash = self._key()
+        timestamp = utc_now()
+        email = OutboxMessage(
+            id=new_id(),
+            template="card_testing_alert",
+            to=self.alert_inbox,
+            created_at=timestamp,
+            context={
+                "reason": reason,
+                "ip_hash": key_hash,
+                "limit": str(self.limit),
+                "window_start": _iso(window),
+                "window_end": _iso(window + self.window_seconds),
+            },
+        )
+        try:
+            self.repo.alert_once(ALERT_SCOPE, key_hash, window, expires, email)
+        except UpstreamError as exc:
+            log.warning("card-testing alert not written: %s", exc.message)
 
     def _key(self) -> str:
         return keyed_hash(self.signing_key, "ip", self.source_ip)
@@ -55,7 +125,7 @@ class DeclineGuard:
 
 def screen(
     scope: str,
-    email: str,
+    email: str | None,
     form_token: str,
     honeypot: str,
     source_ip: str,
@@ -65,7 +135,8 @@ def screen(
     clock_ms: int | None = None,
 ) -> bool:
     """True when the submission is to be processed, False when it is a bot's (answer as if
-    accepted, store and send nothing). Raises for a bad token (422) or a full bucket (429)."""
+    accepted, store and send nothing). Raises for a bad token (422) or a full bucket (429).
+    Without an email, only the IP's bucket counts."""
     moment = now_ms() if clock_ms is None else clock_ms
     check = check_form_token(rules.signing_key, form_token, moment, rules.time_trap_seconds)
     if check in ("invalid", "expired"):
@@ -74,11 +145,34 @@ def screen(
             fields=[{"field": "form_token", "message": f"{check}; get a new one from GET /config"}],
         )
     window, expires, retry_after = _window(moment, rules.window_seconds)
-    buckets = (
-        (f"{scope}-ip", keyed_hash(rules.signing_key, "ip", source_ip), rules.limit_ip),
-        (f"{scope}-email", keyed_hash(rules.signing_key, "email", email.lower()), rules.limit_email),
-    )
+    buckets = [(f"{scope}-ip", keyed_hash(rules.signing_key, "ip", source_ip), rules.limit_ip)]
+    if email is not None:
+        buckets.append(
+            (f"{scope}-email", keyed_hash(rules.signing_key, "email", email.lower()), rules.limit_email)
+        )
     for bucket, key_hash, limit in buckets:
         if not repo.hit_rate_limit(bucket, key_hash, window, limit, expires):
             raise RateLimitedError("too many submissions; try again later", retry_after=retry_after)
     return not honeypot and check == "ok"
+
+
+@dataclass(frozen=True)
+class DonationScreening:
+    """What a new gift passes before Stripe sees it: the form token's time trap and the
+    honeypot, the IP's own limit on gifts started (each hands out a SetupIntent, with which
+    a card can be tried), and the card-testing brake."""
+
+    repo: OutreachRepository
+    rules: FormRules
+    guard: DeclineGuard
+
+    def admit(self, form_token: str, honeypot: str) -> bool:
+        """True for a gift to start; False for a bot's (answer as if accepted). 422 or 429."""
+        self.guard.check()
+        try:
+            return screen(
+                "donation", None, form_token, honeypot, self.guard.source_ip, repo=self.repo, rules=self.rules
+            )
+        except RateLimitedError:
+            self.guard.alert("gifts started")
+            raise

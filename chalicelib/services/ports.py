@@ -165,6 +165,17 @@ class OutreachRepository(abc.ABC):
         """How many hits the bucket holds."""
 
     @abc.abstractmethod
+    def release_rate_limit(self, scope: str, key_hash: str, window_start: int) -> None:
+        """Take one hit back (never below zero)."""
+
+    @abc.abstractmethod
+    def alert_once(
+        self, scope: str, key_hash: str, window_start: int, expires_at: int, outbox: OutboxMessage
+    ) -> bool:
+        """One transaction: a marker for this key and window, and the email; False (nothing
+        written) when the marker is already there."""
+
+    @abc.abstractmethod
     def get_subscriber(self, subscriber_id: str) -> Subscriber | None: ...
 
     @abc.abstractmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 from playwright.sync_api import Page, expect
@@ -13,6 +15,7 @@ pytestmark = pytest.mark.browser
 
 
 def fill_gift(page: Page, card: str, email: str) -> None:
+    time.sleep(2.1)  # a person takes longer than the time trap to fill the form
     page.get_by_role("button", name="$50").click()
     page.select_option("#fund", "health-programs")
     page.fill("#first_name", "Grace")

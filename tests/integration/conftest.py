@@ -6,7 +6,7 @@ import pytest
 
 from chalicelib.services.ports import Payments, Repository
 from devstack.stack import Stack
-from tests.helpers import Api, Mailbox
+from tests.helpers import GIFT, Api, Mailbox
 
 
 @pytest.fixture(scope="session")
@@ -52,3 +52,9 @@ def form_token(api: Api) -> str:
     token = str(api.get("/config").json()["form_token"])
     time.sleep(2.1)
     return token
+
+
+@pytest.fixture(scope="session", autouse=True)
+def gift_form_token(form_token: str) -> None:
+    """Every gift the suite sends (tests.helpers.GIFT, give()) carries a valid form_token."""
+    GIFT["form_token"] = form_token

@@ -64,14 +64,13 @@ def test_missing_fields_are_named(api_session: Api, missing: str) -> None:
     assert missing in {f["field"] for f in error["fields"]}
 
 
-def test_limits_currency_fund_and_honeypot(api: Api) -> None:
+def test_limits_currency_and_fund(api: Api) -> None:
     cases = {
         "amount": [99, 10_000_001, "2500", 25.5, True],
         "currency": ["eur", "USD"],
         "fund": ["not-a-fund"],
         "email": ["nope", "a@b", "x" * 250 + "@example.org"],
         "first_name": ["", "Ada\r\nBcc: victim@example.org", "x" * 101],
-        "honeypot": ["http://spam.example"],
     }
     for field, values in cases.items():
         for value in values:

@@ -71,6 +71,7 @@ VALID = {
     "first_name": "Ada",
     "last_name": "Lovelace",
     "fund": "general",
+    "form_token": "1700000000000.checked-by-the-service",
 }
 
 
