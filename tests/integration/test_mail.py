@@ -109,7 +109,7 @@ def test_a_stored_injection_fails_alone_and_the_good_mail_in_its_batch_goes_at_o
             created_at=now,
             context={**context, "subject": word},
         )
-        for w, word in (("q", Q_WORD), ("b", B_WORD))
+        for w, word in (("q", Q_WORD), ("b", B_WORD), ("u2028", "a\u2028Bcc: v@evil.example"))
     }
     bad_name = OutboxMessage(
         id=new_id(),
