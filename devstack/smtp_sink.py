@@ -1,4 +1,5 @@
-"""A local SMTP sink (aiosmtpd) that keeps every message as an .eml file."""
+"""A local SMTP sink (aiosmtpd) that keeps every message as an .eml file. A recipient at
+REJECTED_DOMAIN gets a permanent 550, as a real server answers an unknown mailbox."""
 
 from __future__ import annotations
 
@@ -10,12 +11,22 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+REJECTED_DOMAIN = "rejected.example.org"
+
 
 class EmlWriter:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.count = 0
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address.lower().endswith("@" + REJECTED_DOMAIN):
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.count += 1

@@ -1,12 +1,19 @@
 """Drive the app's stream handler from DynamoDB Local's stream, as Lambda does on AWS, and
-run the retry sweep every few seconds (on AWS an EventBridge schedule does)."""
+run the retry sweep every few seconds (on AWS an EventBridge schedule does).
+
+A batch whose handler raises is treated the way the deployed event source is configured
+(infra/resources.json): split in halves and retried, each single record up to
+RETRY_ATTEMPTS more times, then handed to the on-failure destination (here: one JSON line
+in the log, tagged "stream on-failure") so the shard moves on."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +22,8 @@ from chalice.local import LambdaContext
 
 SWEEP_SECONDS = 3.0
 POLL_SECONDS = 0.25
+RETRY_ATTEMPTS = 2  # MaximumRetryAttempts of the deployed event source
+RETRY_PAUSE_SECONDS = 0.5
 
 
 def lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
@@ -80,10 +89,43 @@ class Poller:
         return records
 
 
+def log_failure(record: dict[str, Any]) -> None:
+    """The local on-failure destination: the record, as Lambda would send it to SQS."""
+    print("stream on-failure", json.dumps(record, default=str), flush=True)
+
+
+def run_batch(
+    handler: Any,
+    records: list[dict[str, Any]],
+    on_failure: Callable[[dict[str, Any]], None] = log_failure,
+    retries: int = RETRY_ATTEMPTS,
+    pause: float = RETRY_PAUSE_SECONDS,
+) -> None:
+    """Invoke the handler on a batch as Lambda does with BisectBatchOnFunctionError: a failed
+    batch is split in two and each half invoked; one record is retried `retries` times, then
+    handed to on_failure. Every record ends handled or handed over; nothing stalls the shard."""
+    for attempt in range(retries + 1 if len(records) == 1 else 1):
+        try:
+            result = handler({"Records": records}, LambdaContext("outbox_stream", 256))
+        except Exception:
+            traceback.print_exc()
+            if attempt < retries and len(records) == 1:
+                time.sleep(pause)
+        else:
+            print("stream", result, flush=True)
+            return
+    if len(records) == 1:
+        on_failure(records[0])
+        return
+    half = len(records) // 2
+    run_batch(handler, records[:half], on_failure, retries, pause)
+    run_batch(handler, records[half:], on_failure, retries, pause)
+
+
 def step(poller: Poller, stream_handler: Any) -> list[dict[str, Any]]:
     records = poller.poll()
     if records:
-        print("stream", stream_handler({"Records": records}, LambdaContext("outbox_stream", 256)), flush=True)
+        run_batch(stream_handler, records)
     return records
 
 
@@ -99,7 +141,7 @@ def main() -> None:
     while True:
         try:
             records = step(poller, stream_handler)
-        except Exception:  # keep driving, as Lambda would retry; the sweep recovers pending mail
+        except Exception:  # reading the stream failed: keep driving; the sweep recovers pending mail
             traceback.print_exc()
             time.sleep(1)
             continue

@@ -24,7 +24,7 @@ from chalicelib.adapters.dynamo import (
     translate,
 )
 from chalicelib.domain.errors import ConcurrentUpdateError, ConflictError
-from chalicelib.domain.outreach import ContactMessage, Subscriber
+from chalicelib.domain.outreach import ContactMessage, OutboxRecord, Subscriber
 from chalicelib.services.ports import OutboxMessage, OutreachRepository, Page
 
 
@@ -229,11 +229,42 @@ class DynamoOutreachRepository(OutreachRepository):
         )
 
     def release_outbox(self, message_id: str, retry_at: str, error: str) -> None:
-        self._update(
-            message_id,
-            "SET lease_until = :retry, last_error = :error, gsi1sk = :retry",
-            {":retry": retry_at, ":error": error[:500]},
+        conditional_update(
+            self.client,
+            TableName=self.table,
+            Key=to_item(keys.outbox(message_id)),
+            UpdateExpression="SET lease_until = :retry, last_error = :error, gsi1sk = :retry",
+            ConditionExpression="#status = :pending",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_item(
+                {":retry": retry_at, ":error": error[:500], ":pending": "pending"}
+            ),
         )
+
+    def fail_outbox(self, message_id: str, now: str, reason: str) -> None:
+        conditional_update(
+            self.client,
+            TableName=self.table,
+            Key=to_item(keys.outbox(message_id)),
+            UpdateExpression="SET #status = :failed, failed_at = :now, last_error = :reason, "
+            "gsi1pk = :index, gsi1sk = :sort REMOVE lease_until",
+            ConditionExpression="#status = :pending",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_item(
+                {
+                    ":failed": "failed",
+                    ":pending": "pending",
+                    ":now": now,
+                    ":reason": reason[:500],
+                    ":index": keys.OUTBOX_FAILED,
+                    ":sort": f"{now}#{message_id}",
+                }
+            ),
+        )
+
+    def list_outbox(self, status: str, limit: int, cursor: str | None) -> Page:
+        partition = keys.OUTBOX_FAILED if status == "failed" else keys.OUTBOX_PENDING
+        return self._query_index(partition, limit, cursor, OutboxRecord, forward=status != "failed")
 
     def due_outbox(self, now: str, limit: int) -> list[str]:
         try:

@@ -41,7 +41,8 @@ def stripe_event(event_id: str) -> Key:
 # -- outreach: subscribers, confirmation tokens, contact messages, outbox, rate limits ----
 
 SIGNUPS_INDEX = "SIGNUPS"
-OUTBOX_PENDING = "OUTBOX#PENDING"
+OUTBOX_PENDING = "OUTBOX#PENDING"  # GSI1, sorted by when the next attempt is due
+OUTBOX_FAILED = "OUTBOX#FAILED"  # GSI1, sorted by when it failed
 
 
 def subscriber(subscriber_id: str) -> Key:

@@ -1,25 +1,45 @@
-"""Render outbox emails from templates and send them: SES v2 in production, SMTP locally."""
+"""Render outbox emails from templates and send them: SES v2 in production, SMTP locally.
+
+A render that could add a header line or a body (a line break, or an RFC 2047 encoded word
+the email package would decode into one) fails with PermanentMailError, as does a message
+the server refuses for good (SES MessageRejected, SMTP 5xx). Other send failures raise
+UpstreamError, so the outbox retries them."""
 
 from __future__ import annotations
 
 import html
 import smtplib
 from dataclasses import dataclass
+from email.errors import MessageError
+from email.header import decode_header, make_header
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import formatdate, parseaddr
+from email.policy import SMTP, Policy
+from email.utils import formatdate, getaddresses, parseaddr
 from functools import cache
 from pathlib import Path
 from string import Template
-from typing import Any
+from typing import Any, NoReturn
 
-from chalicelib.domain.errors import UpstreamError
+from chalicelib.domain.errors import PermanentMailError, UpstreamError
+from chalicelib.domain.text import has_line_break, header_text_problem
 from chalicelib.services.ports import Mailer, OutboxMessage
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 SMTP_TIMEOUT_SECONDS = 10
-# RFC 5322's hard limit: long headers such as List-Unsubscribe stay plain instead of encoded.
-POLICY = SMTP.clone(max_line_length=998)
+# SES answers these for a message it will never take; anything else may pass on a retry.
+SES_PERMANENT = {"MessageRejected", "BadRequestException"}
+
+
+def _policy() -> Policy:
+    # RFC 5322's hard limit: long headers such as List-Unsubscribe stay plain instead of encoded.
+    policy = SMTP.clone(max_line_length=998)
+    if hasattr(policy, "verify_generated_headers"):  # newer patch levels only; we never rely on it
+        policy = policy.clone(verify_generated_headers=True)
+    return policy
+
+
+POLICY = _policy()
 
 
 def _transfer_encoding(text: str) -> str:
@@ -39,7 +59,49 @@ def _template(name: str) -> Template:
 
 
 def render(message: OutboxMessage, org: Org) -> EmailMessage:
-    """A multipart/alternative email (plain text and HTML) for one outbox item."""
+    """A multipart/alternative email (plain text and HTML) for one outbox item; raises
+    PermanentMailError when it cannot be built, or would not come out as it was set."""
+    try:
+        email = _build(message, org)
+        _check_generated(email)
+    except (ValueError, LookupError, TypeError, MessageError) as exc:
+        raise PermanentMailError(f"cannot render: {type(exc).__name__}: {str(exc)[:200]}") from exc
+    return email
+
+
+def _header(name: str, value: str) -> str:
+    """A value set as a header: refused if the email package could turn it into more lines."""
+    problem = header_text_problem(value)
+    if problem:
+        raise PermanentMailError(f"cannot render: {name} {problem}")
+    return value
+
+
+def _reply_to(value: str) -> Address:
+    """Reply-To as an address object; its display name is decoded here and checked, so the
+    email package never decodes an encoded word from stored text into a line break."""
+    if has_line_break(value) or len(getaddresses([value])) != 1:
+        raise PermanentMailError("cannot render: Reply-To is not one address on one line")
+    name, addr = parseaddr(value)
+    decoded = str(make_header(decode_header(name))) if name else ""
+    return Address(display_name=_header("Reply-To", decoded), addr_spec=_header("Reply-To", addr))
+
+
+def _check_generated(email: EmailMessage) -> None:
+    """Serialize the message as it will be sent and read its header block back: exactly the
+    headers that were set, one logical line each, followed by the body."""
+    head, blank, _ = email.as_bytes().partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    if not blank or any(b"\r" in line or b"\n" in line for line in lines):
+        raise PermanentMailError("cannot render: a header would hold a line break")
+    names = [
+        line.split(b":", 1)[0].decode("ascii", "replace").lower() for line in lines if line[:1] not in b" \t"
+    ]
+    if sorted(names) != sorted(key.lower() for key in email.keys()):
+        raise PermanentMailError("cannot render: the headers would not be the ones set")
+
+
+def _build(message: OutboxMessage, org: Org) -> EmailMessage:
     values = {**message.context, "org_name": org.name, "org_address": org.address}
     subject, _, text = _template(f"{message.template}.txt").substitute(values).partition("\n---\n")
     text += _template("footer.txt").substitute(values)
@@ -53,11 +115,11 @@ def render(message: OutboxMessage, org: Org) -> EmailMessage:
     footer = _template("footer.html").substitute({**escaped, "unsubscribe_html": unsubscribe_html})
 
     email = EmailMessage(policy=POLICY)  # refuses CR or LF inside any header value
-    email["Subject"] = subject.strip()
+    email["Subject"] = _header("Subject", subject.strip())
     email["From"] = org.mail_from
-    email["To"] = message.to
+    email["To"] = _header("To", message.to)
     if message.reply_to:
-        email["Reply-To"] = message.reply_to
+        email["Reply-To"] = _reply_to(message.reply_to)
     domain = parseaddr(org.mail_from)[1].rpartition("@")[2] or "steward.invalid"
     email["Message-ID"] = f"<{message.id}@{domain}>"
     email["Date"] = formatdate(usegmt=True)
@@ -80,8 +142,22 @@ class SmtpMailer(Mailer):
         try:
             with smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS) as client:
                 client.send_message(email)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, text = next(iter(exc.recipients.values()), (0, b""))
+            _smtp_failed(code, text, exc)
+        except smtplib.SMTPResponseException as exc:
+            _smtp_failed(exc.smtp_code, exc.smtp_error, exc)
         except (OSError, smtplib.SMTPException) as exc:
             raise UpstreamError(f"SMTP send failed: {type(exc).__name__}") from exc
+
+
+def _smtp_failed(code: int, text: bytes | str, exc: Exception) -> NoReturn:
+    """A 5xx answer is permanent; a 4xx (or none) may pass on a retry."""
+    said = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    reason = f"SMTP {code} {said}"[:300]
+    if code >= 500:
+        raise PermanentMailError(reason) from exc
+    raise UpstreamError(f"SMTP send failed: {reason}") from exc
 
 
 class SesMailer(Mailer):
@@ -98,5 +174,10 @@ class SesMailer(Mailer):
                 Destination={"ToAddresses": [message.to]},
                 Content={"Raw": {"Data": email.as_bytes()}},
             )
-        except (BotoCoreError, ClientError) as exc:
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in SES_PERMANENT:
+                raise PermanentMailError(f"SES refused the message: {code}") from exc
+            raise UpstreamError(f"SES send failed: {code or type(exc).__name__}") from exc
+        except BotoCoreError as exc:
             raise UpstreamError(f"SES send failed: {type(exc).__name__}") from exc

@@ -16,8 +16,10 @@ STREAM_ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/steward/stream/set-b
 
 @bp.on_dynamodb_record(stream_arn=STREAM_ARN, batch_size=25, starting_position="TRIM_HORIZON")
 def outbox_stream(event: DynamoDBEvent) -> dict[str, Any]:
-    """Send each email the moment its outbox item is written. A failed send is left for the
-    sweep (no exception, so the shard never stalls behind one bad address)."""
+    """Send each email the moment its outbox item is written. An email that fails never
+    raises here: it is retried by the sweep or marked failed. Only a table failure raises;
+    the event source then bisects the batch, retries it a bounded number of times and sends
+    what is left to its on-failure queue (infra/resources.json), so no record stalls a shard."""
     sent = 0
     for record in event:
         keys = record.keys or {}

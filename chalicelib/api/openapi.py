@@ -195,6 +195,15 @@ OPS = [
     ),
     Op(
         "get",
+        "/staff/outbox",
+        "Emails that failed for good, newest first, with the reason; or those still pending",
+        schemas.OutboxListOut,
+        errors=("422",),
+        roles=("admin",),
+        params=[_query("status", {"type": "string", "enum": ["failed", "pending"]}), *PAGE],
+    ),
+    Op(
+        "get",
         "/staff/signups/export.csv",
         "All signups with status and consent columns",
         {"text/csv": {"schema": {"type": "string"}}},

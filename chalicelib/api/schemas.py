@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chalicelib.domain.donation import Donation
-from chalicelib.domain.outreach import ContactMessage, ContactStatus
+from chalicelib.domain.outreach import ContactMessage, ContactStatus, OutboxRecord
 
 MAX_RANGE_DAYS = 366
 FIRST_YEAR, LAST_YEAR = 2000, 2999
@@ -136,6 +136,11 @@ class ContactListQuery(BaseModel):
 
 class ContactListOut(BaseModel):
     items: list[ContactMessage]
+    cursor: str | None
+
+
+class OutboxListOut(BaseModel):
+    items: list[OutboxRecord]
     cursor: str | None
 
 

@@ -13,13 +13,14 @@ from chalicelib.api.errors import json_errors
 from chalicelib.api.requests import parse_body, parse_query, path_id
 from chalicelib.api.schemas import ContactListQuery, DonationListQuery
 from chalicelib.bootstrap import get_outreach_repository, get_repository, get_settings
-from chalicelib.domain.outreach import ContactStatusChange
-from chalicelib.services import contact, donations
+from chalicelib.domain.outreach import ContactStatusChange, OutboxListQuery
+from chalicelib.services import contact, donations, outbox
 
 bp = Blueprint(__name__)
 FINANCE = ("finance", "admin")
 PROGRAM = ("admin", "program:*")
 COMMUNICATIONS = ("communications", "admin")
+ADMIN = ("admin",)
 
 
 def _request() -> Any:
@@ -93,6 +94,15 @@ def update_contact(contact_id: str) -> dict[str, Any]:
         topics=topics,
     )
     return message.model_dump()
+
+
+@bp.route("/staff/outbox", methods=["GET"])
+@json_errors
+@requires_role(_request, *ADMIN)
+def list_outbox() -> dict[str, Any]:
+    query = parse_query(bp.current_request, OutboxListQuery)
+    page = outbox.list_outbox(query.status, query.limit, query.cursor, repo=get_outreach_repository())
+    return {"items": [m.model_dump() for m in page.items], "cursor": page.cursor}
 
 
 @bp.route("/staff/signups/export.csv", methods=["GET"])

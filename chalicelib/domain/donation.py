@@ -16,6 +16,8 @@ from pydantic import (
     field_validator,
 )
 
+from chalicelib.domain.text import HeaderText
+
 Status = Literal["pending", "succeeded", "failed", "refunded", "partially_refunded", "disputed"]
 DisputeStatus = Literal["open", "won", "lost"]
 
@@ -31,7 +33,8 @@ STATUS_RANK: dict[str, int] = {
 DISPUTE_RANK: dict[str, int] = {"open": 0, "won": 1, "lost": 1}
 
 NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f]*$"
-Name = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_CONTROL_CHARS)]
+# A donor's name may reach an email header (a receipt's To), so it is header-safe text.
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_CONTROL_CHARS), HeaderText]
 
 
 @dataclass(frozen=True)

@@ -66,3 +66,7 @@ class ConcurrentUpdateError(StewardError):
 
 class UpstreamError(StewardError):
     """A peer (DynamoDB, Stripe) failed; the request can be retried."""
+
+
+class PermanentMailError(StewardError):
+    """An email that can never be sent as it is: it would not render safely, or was refused."""

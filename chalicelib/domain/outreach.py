@@ -7,12 +7,15 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
 
 from chalicelib.domain.donation import NO_CONTROL_CHARS
+from chalicelib.domain.text import HeaderText, header_text
 
 SubscriberStatus = Literal["pending", "confirmed", "unsubscribed"]
 ContactStatus = Literal["new", "answered", "archived"]
+OutboxStatus = Literal["pending", "sent", "failed"]
 # Text that may span lines (a message body): no control characters but tab, CR and LF.
 NO_CONTROL_BUT_NEWLINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
-OneLine = Annotated[str, Field(pattern=NO_CONTROL_CHARS)]
+# Text that reaches an email header (a name, a subject): one line, no encoded word.
+OneLine = Annotated[str, Field(pattern=NO_CONTROL_CHARS), HeaderText]
 
 
 class _Form(BaseModel):
@@ -28,7 +31,7 @@ class _Form(BaseModel):
     @classmethod
     def _normalize_email(cls, value: str) -> str:
         local, _, domain = value.rpartition("@")
-        return f"{local}@{domain.lower()}"
+        return header_text(f"{local}@{domain.lower()}")  # it reaches To and Reply-To
 
 
 def _allowed(info: ValidationInfo, key: str) -> tuple[str, ...] | None:
@@ -112,3 +115,27 @@ class ContactStatusChange(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     status: ContactStatus
+
+
+class OutboxRecord(BaseModel):
+    """An outbox email as staff see it: where it goes and how it ended, not its content."""
+
+    id: str
+    template: str
+    to: str
+    status: OutboxStatus
+    attempts: int = 0
+    created_at: str
+    last_error: str | None = None
+    failed_at: str | None = None
+    sent_at: str | None = None
+
+
+class OutboxListQuery(BaseModel):
+    """GET /staff/outbox: failed emails newest first, or pending ones in the order they are due."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["failed", "pending"] = "failed"
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=2000)

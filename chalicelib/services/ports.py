@@ -227,7 +227,15 @@ class OutreachRepository(abc.ABC):
     def release_outbox(self, message_id: str, retry_at: str, error: str) -> None: ...
 
     @abc.abstractmethod
+    def fail_outbox(self, message_id: str, now: str, reason: str) -> None:
+        """Mark a pending email failed for good, with its reason; it is never tried again."""
+
+    @abc.abstractmethod
     def due_outbox(self, now: str, limit: int) -> list[str]: ...
+
+    @abc.abstractmethod
+    def list_outbox(self, status: str, limit: int, cursor: str | None) -> Page:
+        """Failed emails newest first, or pending ones by when they are due (OutboxRecord)."""
 
 
 class Mailer(abc.ABC):

@@ -1,0 +1,30 @@
+"""Text that may reach an email header: one line, and no RFC 2047 encoded word."""
+
+from __future__ import annotations
+
+from pydantic import AfterValidator
+
+
+def has_line_break(value: str) -> bool:
+    """Any line break Python knows: CR, LF, VT, FF, FS, GS, RS, U+0085, U+2028, U+2029."""
+    return "".join(value.splitlines()) != value
+
+
+def header_text_problem(value: str) -> str | None:
+    """Why this text cannot go into a header, or None: a line break, or `=?`, which the email
+    package decodes as an RFC 2047 encoded word (into CR LF, on some patch levels)."""
+    if has_line_break(value):
+        return "must be one line: no line break of any kind"
+    if "=?" in value:
+        return 'must not contain "=?"'
+    return None
+
+
+def header_text(value: str) -> str:
+    problem = header_text_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+HeaderText = AfterValidator(header_text)
