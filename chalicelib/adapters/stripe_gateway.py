@@ -8,7 +8,12 @@ from typing import Any
 import stripe
 
 from chalicelib.domain.donation import Donation
-from chalicelib.domain.errors import InvalidSignatureError, PaymentDeclinedError, UpstreamError
+from chalicelib.domain.errors import (
+    InvalidSignatureError,
+    NotFoundError,
+    PaymentDeclinedError,
+    UpstreamError,
+)
 from chalicelib.services.ports import PaymentIntentInfo, Payments, SetupIntentInfo
 
 # Pinned, as Stripe recommends: parameters and webhook payloads follow this version.
@@ -91,7 +96,14 @@ class StripePayments(Payments):
         return PaymentIntentInfo.from_stripe(_plain(intent))
 
     def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo:
-        intent = self._call(self._client.v1.payment_intents.retrieve, payment_intent_id)
+        try:
+            intent = self._client.v1.payment_intents.retrieve(payment_intent_id)
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404:
+                raise NotFoundError("Stripe has no such PaymentIntent") from exc
+            raise UpstreamError("the payment service did not answer; retry") from exc
+        except stripe.StripeError as exc:
+            raise UpstreamError("the payment service did not answer; retry") from exc
         return PaymentIntentInfo.from_stripe(_plain(intent))
 
     def charge_fee_and_net(self, charge_id: str) -> tuple[int, int] | None:

@@ -81,7 +81,7 @@ class ConfirmOut(BaseModel):
 class WebhookOut(BaseModel):
     received: bool
     duplicate: bool = False
-    applied: bool = False
+    applied: bool = Field(default=False, description="Whether the event changed a gift.")
 
 
 class DonationListQuery(BaseModel):

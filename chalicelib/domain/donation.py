@@ -29,6 +29,8 @@ STATUS_RANK: dict[str, int] = {
     "disputed": 5,
 }
 DISPUTE_RANK: dict[str, int] = {"open": 0, "won": 1, "lost": 1}
+# The states in which the money was taken (whatever happened to it afterwards).
+PAID_STATUSES = frozenset({"succeeded", "partially_refunded", "refunded", "disputed"})
 
 NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f]*$"
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_CONTROL_CHARS)]
@@ -152,16 +154,24 @@ def refund_status(amount: int, amount_refunded: int) -> Status:
 
 
 def apply_update(donation: Donation, update: PaymentUpdate, now: str) -> Donation:
-    """Merge a fact into a gift. Order-independent and idempotent: states only move forward."""
+    """Merge a fact into a gift. Order-independent and idempotent: states only move forward,
+    and every field ends fitting the resulting state (a reason only on a failed gift, a
+    payment time on every gift whose money was taken)."""
     changes: dict[str, object] = {}
-    if update.status and STATUS_RANK[update.status] > STATUS_RANK[donation.status]:
-        changes["status"] = update.status
-        if update.status == "succeeded":
-            changes["succeeded_at"] = now
-    for name in ("payment_intent_id", "charge_id", "fee", "net", "failure_reason"):
+    status = donation.status
+    if update.status and STATUS_RANK[update.status] > STATUS_RANK[status]:
+        status = changes["status"] = update.status
+    for name in ("payment_intent_id", "charge_id", "fee", "net"):
         value = getattr(update, name)
         if value is not None and getattr(donation, name) is None:
             changes[name] = value
+    if status != "failed":
+        if donation.failure_reason is not None:
+            changes["failure_reason"] = None
+    elif donation.failure_reason is None and update.failure_reason is not None:
+        changes["failure_reason"] = update.failure_reason
+    if status in PAID_STATUSES and donation.succeeded_at is None:
+        changes["succeeded_at"] = now
     if update.amount_refunded is not None and update.amount_refunded > donation.amount_refunded:
         changes["amount_refunded"] = update.amount_refunded
     if update.dispute_status and (

@@ -221,8 +221,22 @@ def record_update(
     event_id: str | None = None,
     now: Clock = utc_now,
 ) -> Donation:
+    """Merge a fact into the gift; the gift as stored afterwards."""
+    return apply_fact(repo, donation, update, source=source, event_id=event_id, now=now)[0]
+
+
+def apply_fact(
+    repo: Repository,
+    donation: Donation,
+    update: PaymentUpdate,
+    *,
+    source: str,
+    event_id: str | None = None,
+    now: Clock = utc_now,
+) -> tuple[Donation, bool]:
     """Merge a fact into the gift as read, with optimistic locking (re-read when another writer
-    won); marks the webhook event processed in the same write."""
+    won); marks the webhook event processed in the same write. Returns the stored gift and
+    whether this fact changed it."""
     current = donation
     for attempt in range(SAVE_ATTEMPTS):
         if attempt:
@@ -231,14 +245,14 @@ def record_update(
         if merged is current:
             if event_id:
                 repo.mark_event_processed(event_id, now())
-            return current
+            return current, False
         stored = merged.model_copy(update={"version": current.version + 1})
         audit = {"source": source, "from_status": current.status, "to_status": stored.status}
         try:
             repo.save_donation(stored, current.version, audit=audit, event_id=event_id)
         except ConcurrentUpdateError:
             continue
-        return stored
+        return stored, True
     raise UpstreamError("the gift kept changing underneath; retry")
 
 

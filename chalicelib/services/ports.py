@@ -122,7 +122,8 @@ class Payments(abc.ABC):
         """Create and confirm; raises PaymentDeclinedError when the card is declined."""
 
     @abc.abstractmethod
-    def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo: ...
+    def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo:
+        """Raises NotFoundError when Stripe has no such PaymentIntent."""
 
     @abc.abstractmethod
     def charge_fee_and_net(self, charge_id: str) -> tuple[int, int] | None: ...
