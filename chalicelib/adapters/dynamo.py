@@ -176,19 +176,6 @@ class DynamoRepository(Repository):
                 raise ConcurrentUpdateError("the gift changed since it was read") from exc
             raise translate(exc) from exc
 
-    def claim_payment(self, donation_id: str, now: str, stale_before: str) -> bool:
-        return conditional_update(
-            self.client,
-            TableName=self.table,
-            Key=to_item(keys.donation(donation_id)),
-            UpdateExpression="SET payment_claimed_at = :now",
-            ConditionExpression=(
-                "attribute_exists(pk) AND attribute_not_exists(payment_intent_id) AND "
-                "(attribute_not_exists(payment_claimed_at) OR payment_claimed_at < :stale)"
-            ),
-            ExpressionAttributeValues=to_item({":now": now, ":stale": stale_before}),
-        )
-
     def donation_id_for(self, stripe_id: str) -> str | None:
         values = self._get(keys.stripe_link(stripe_id))
         return str(values["donation_id"]) if values else None

@@ -77,23 +77,43 @@ class StripePayments(Payments):
         metadata = {"donation_id": donation.id, "fund": donation.fund}
         if donation.campaign:
             metadata["campaign"] = donation.campaign
+        intent = self._call(
+            self._client.v1.payment_intents.create,
+            {
+                "amount": donation.amount,
+                "currency": donation.currency,
+                "payment_method": payment_method,
+                "payment_method_types": ["card"],
+                "confirm": False,
+                "metadata": metadata,
+            },
+            {"idempotency_key": f"steward-payment-{donation.id}"},
+        )
+        return PaymentIntentInfo.from_stripe(_plain(intent))
+
+    def confirm_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo:
         try:
-            intent = self._client.v1.payment_intents.create(
-                {
-                    "amount": donation.amount,
-                    "currency": donation.currency,
-                    "payment_method": payment_method,
-                    "payment_method_types": ["card"],  # type: ignore[typeddict-unknown-key]
-                    "confirm": True,
-                    "metadata": metadata,
-                },
-                {"idempotency_key": f"steward-payment-{donation.id}"},
+            intent = self._client.v1.payment_intents.confirm(
+                payment_intent_id, None, {"idempotency_key": f"steward-confirm-{payment_intent_id}"}
             )
         except stripe.CardError as exc:
             raise PaymentDeclinedError(exc.user_message or "Your card was declined.") from exc
+        except stripe.InvalidRequestError as exc:  # confirmed already (by a concurrent request)
+            current = self.retrieve_payment_intent(payment_intent_id)
+            if current.status == "requires_confirmation":
+                raise UpstreamError("the payment service refused the confirmation; retry") from exc
+            return current
         except stripe.StripeError as exc:
             raise UpstreamError("the payment service did not answer; retry") from exc
         return PaymentIntentInfo.from_stripe(_plain(intent))
+
+    def cancel_payment_intent(self, payment_intent_id: str) -> None:
+        self._call(
+            self._client.v1.payment_intents.cancel,
+            payment_intent_id,
+            None,
+            {"idempotency_key": f"steward-cancel-{payment_intent_id}"},
+        )
 
     def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo:
         try:

@@ -16,7 +16,7 @@ from chalicelib.domain.errors import (
     UpstreamError,
 )
 from chalicelib.domain.ids import new_id
-from chalicelib.services.clock import seconds_before, utc_now
+from chalicelib.services.clock import utc_now
 from chalicelib.services.forms import DeclineGuard
 from chalicelib.services.ports import (
     DonationPage,
@@ -27,7 +27,6 @@ from chalicelib.services.ports import (
 )
 
 Clock = Callable[[], str]
-CLAIM_SECONDS = 60
 SAVE_ATTEMPTS = 5
 
 
@@ -144,37 +143,82 @@ def confirm_donation(
     guard: DeclineGuard | None = None,
     now: Clock = utc_now,
 ) -> ConfirmResult:
-    """Charge the card the browser saved on the SetupIntent; safe to call again and again."""
+    """Charge the card the browser saved on the SetupIntent; safe to call again and again,
+    and after a crash at any step: the PaymentIntent is created unconfirmed, its id recorded
+    with a conditional write, and only the recorded one is ever confirmed."""
     donation = _load(repo, donation_id)
     if donation.status != "pending":
         return ConfirmResult.of(donation)  # settled: no call to Stripe
+    intent = None
     if donation.payment_intent_id:
-        return _sync(
-            donation, payments.retrieve_payment_intent(donation.payment_intent_id), repo, payments, now
-        )
+        intent = payments.retrieve_payment_intent(donation.payment_intent_id)
+        if intent.status != "requires_confirmation":
+            return _sync(donation, intent, repo, payments, now)
+    payment_method = None if intent else _saved_card(donation, payments)
+    if guard:
+        guard.check()  # before any card is charged
+    if payment_method:
+        donation, intent = _new_intent(donation, payment_method, repo, payments, now)
+        if intent is None:
+            return ConfirmResult.of(donation)
+        if donation.status != "pending" or intent.status != "requires_confirmation":
+            return _sync(donation, intent, repo, payments, now)
+    assert intent is not None
+    try:
+        intent = payments.confirm_payment_intent(intent.id)
+    except PaymentDeclinedError as exc:  # the gift's answer, not an error: status failed, with why
+        if guard:
+            guard.record()
+        declined = PaymentUpdate(status="failed", payment_intent_id=intent.id, failure_reason=exc.message)
+        return ConfirmResult.of(record_update(repo, donation, declined, source="confirm", now=now))
+    return _sync(donation, intent, repo, payments, now)
+
+
+def _saved_card(donation: Donation, payments: Payments) -> str:
     if donation.setup_intent_id is None:
         raise ConflictError("this gift has no card setup yet; create it again")
     setup = payments.retrieve_setup_intent(donation.setup_intent_id)
     if setup.status != "succeeded" or setup.payment_method is None:
         raise ConflictError("the card has not been confirmed with Stripe.js yet")
-    if guard:
-        guard.check()  # before any card is charged
-    timestamp = now()
-    if not repo.claim_payment(donation.id, timestamp, seconds_before(timestamp, CLAIM_SECONDS)):
-        donation = _load(repo, donation_id)
-        if donation.payment_intent_id:
-            return _sync(
-                donation, payments.retrieve_payment_intent(donation.payment_intent_id), repo, payments, now
-            )
-        raise ConflictError("this gift is being confirmed; try again in a moment")
+    return setup.payment_method
+
+
+def _new_intent(
+    donation: Donation,
+    payment_method: str,
+    repo: Repository,
+    payments: Payments,
+    now: Clock,
+) -> tuple[Donation, PaymentIntentInfo | None]:
+    """Create an unconfirmed PaymentIntent (it charges nothing) and record its id unless another
+    request recorded one first; returns the gift as stored and the PaymentIntent it records."""
+    created = payments.create_payment_intent(donation, payment_method)
+    current = donation
+    for attempt in range(SAVE_ATTEMPTS):
+        if attempt:
+            current = _load(repo, donation.id)
+        if current.payment_intent_id or current.status != "pending":
+            break
+        stored = current.model_copy(
+            update={"payment_intent_id": created.id, "updated_at": now(), "version": current.version + 1}
+        )
+        audit = {"source": "confirm", "from_status": "pending", "to_status": "pending"}
+        try:
+            repo.save_donation(stored, current.version, audit=audit)
+        except ConcurrentUpdateError:
+            continue
+        return stored, created
+    else:
+        raise UpstreamError("the gift kept changing underneath; retry")
+    if current.payment_intent_id == created.id:  # Stripe answered the same key with the same one
+        return current, created
     try:
-        intent = payments.create_payment_intent(donation, setup.payment_method)
-    except PaymentDeclinedError as exc:  # the gift's answer, not an error: status failed, with why
-        if guard:
-            guard.record()
-        declined = PaymentUpdate(status="failed", failure_reason=exc.message)
-        return ConfirmResult.of(record_update(repo, donation, declined, source="confirm", now=now))
-    return _sync(donation, intent, repo, payments, now)
+        payments.cancel_payment_intent(created.id)  # never recorded, so never confirmed anyway
+    except UpstreamError:
+        pass
+    if current.payment_intent_id is None:
+        return current, None
+    return current, payments.retrieve_payment_intent(current.payment_intent_id)
 
 
 def _sync(

@@ -90,10 +90,6 @@ class Repository(abc.ABC):
         the Stripe id lookups and marks the event processed. Raises ConcurrentUpdateError."""
 
     @abc.abstractmethod
-    def claim_payment(self, donation_id: str, now: str, stale_before: str) -> bool:
-        """Take the right to create the PaymentIntent; False when another request holds it."""
-
-    @abc.abstractmethod
     def donation_id_for(self, stripe_id: str) -> str | None:
         """The gift behind a PaymentIntent or Charge id."""
 
@@ -119,7 +115,16 @@ class Payments(abc.ABC):
 
     @abc.abstractmethod
     def create_payment_intent(self, donation: Donation, payment_method: str) -> PaymentIntentInfo:
-        """Create and confirm; raises PaymentDeclinedError when the card is declined."""
+        """Create unconfirmed, with the card set: it charges nothing until confirmed."""
+
+    @abc.abstractmethod
+    def confirm_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo:
+        """Confirm (charge); raises PaymentDeclinedError when the card is declined. When it was
+        confirmed already, answers the PaymentIntent as it stands."""
+
+    @abc.abstractmethod
+    def cancel_payment_intent(self, payment_intent_id: str) -> None:
+        """Cancel a PaymentIntent that was never confirmed."""
 
     @abc.abstractmethod
     def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo:
