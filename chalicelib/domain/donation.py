@@ -16,17 +16,19 @@ from pydantic import (
     field_validator,
 )
 
-Status = Literal["pending", "succeeded", "failed", "refunded", "partially_refunded", "disputed"]
+Status = Literal["pending", "abandoned", "succeeded", "failed", "refunded", "partially_refunded", "disputed"]
 DisputeStatus = Literal["open", "won", "lost"]
 
-# States only move forward: an event may raise the rank, never lower it.
+# States only move forward: an event may raise the rank, never lower it. Abandoned (left
+# pending too long) ranks lowest after pending, so any late fact from Stripe still lands.
 STATUS_RANK: dict[str, int] = {
     "pending": 0,
-    "failed": 1,
-    "succeeded": 2,
-    "partially_refunded": 3,
-    "refunded": 4,
-    "disputed": 5,
+    "abandoned": 1,
+    "failed": 2,
+    "succeeded": 3,
+    "partially_refunded": 4,
+    "refunded": 5,
+    "disputed": 6,
 }
 DISPUTE_RANK: dict[str, int] = {"open": 0, "won": 1, "lost": 1}
 # The states in which the money was taken (whatever happened to it afterwards).
@@ -147,6 +149,24 @@ class PaymentUpdate:
     amount_refunded: int | None = None
     failure_reason: str | None = None
     dispute_status: DisputeStatus | None = None
+
+
+@dataclass(frozen=True)
+class AbandonRules:
+    """When a gift left pending is given up: after pending_hours, or after no_setup_minutes
+    when it never got its SetupIntent (its create request failed half-way)."""
+
+    pending_hours: int = 24
+    no_setup_minutes: int = 60
+
+
+def should_abandon(donation: Donation, pending_before: str, no_setup_before: str) -> bool:
+    """Whether the sweep marks this gift abandoned, given the two cut-off times."""
+    if donation.status != "pending":
+        return False
+    if donation.setup_intent_id is None and donation.created_at < no_setup_before:
+        return True
+    return donation.created_at < pending_before
 
 
 def refund_status(amount: int, amount_refunded: int) -> Status:

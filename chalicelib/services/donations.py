@@ -311,8 +311,10 @@ def list_donations(
     cursor: str | None,
     *,
     repo: Repository,
+    include_abandoned: bool = False,
 ) -> DonationPage:
-    return repo.list_donations(start, end, limit, cursor)
+    """Gifts created in [start, end]; abandoned ones only when asked for."""
+    return repo.list_donations(start, end, limit, cursor, include_abandoned=include_abandoned)
 
 
 def _load(repo: Repository, donation_id: str) -> Donation:

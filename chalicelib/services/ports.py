@@ -101,7 +101,14 @@ class Repository(abc.ABC):
     def mark_event_processed(self, event_id: str, now: str) -> None: ...
 
     @abc.abstractmethod
-    def list_donations(self, start: str, end: str, limit: int, cursor: str | None) -> DonationPage: ...
+    def list_donations(
+        self, start: str, end: str, limit: int, cursor: str | None, *, include_abandoned: bool = False
+    ) -> DonationPage: ...
+
+    @abc.abstractmethod
+    def pending_donations(self, has_setup: bool, created_before: str, limit: int) -> list[Donation]:
+        """Up to `limit` pending gifts created before the time, oldest first (eventually
+        consistent: re-check each one before changing it)."""
 
 
 class Payments(abc.ABC):

@@ -20,6 +20,7 @@ FACTS = [
     PaymentUpdate(status="disputed", dispute_status="open"),
     PaymentUpdate(status="disputed", dispute_status="lost"),
     PaymentUpdate(payment_intent_id="pi_1"),
+    PaymentUpdate(status="abandoned"),
 ]
 
 
@@ -44,6 +45,13 @@ def test_success_after_a_failure_clears_the_reason() -> None:
 def test_a_refund_before_the_success_still_dates_the_payment() -> None:
     refunded = _replay([FACTS[3]])
     assert refunded.status == "refunded" and refunded.succeeded_at == NOW
+
+
+def test_a_late_success_on_an_abandoned_gift_records_the_money() -> None:
+    paid = _replay([PaymentUpdate(status="abandoned"), SUCCEEDED])
+    assert paid.status == "succeeded" and paid.succeeded_at == NOW and paid.charge_id == "ch_1"
+    assert _replay([SUCCEEDED, PaymentUpdate(status="abandoned")]).status == "succeeded"
+    assert _replay([PaymentUpdate(status="abandoned"), FAILED]).status == "failed"
 
 
 def _consistent(gift: Donation) -> None:
