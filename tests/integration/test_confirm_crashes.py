@@ -84,3 +84,28 @@ def test_a_retry_after_a_crash_charges_once(
     again = api.post(f"/donations/{donation_id}/confirm", {})
     assert again.status_code == 200 and again.json()["status"] == "succeeded"
     assert_charged_once(stack, repo, donation_id)
+
+
+def test_three_d_secure_confirms_the_recorded_intent_once(api: Api, stack: Stack, repo: Repository) -> None:
+    created = api.post("/donations", GIFT).json()
+    secret = created["client_secret"]
+    assert confirm_card_setup(stack, secret, "4000002500003155").json()["status"] == "requires_action"
+    authenticated = requests.post(  # Stripe.js's confirmCardSetup, after the 3-D Secure challenge
+        f"{stack.config.stripe_url}/v1/setup_intents/{secret.split('_secret_')[0]}/confirm",
+        json={"key": "pk_test_steward_local", "use_stripe_sdk": True, "client_secret": secret},
+        timeout=10,
+    )
+    assert authenticated.json()["status"] == "succeeded"
+    donation_id = created["donation_id"]
+    first = api.post(f"/donations/{donation_id}/confirm", {}).json()
+    assert first["status"] == "requires_action" and first["client_secret"].startswith("pi_")
+    assert api.post(f"/donations/{donation_id}/confirm", {}).json() == first  # not confirmed twice
+    intent = first["client_secret"].split("_secret_")[0]
+    authenticated = requests.post(  # Stripe.js's confirmCardPayment, after the challenge
+        f"{stack.config.stripe_url}/v1/payment_intents/{intent}/_authenticate?success=true",
+        json={"key": "pk_test_steward_local", "client_secret": first["client_secret"]},
+        timeout=10,
+    )
+    assert authenticated.status_code == 200, authenticated.text
+    assert api.post(f"/donations/{donation_id}/confirm", {}).json()["status"] == "succeeded"
+    assert_charged_once(stack, repo, donation_id)
