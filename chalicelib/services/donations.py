@@ -202,7 +202,12 @@ def _new_intent(
         stored = current.model_copy(
             update={"payment_intent_id": created.id, "updated_at": now(), "version": current.version + 1}
         )
-        audit = {"source": "confirm", "from_status": "pending", "to_status": "pending"}
+        audit = {
+            "source": "confirm",
+            "from_status": "pending",
+            "to_status": "pending",
+            "payment_intent_id": created.id,
+        }
         try:
             repo.save_donation(stored, current.version, audit=audit)
         except ConcurrentUpdateError:
