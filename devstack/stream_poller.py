@@ -21,6 +21,7 @@ import boto3
 from chalice.local import LambdaContext
 
 SWEEP_SECONDS = 3.0
+DONATION_SWEEP_SECONDS = 60.0
 POLL_SECONDS = 0.25
 RETRY_ATTEMPTS = 2  # MaximumRetryAttempts of the deployed event source
 RETRY_PAUSE_SECONDS = 0.5
@@ -129,6 +130,17 @@ def step(poller: Poller, stream_handler: Any) -> list[dict[str, Any]]:
     return records
 
 
+def run_scheduled(app: Any, name: str) -> None:
+    """Invoke one scheduled handler as EventBridge would; a failure is printed, not raised."""
+    try:
+        result = app.handler_map[name](scheduled_event(), LambdaContext(name, 256))
+    except Exception:
+        traceback.print_exc()
+    else:
+        if any(result.values()):
+            print(name, result, flush=True)
+
+
 def main() -> None:
     from app import app  # the same handlers Lambda runs
 
@@ -138,6 +150,7 @@ def main() -> None:
     poller.refresh_shards()
     print("stream poller ready", flush=True)
     last_sweep = last_refresh = time.monotonic()
+    last_donation_sweep = 0.0
     while True:
         try:
             records = step(poller, stream_handler)
@@ -155,6 +168,9 @@ def main() -> None:
             else:
                 if result.get("sent"):
                     print("sweep", result, flush=True)
+        if now - last_donation_sweep > DONATION_SWEEP_SECONDS:
+            last_donation_sweep = now
+            run_scheduled(app, "donation_sweep")
         if now - last_refresh > 30:
             poller.refresh_shards()
             last_refresh = now

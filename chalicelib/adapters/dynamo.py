@@ -26,6 +26,7 @@ from chalicelib.services.ports import DonationPage, IdempotencyRecord, Repositor
 
 M = TypeVar("M", bound=BaseModel)
 GSI1 = "gsi1"
+PENDING_INDEX = "gsi2"
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 RETRYABLE = {
     "ProvisionedThroughputExceededException",
@@ -100,6 +101,9 @@ class DynamoRepository(Repository):
         values["gsi1pk"] = keys.donations_by_month(donation.created_at)
         values["gsi1sk"] = keys.donation_sort(donation.created_at, donation.id)
         values["entity"] = "donation"
+        if donation.status == "pending":
+            values["gsi2pk"] = keys.pending_donations(donation.setup_intent_id is not None)
+            values["gsi2sk"] = values["gsi1sk"]
         return {"TableName": self.table, "Item": to_item(values)}
 
     def _audit_put(self, donation: Donation, audit: dict[str, str], suffix: str) -> dict[str, Any]:
@@ -176,24 +180,29 @@ class DynamoRepository(Repository):
                 raise ConcurrentUpdateError("the gift changed since it was read") from exc
             raise translate(exc) from exc
 
-    def claim_payment(self, donation_id: str, now: str, stale_before: str) -> bool:
-        return conditional_update(
-            self.client,
-            TableName=self.table,
-            Key=to_item(keys.donation(donation_id)),
-            UpdateExpression="SET payment_claimed_at = :now",
-            ConditionExpression=(
-                "attribute_exists(pk) AND attribute_not_exists(payment_intent_id) AND "
-                "(attribute_not_exists(payment_claimed_at) OR payment_claimed_at < :stale)"
-            ),
-            ExpressionAttributeValues=to_item({":now": now, ":stale": stale_before}),
-        )
-
     def donation_id_for(self, stripe_id: str) -> str | None:
         values = self._get(keys.stripe_link(stripe_id))
         return str(values["donation_id"]) if values else None
 
-    def list_donations(self, start: str, end: str, limit: int, cursor: str | None) -> DonationPage:
+    def pending_donations(self, has_setup: bool, created_before: str, limit: int) -> list[Donation]:
+        try:
+            response = guarded(
+                self.client.query,
+                TableName=self.table,
+                IndexName=PENDING_INDEX,
+                KeyConditionExpression="gsi2pk = :pending AND gsi2sk < :before",
+                ExpressionAttributeValues=to_item(
+                    {":pending": keys.pending_donations(has_setup), ":before": created_before}
+                ),
+                Limit=limit,
+            )
+        except ClientError as exc:
+            raise translate(exc) from exc
+        return [_donation_from(item) for item in response.get("Items", [])]
+
+    def list_donations(
+        self, start: str, end: str, limit: int, cursor: str | None, *, include_abandoned: bool = False
+    ) -> DonationPage:
         month, last_key = start[:7], None
         if cursor:
             data = decode_cursor(cursor)
@@ -218,6 +227,10 @@ class DynamoRepository(Repository):
             }
             if last_key:
                 query["ExclusiveStartKey"] = last_key
+            if not include_abandoned:
+                query["FilterExpression"] = "#status <> :abandoned"
+                query["ExpressionAttributeNames"] = {"#status": "status"}
+                query["ExpressionAttributeValues"][":abandoned"] = {"S": "abandoned"}
             try:
                 response = guarded(self.client.query, **query)
             except ClientError as exc:

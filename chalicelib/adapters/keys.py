@@ -26,6 +26,12 @@ def donation_sort(created_at: str, donation_id: str) -> str:
     return f"{created_at}#{donation_id}"
 
 
+def pending_donations(has_setup: bool) -> str:
+    """GSI2 (sparse, only pending gifts): one partition for gifts with a SetupIntent, one
+    without, sorted by created_at; a gift leaves it when it settles."""
+    return "PENDING#SETUP" if has_setup else "PENDING#NOSETUP"
+
+
 def idempotency(key_hash: str) -> Key:
     return {"pk": f"IDEMPOTENCY#{key_hash}", "sk": "IDEMPOTENCY"}
 

@@ -8,7 +8,12 @@ from typing import Any
 import stripe
 
 from chalicelib.domain.donation import Donation
-from chalicelib.domain.errors import InvalidSignatureError, PaymentDeclinedError, UpstreamError
+from chalicelib.domain.errors import (
+    InvalidSignatureError,
+    NotFoundError,
+    PaymentDeclinedError,
+    UpstreamError,
+)
 from chalicelib.services.ports import PaymentIntentInfo, Payments, SetupIntentInfo
 
 # Pinned, as Stripe recommends: parameters and webhook payloads follow this version.
@@ -72,26 +77,53 @@ class StripePayments(Payments):
         metadata = {"donation_id": donation.id, "fund": donation.fund}
         if donation.campaign:
             metadata["campaign"] = donation.campaign
+        intent = self._call(
+            self._client.v1.payment_intents.create,
+            {
+                "amount": donation.amount,
+                "currency": donation.currency,
+                "payment_method": payment_method,
+                "payment_method_types": ["card"],
+                "confirm": False,
+                "metadata": metadata,
+            },
+            {"idempotency_key": f"steward-payment-{donation.id}"},
+        )
+        return PaymentIntentInfo.from_stripe(_plain(intent))
+
+    def confirm_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo:
         try:
-            intent = self._client.v1.payment_intents.create(
-                {
-                    "amount": donation.amount,
-                    "currency": donation.currency,
-                    "payment_method": payment_method,
-                    "payment_method_types": ["card"],  # type: ignore[typeddict-unknown-key]
-                    "confirm": True,
-                    "metadata": metadata,
-                },
-                {"idempotency_key": f"steward-payment-{donation.id}"},
+            intent = self._client.v1.payment_intents.confirm(
+                payment_intent_id, None, {"idempotency_key": f"steward-confirm-{payment_intent_id}"}
             )
         except stripe.CardError as exc:
             raise PaymentDeclinedError(exc.user_message or "Your card was declined.") from exc
+        except stripe.InvalidRequestError as exc:  # confirmed already (by a concurrent request)
+            current = self.retrieve_payment_intent(payment_intent_id)
+            if current.status == "requires_confirmation":
+                raise UpstreamError("the payment service refused the confirmation; retry") from exc
+            return current
         except stripe.StripeError as exc:
             raise UpstreamError("the payment service did not answer; retry") from exc
         return PaymentIntentInfo.from_stripe(_plain(intent))
 
+    def cancel_payment_intent(self, payment_intent_id: str) -> None:
+        self._call(
+            self._client.v1.payment_intents.cancel,
+            payment_intent_id,
+            None,
+            {"idempotency_key": f"steward-cancel-{payment_intent_id}"},
+        )
+
     def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo:
-        intent = self._call(self._client.v1.payment_intents.retrieve, payment_intent_id)
+        try:
+            intent = self._client.v1.payment_intents.retrieve(payment_intent_id)
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404:
+                raise NotFoundError("Stripe has no such PaymentIntent") from exc
+            raise UpstreamError("the payment service did not answer; retry") from exc
+        except stripe.StripeError as exc:
+            raise UpstreamError("the payment service did not answer; retry") from exc
         return PaymentIntentInfo.from_stripe(_plain(intent))
 
     def charge_fee_and_net(self, charge_id: str) -> tuple[int, int] | None:

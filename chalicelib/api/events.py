@@ -33,3 +33,12 @@ def outbox_stream(event: DynamoDBEvent) -> dict[str, Any]:
 def outbox_sweep(event: Any) -> dict[str, Any]:
     """Retry emails whose send failed, once their wait is over."""
     return {"sent": outbox.deliver_due(repo=get_outreach_repository(), mailer=get_mailer())}
+
+
+@bp.schedule(Rate(15, unit=Rate.MINUTES))
+def donation_sweep(event: Any) -> dict[str, Any]:
+    """Mark gifts left pending abandoned (after 24 h, or 1 h without a SetupIntent)."""
+    from chalicelib.bootstrap import get_payments, get_repository
+    from chalicelib.services.abandon import sweep_abandoned
+
+    return sweep_abandoned(repo=get_repository(), payments=get_payments())

@@ -168,6 +168,7 @@ OPS = [
             _query("from", {"type": "string", "format": "date"}, True),
             _query("to", {"type": "string", "format": "date"}, True),
             *PAGE,
+            _query("include_abandoned", {"type": "boolean", "default": False}),
         ],
     ),
     Op(

@@ -81,7 +81,7 @@ class ConfirmOut(BaseModel):
 class WebhookOut(BaseModel):
     received: bool
     duplicate: bool = False
-    applied: bool = False
+    applied: bool = Field(default=False, description="Whether the event changed a gift.")
 
 
 class DonationListQuery(BaseModel):
@@ -93,6 +93,9 @@ class DonationListQuery(BaseModel):
     end: date | datetime = Field(alias="to", description="Date (whole day) or UTC time, inclusive.")
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=2000)
+    include_abandoned: bool = Field(
+        default=False, description="Also list gifts abandoned while pending (true or false)."
+    )
 
     @model_validator(mode="after")
     def _range(self) -> DonationListQuery:

@@ -33,7 +33,14 @@ def _request() -> Any:
 def list_donations() -> dict[str, Any]:
     query = parse_query(bp.current_request, DonationListQuery)
     start, end = query.bounds
-    page = donations.list_donations(start, end, query.limit, query.cursor, repo=get_repository())
+    page = donations.list_donations(
+        start,
+        end,
+        query.limit,
+        query.cursor,
+        repo=get_repository(),
+        include_abandoned=query.include_abandoned,
+    )
     return {"items": [d.model_dump() for d in page.items], "cursor": page.cursor}
 
 

@@ -18,19 +18,23 @@ from pydantic import (
 
 from chalicelib.domain.text import HeaderText
 
-Status = Literal["pending", "succeeded", "failed", "refunded", "partially_refunded", "disputed"]
+Status = Literal["pending", "abandoned", "succeeded", "failed", "refunded", "partially_refunded", "disputed"]
 DisputeStatus = Literal["open", "won", "lost"]
 
-# States only move forward: an event may raise the rank, never lower it.
+# States only move forward: an event may raise the rank, never lower it. Abandoned (left
+# pending too long) ranks lowest after pending, so any late fact from Stripe still lands.
 STATUS_RANK: dict[str, int] = {
     "pending": 0,
-    "failed": 1,
-    "succeeded": 2,
-    "partially_refunded": 3,
-    "refunded": 4,
-    "disputed": 5,
+    "abandoned": 1,
+    "failed": 2,
+    "succeeded": 3,
+    "partially_refunded": 4,
+    "refunded": 5,
+    "disputed": 6,
 }
 DISPUTE_RANK: dict[str, int] = {"open": 0, "won": 1, "lost": 1}
+# The states in which the money was taken (whatever happened to it afterwards).
+PAID_STATUSES = frozenset({"succeeded", "partially_refunded", "refunded", "disputed"})
 
 NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f]*$"
 # A donor's name may reach an email header (a receipt's To), so it is header-safe text.
@@ -144,21 +148,47 @@ class PaymentUpdate:
     dispute_status: DisputeStatus | None = None
 
 
+@dataclass(frozen=True)
+class AbandonRules:
+    """When a gift left pending is given up: after pending_hours, or after no_setup_minutes
+    when it never got its SetupIntent (its create request failed half-way)."""
+
+    pending_hours: int = 24
+    no_setup_minutes: int = 60
+
+
+def should_abandon(donation: Donation, pending_before: str, no_setup_before: str) -> bool:
+    """Whether the sweep marks this gift abandoned, given the two cut-off times."""
+    if donation.status != "pending":
+        return False
+    if donation.setup_intent_id is None and donation.created_at < no_setup_before:
+        return True
+    return donation.created_at < pending_before
+
+
 def refund_status(amount: int, amount_refunded: int) -> Status:
     return "refunded" if amount_refunded >= amount else "partially_refunded"
 
 
 def apply_update(donation: Donation, update: PaymentUpdate, now: str) -> Donation:
-    """Merge a fact into a gift. Order-independent and idempotent: states only move forward."""
+    """Merge a fact into a gift. Order-independent and idempotent: states only move forward,
+    and every field ends fitting the resulting state (a reason only on a failed gift, a
+    payment time on every gift whose money was taken)."""
     changes: dict[str, object] = {}
-    if update.status and STATUS_RANK[update.status] > STATUS_RANK[donation.status]:
-        changes["status"] = update.status
-        if update.status == "succeeded":
-            changes["succeeded_at"] = now
-    for name in ("payment_intent_id", "charge_id", "fee", "net", "failure_reason"):
+    status = donation.status
+    if update.status and STATUS_RANK[update.status] > STATUS_RANK[status]:
+        status = changes["status"] = update.status
+    for name in ("payment_intent_id", "charge_id", "fee", "net"):
         value = getattr(update, name)
         if value is not None and getattr(donation, name) is None:
             changes[name] = value
+    if status != "failed":
+        if donation.failure_reason is not None:
+            changes["failure_reason"] = None
+    elif donation.failure_reason is None and update.failure_reason is not None:
+        changes["failure_reason"] = update.failure_reason
+    if status in PAID_STATUSES and donation.succeeded_at is None:
+        changes["succeeded_at"] = now
     if update.amount_refunded is not None and update.amount_refunded > donation.amount_refunded:
         changes["amount_refunded"] = update.amount_refunded
     if update.dispute_status and (

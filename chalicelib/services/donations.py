@@ -18,7 +18,7 @@ from chalicelib.domain.errors import (
     UpstreamError,
 )
 from chalicelib.domain.ids import new_id
-from chalicelib.services.clock import seconds_before, utc_now
+from chalicelib.services.clock import utc_now
 from chalicelib.services.forms import DeclineGuard, DonationScreening
 from chalicelib.services.ports import (
     DonationPage,
@@ -29,7 +29,6 @@ from chalicelib.services.ports import (
 )
 
 Clock = Callable[[], str]
-CLAIM_SECONDS = 60
 SAVE_ATTEMPTS = 5
 # A charge in one of these states was not declined: it gives its decline slot back.
 NOT_DECLINED = {"succeeded", "processing", "requires_action", "requires_capture"}
@@ -162,38 +161,88 @@ def confirm_donation(
     guard: DeclineGuard | None = None,
     now: Clock = utc_now,
 ) -> ConfirmResult:
-    """Charge the card the browser saved on the SetupIntent; safe to call again and again."""
+    """Charge the card the browser saved on the SetupIntent; safe to call again and again,
+    and after a crash at any step: the PaymentIntent is created unconfirmed, its id recorded
+    with a conditional write, and only the recorded one is ever confirmed."""
     donation = _load(repo, donation_id)
     if donation.status != "pending":
         return ConfirmResult.of(donation)  # settled: no call to Stripe
+    intent = None
     if donation.payment_intent_id:
-        return _sync(
-            donation, payments.retrieve_payment_intent(donation.payment_intent_id), repo, payments, now
-        )
+        intent = payments.retrieve_payment_intent(donation.payment_intent_id)
+        if intent.status != "requires_confirmation":
+            return _sync(donation, intent, repo, payments, now)
+    payment_method = None if intent else _saved_card(donation, payments)
+    slot = guard.reserve() if guard else None  # before this card reaches Stripe
+    if payment_method:
+        donation, intent = _new_intent(donation, payment_method, repo, payments, now)
+        if intent is None or donation.status != "pending" or intent.status != "requires_confirmation":
+            if slot:
+                slot.release()  # another request charges this gift
+            if intent is None:
+                return ConfirmResult.of(donation)
+            return _sync(donation, intent, repo, payments, now)
+    assert intent is not None
+    try:
+        intent = payments.confirm_payment_intent(intent.id)
+    except PaymentDeclinedError as exc:  # the gift's answer, not an error: status failed, with why
+        declined = PaymentUpdate(status="failed", payment_intent_id=intent.id, failure_reason=exc.message)
+        return ConfirmResult.of(record_update(repo, donation, declined, source="confirm", now=now))
+    if slot and intent.status in NOT_DECLINED:
+        slot.release()
+    return _sync(donation, intent, repo, payments, now)
+
+
+def _saved_card(donation: Donation, payments: Payments) -> str:
     if donation.setup_intent_id is None:
         raise ConflictError("this gift has no card setup yet; create it again")
     setup = payments.retrieve_setup_intent(donation.setup_intent_id)
     if setup.status != "succeeded" or setup.payment_method is None:
         raise ConflictError("the card has not been confirmed with Stripe.js yet")
-    slot = guard.reserve() if guard else None  # before any card is charged
-    timestamp = now()
-    if not repo.claim_payment(donation.id, timestamp, seconds_before(timestamp, CLAIM_SECONDS)):
-        if slot:
-            slot.release()  # another request charges this gift
-        donation = _load(repo, donation_id)
-        if donation.payment_intent_id:
-            return _sync(
-                donation, payments.retrieve_payment_intent(donation.payment_intent_id), repo, payments, now
-            )
-        raise ConflictError("this gift is being confirmed; try again in a moment")
+    return setup.payment_method
+
+
+def _new_intent(
+    donation: Donation,
+    payment_method: str,
+    repo: Repository,
+    payments: Payments,
+    now: Clock,
+) -> tuple[Donation, PaymentIntentInfo | None]:
+    """Create an unconfirmed PaymentIntent (it charges nothing) and record its id unless another
+    request recorded one first; returns the gift as stored and the PaymentIntent it records."""
+    created = payments.create_payment_intent(donation, payment_method)
+    current = donation
+    for attempt in range(SAVE_ATTEMPTS):
+        if attempt:
+            current = _load(repo, donation.id)
+        if current.payment_intent_id or current.status != "pending":
+            break
+        stored = current.model_copy(
+            update={"payment_intent_id": created.id, "updated_at": now(), "version": current.version + 1}
+        )
+        audit = {
+            "source": "confirm",
+            "from_status": "pending",
+            "to_status": "pending",
+            "payment_intent_id": created.id,
+        }
+        try:
+            repo.save_donation(stored, current.version, audit=audit)
+        except ConcurrentUpdateError:
+            continue
+        return stored, created
+    else:
+        raise UpstreamError("the gift kept changing underneath; retry")
+    if current.payment_intent_id == created.id:  # Stripe answered the same key with the same one
+        return current, created
     try:
-        intent = payments.create_payment_intent(donation, setup.payment_method)
-    except PaymentDeclinedError as exc:  # the gift's answer, not an error: status failed, with why
-        declined = PaymentUpdate(status="failed", failure_reason=exc.message)
-        return ConfirmResult.of(record_update(repo, donation, declined, source="confirm", now=now))
-    if slot and intent.status in NOT_DECLINED:
-        slot.release()
-    return _sync(donation, intent, repo, payments, now)
+        payments.cancel_payment_intent(created.id)  # never recorded, so never confirmed anyway
+    except UpstreamError:
+        pass
+    if current.payment_intent_id is None:
+        return current, None
+    return current, payments.retrieve_payment_intent(current.payment_intent_id)
 
 
 def _sync(
@@ -240,8 +289,22 @@ def record_update(
     event_id: str | None = None,
     now: Clock = utc_now,
 ) -> Donation:
+    """Merge a fact into the gift; the gift as stored afterwards."""
+    return apply_fact(repo, donation, update, source=source, event_id=event_id, now=now)[0]
+
+
+def apply_fact(
+    repo: Repository,
+    donation: Donation,
+    update: PaymentUpdate,
+    *,
+    source: str,
+    event_id: str | None = None,
+    now: Clock = utc_now,
+) -> tuple[Donation, bool]:
     """Merge a fact into the gift as read, with optimistic locking (re-read when another writer
-    won); marks the webhook event processed in the same write."""
+    won); marks the webhook event processed in the same write. Returns the stored gift and
+    whether this fact changed it."""
     current = donation
     for attempt in range(SAVE_ATTEMPTS):
         if attempt:
@@ -250,14 +313,14 @@ def record_update(
         if merged is current:
             if event_id:
                 repo.mark_event_processed(event_id, now())
-            return current
+            return current, False
         stored = merged.model_copy(update={"version": current.version + 1})
         audit = {"source": source, "from_status": current.status, "to_status": stored.status}
         try:
             repo.save_donation(stored, current.version, audit=audit, event_id=event_id)
         except ConcurrentUpdateError:
             continue
-        return stored
+        return stored, True
     raise UpstreamError("the gift kept changing underneath; retry")
 
 
@@ -272,8 +335,10 @@ def list_donations(
     cursor: str | None,
     *,
     repo: Repository,
+    include_abandoned: bool = False,
 ) -> DonationPage:
-    return repo.list_donations(start, end, limit, cursor)
+    """Gifts created in [start, end]; abandoned ones only when asked for."""
+    return repo.list_donations(start, end, limit, cursor, include_abandoned=include_abandoned)
 
 
 def _load(repo: Repository, donation_id: str) -> Donation:

@@ -90,10 +90,6 @@ class Repository(abc.ABC):
         the Stripe id lookups and marks the event processed. Raises ConcurrentUpdateError."""
 
     @abc.abstractmethod
-    def claim_payment(self, donation_id: str, now: str, stale_before: str) -> bool:
-        """Take the right to create the PaymentIntent; False when another request holds it."""
-
-    @abc.abstractmethod
     def donation_id_for(self, stripe_id: str) -> str | None:
         """The gift behind a PaymentIntent or Charge id."""
 
@@ -105,7 +101,14 @@ class Repository(abc.ABC):
     def mark_event_processed(self, event_id: str, now: str) -> None: ...
 
     @abc.abstractmethod
-    def list_donations(self, start: str, end: str, limit: int, cursor: str | None) -> DonationPage: ...
+    def list_donations(
+        self, start: str, end: str, limit: int, cursor: str | None, *, include_abandoned: bool = False
+    ) -> DonationPage: ...
+
+    @abc.abstractmethod
+    def pending_donations(self, has_setup: bool, created_before: str, limit: int) -> list[Donation]:
+        """Up to `limit` pending gifts created before the time, oldest first (eventually
+        consistent: re-check each one before changing it)."""
 
 
 class Payments(abc.ABC):
@@ -119,10 +122,20 @@ class Payments(abc.ABC):
 
     @abc.abstractmethod
     def create_payment_intent(self, donation: Donation, payment_method: str) -> PaymentIntentInfo:
-        """Create and confirm; raises PaymentDeclinedError when the card is declined."""
+        """Create unconfirmed, with the card set: it charges nothing until confirmed."""
 
     @abc.abstractmethod
-    def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo: ...
+    def confirm_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo:
+        """Confirm (charge); raises PaymentDeclinedError when the card is declined. When it was
+        confirmed already, answers the PaymentIntent as it stands."""
+
+    @abc.abstractmethod
+    def cancel_payment_intent(self, payment_intent_id: str) -> None:
+        """Cancel a PaymentIntent that was never confirmed."""
+
+    @abc.abstractmethod
+    def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo:
+        """Raises NotFoundError when Stripe has no such PaymentIntent."""
 
     @abc.abstractmethod
     def charge_fee_and_net(self, charge_id: str) -> tuple[int, int] | None: ...

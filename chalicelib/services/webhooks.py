@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from chalicelib.domain.donation import DisputeStatus, PaymentUpdate, refund_status
-from chalicelib.domain.errors import InvalidSignatureError
+from chalicelib.domain.errors import InvalidSignatureError, NotFoundError
 from chalicelib.domain.ids import is_id
 from chalicelib.services.clock import utc_now
-from chalicelib.services.donations import Clock, record_update, update_from_intent
+from chalicelib.services.donations import Clock, apply_fact, update_from_intent
 from chalicelib.services.ports import PaymentIntentInfo, Payments, Repository
 
+log = logging.getLogger("steward")
 DISPUTE_OUTCOMES: dict[str, DisputeStatus] = {"won": "won", "warning_closed": "won", "lost": "lost"}
 
 
@@ -35,13 +37,15 @@ def handle_stripe_event(
     donation_id = _donation_for(target[0], repo, payments) if target else None
     donation = repo.get_donation(donation_id) if donation_id else None
     if target is None or donation is None:  # not a gift of ours, or nothing to apply
+        if target is not None:
+            log.warning("stripe event %s (%s) is for no gift of ours; acknowledged", event_id, event_type)
         repo.mark_event_processed(event_id, now())
         return {"received": True, "applied": False}
     fact = target[1]
     if isinstance(fact, PaymentIntentInfo):
         fact = update_from_intent(fact, payments, fee_known=donation.fee is not None)
-    record_update(repo, donation, fact, source=event_type, event_id=event_id, now=now)
-    return {"received": True, "applied": True}
+    _, changed = apply_fact(repo, donation, fact, source=event_type, event_id=event_id, now=now)
+    return {"received": True, "applied": changed}
 
 
 Target = tuple[tuple[str | None, str | None], PaymentUpdate | PaymentIntentInfo]
@@ -51,7 +55,8 @@ def _effect(event_type: str, obj: dict[str, Any]) -> Target | None:
     """(donation id from metadata, Stripe id to look up) and the update, or None to ignore."""
     if event_type in ("payment_intent.succeeded", "payment_intent.payment_failed"):
         intent = PaymentIntentInfo.from_stripe(obj)
-        return (intent.donation_id, intent.id), intent
+        # Every PaymentIntent Steward creates names its gift in metadata: without it, not ours.
+        return (intent.donation_id, intent.id if intent.donation_id else None), intent
     if event_type == "charge.refunded":
         amount, refunded = obj.get("amount"), obj.get("amount_refunded")
         if not isinstance(amount, int) or not isinstance(refunded, int):
@@ -91,5 +96,8 @@ def _donation_for(
         return None
     found = repo.donation_id_for(stripe_id)
     if found is None and stripe_id.startswith("pi_"):
-        found = payments.retrieve_payment_intent(stripe_id).donation_id
+        try:
+            found = payments.retrieve_payment_intent(stripe_id).donation_id
+        except NotFoundError:  # Stripe knows no such PaymentIntent on this account
+            return None
     return found if found and is_id(found) else None

@@ -1,0 +1,65 @@
+"""The sweep: gifts left pending are marked abandoned, once Stripe shows no payment for them."""
+
+from __future__ import annotations
+
+import logging
+
+from chalicelib.domain.donation import AbandonRules, Donation, PaymentUpdate, apply_update, should_abandon
+from chalicelib.domain.errors import ConcurrentUpdateError, StewardError
+from chalicelib.services.clock import seconds_before, utc_now
+from chalicelib.services.donations import Clock, record_update, update_from_intent
+from chalicelib.services.ports import Payments, Repository
+
+log = logging.getLogger("steward")
+SWEEP_LIMIT = 100  # gifts looked at per run; the next run takes the rest
+ABANDONED = PaymentUpdate(status="abandoned")
+DEFAULT_RULES = AbandonRules()
+
+
+def sweep_abandoned(
+    *,
+    repo: Repository,
+    payments: Payments,
+    rules: AbandonRules = DEFAULT_RULES,
+    limit: int = SWEEP_LIMIT,
+    now: Clock = utc_now,
+) -> dict[str, int]:
+    """Mark abandoned each gift still pending after rules.pending_hours, or after
+    rules.no_setup_minutes without a SetupIntent. A gift with a PaymentIntent first takes
+    what Stripe says about it, so money taken is recorded, never hidden."""
+    timestamp = now()
+    pending_before = seconds_before(timestamp, rules.pending_hours * 3600)
+    no_setup_before = seconds_before(timestamp, rules.no_setup_minutes * 60)
+    candidates = repo.pending_donations(False, no_setup_before, limit)
+    if len(candidates) < limit:
+        candidates += repo.pending_donations(True, pending_before, limit - len(candidates))
+    counts = {"abandoned": 0, "recorded": 0}
+    for candidate in candidates:
+        gift = repo.get_donation(candidate.id)  # the index lags; decide on a consistent read
+        if gift is None or not should_abandon(gift, pending_before, no_setup_before):
+            continue
+        try:
+            outcome = _settle(gift, repo, payments, now)
+        except StewardError as exc:  # one gift's trouble never stops the others
+            log.warning("sweep left gift %s for the next run: %r", gift.id, exc)
+            continue
+        if outcome:
+            counts[outcome] += 1
+    return counts
+
+
+def _settle(gift: Donation, repo: Repository, payments: Payments, now: Clock) -> str | None:
+    if gift.payment_intent_id:
+        intent = payments.retrieve_payment_intent(gift.payment_intent_id)
+        fact = update_from_intent(intent, payments, fee_known=gift.fee is not None)
+        gift = record_update(repo, gift, fact, source="sweep", now=now)
+        if gift.status != "pending":
+            return "recorded"
+    marked = apply_update(gift, ABANDONED, now())
+    stored = marked.model_copy(update={"version": gift.version + 1})
+    audit = {"source": "sweep", "actor": "system", "from_status": gift.status, "to_status": stored.status}
+    try:
+        repo.save_donation(stored, gift.version, audit=audit)  # only if unchanged since read
+    except ConcurrentUpdateError:
+        return None  # it moved on meanwhile; the next run looks again
+    return "abandoned"

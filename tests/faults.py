@@ -1,0 +1,38 @@
+"""A test hook that stops the process at a chosen call, as `kill -9` would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ProcessDied(BaseException):
+    """The process stopped here; nothing after this point ran (no except clause catches it)."""
+
+
+class Crashing:
+    """Wraps a port (Repository, Payments): the process dies at the nth call of `method`,
+    before the call reaches the peer or right after it answered."""
+
+    def __init__(self, inner: Any, method: str, nth: int = 1, *, after: bool = True) -> None:
+        self._inner = inner
+        self._method = method
+        self._nth = nth
+        self._after = after
+        self.calls = 0
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._inner, name)
+        if name != self._method:
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls += 1
+            dies = self.calls == self._nth
+            if dies and not self._after:
+                raise ProcessDied(f"before {name}")
+            result = attribute(*args, **kwargs)
+            if dies:
+                raise ProcessDied(f"after {name}")
+            return result
+
+        return call

@@ -1,0 +1,173 @@
+"""The scheduled sweep: gifts left pending are marked abandoned, left out of lists by default,
+and a late payment on one still records the money."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+from chalice.test import Client
+
+from chalicelib.domain.donation import Donation
+from chalicelib.domain.ids import new_id
+from chalicelib.services.clock import format_time
+from chalicelib.services.donations import confirm_donation
+from chalicelib.services.ports import Payments, Repository
+from devstack.stack import Stack
+from devstack.stream_poller import scheduled_event
+from tests.faults import Crashing, ProcessDied
+from tests.helpers import GIFT, Api, confirm_card_setup, event, sign
+
+
+def ago(**delta: float) -> str:
+    return format_time(datetime.now(UTC) - timedelta(**delta))
+
+
+def stored_gift(repo: Repository, created_at: str, **values: Any) -> str:
+    gift = Donation(
+        id=new_id(),
+        amount=2500,
+        currency="usd",
+        fund="peace-programs",
+        email="late@example.org",
+        first_name="Late",
+        last_name="Donor",
+        created_at=created_at,
+        updated_at=created_at,
+        **values,
+    )
+    repo.create_donation(gift, None)
+    return gift.id
+
+
+def run_sweep() -> dict[str, Any]:
+    from app import app
+
+    with Client(app) as client:
+        answer = client.lambda_.invoke("donation_sweep", scheduled_event())
+    payload: dict[str, Any] = answer.payload
+    return payload
+
+
+def status(repo: Repository, donation_id: str) -> str:
+    gift = repo.get_donation(donation_id)
+    assert gift is not None
+    return gift.status
+
+
+def audit_of(repo: Repository, donation_id: str) -> list[dict[str, Any]]:
+    return repo.client.query(  # type: ignore[attr-defined,no-any-return]
+        TableName=repo.table,  # type: ignore[attr-defined]
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :a)",
+        ExpressionAttributeValues={":pk": {"S": f"DONATION#{donation_id}"}, ":a": {"S": "AUDIT#"}},
+    )["Items"]
+
+
+@pytest.fixture(scope="module")
+def swept(repo: Repository) -> dict[str, str]:
+    gifts = {
+        "day_old": stored_gift(repo, ago(hours=25), setup_intent_id="seti_day_old"),
+        "no_setup_hour_old": stored_gift(repo, ago(minutes=61)),
+        "hours_old_with_setup": stored_gift(repo, ago(hours=2), setup_intent_id="seti_waiting"),
+        "fresh_no_setup": stored_gift(repo, ago(minutes=10)),
+        "paid_day_old": stored_gift(
+            repo, ago(hours=26), setup_intent_id="seti_paid", status="succeeded", succeeded_at=ago(hours=26)
+        ),
+    }
+    result = run_sweep()
+    assert result["abandoned"] >= 0
+    return gifts
+
+
+def test_the_sweep_marks_gifts_left_pending_abandoned(repo: Repository, swept: dict[str, str]) -> None:
+    assert status(repo, swept["day_old"]) == "abandoned"
+    assert status(repo, swept["no_setup_hour_old"]) == "abandoned"
+    assert status(repo, swept["hours_old_with_setup"]) == "pending"
+    assert status(repo, swept["fresh_no_setup"]) == "pending"
+    assert status(repo, swept["paid_day_old"]) == "succeeded"
+    entries = audit_of(repo, swept["day_old"])
+    marks = [a for a in entries if a["to_status"]["S"] == "abandoned"]
+    assert len(marks) == 1 and marks[0]["actor"]["S"] == "system"
+    run_sweep()  # a second run changes nothing
+    assert len(audit_of(repo, swept["day_old"])) == len(entries)
+
+
+def test_lists_leave_abandoned_gifts_out_unless_asked(api: Api, swept: dict[str, str], token) -> None:
+    start = ago(hours=27)[:19] + "Z"
+    end = ago(seconds=0)[:19] + "Z"
+    listed = api.get("/staff/donations", token(), **{"from": start, "to": end, "limit": 200})
+    assert listed.status_code == 200, listed.text
+    ids = _all_ids(api, token(), start, end)
+    assert swept["day_old"] not in ids and swept["no_setup_hour_old"] not in ids
+    assert swept["hours_old_with_setup"] in ids and swept["paid_day_old"] in ids
+    everything = _all_ids(api, token(), start, end, include_abandoned="true")
+    assert swept["day_old"] in everything and swept["no_setup_hour_old"] in everything
+    bad = api.get("/staff/donations", token(), **{"from": start, "to": end, "include_abandoned": "maybe"})
+    assert bad.status_code == 422
+    assert bad.json()["error"]["fields"][0]["field"] == "include_abandoned"
+
+
+def _all_ids(api: Api, bearer: str, start: str, end: str, **extra: str) -> list[str]:
+    ids: list[str] = []
+    cursor = None
+    while True:
+        params = {"from": start, "to": end, "limit": 200, **extra, **({"cursor": cursor} if cursor else {})}
+        page = api.get("/staff/donations", bearer, **params).json()
+        ids.extend(item["id"] for item in page["items"])
+        cursor = page["cursor"]
+        if not cursor:
+            return ids
+
+
+def _backdate(repo: Repository, donation_id: str, hours: int) -> None:
+    gift = repo.get_donation(donation_id)
+    assert gift is not None
+    old = gift.model_copy(update={"created_at": ago(hours=hours), "version": gift.version + 1})
+    repo.save_donation(old, gift.version, audit=None)
+
+
+def test_a_gift_whose_payment_went_through_is_recorded_not_abandoned(
+    api: Api, stack: Stack, repo: Repository, payments: Payments
+) -> None:
+    created = api.post("/donations", GIFT).json()
+    assert confirm_card_setup(stack, created["client_secret"], "4242424242424242").status_code == 200
+    crashing = Crashing(payments, "confirm_payment_intent")
+    with pytest.raises(ProcessDied):  # charged, but the process died before saving it
+        confirm_donation(created["donation_id"], repo=repo, payments=crashing)  # type: ignore[arg-type]
+    _backdate(repo, created["donation_id"], 25)
+    run_sweep()
+    gift = repo.get_donation(created["donation_id"])
+    assert gift is not None and gift.status == "succeeded" and gift.charge_id
+
+
+def test_a_late_payment_on_an_abandoned_gift_still_records_the_money(
+    api: Api, stack: Stack, repo: Repository, payments: Payments
+) -> None:
+    created = api.post("/donations", GIFT).json()
+    assert confirm_card_setup(stack, created["client_secret"], "4242424242424242").status_code == 200
+    donation_id = created["donation_id"]
+    _backdate(repo, donation_id, 25)
+    run_sweep()
+    assert status(repo, donation_id) == "abandoned"
+    assert api.post(f"/donations/{donation_id}/confirm", {}).json()["status"] == "abandoned"
+    # a PaymentIntent for this gift that was confirmed elsewhere (e.g. a request still in flight)
+    gift = repo.get_donation(donation_id)
+    assert gift is not None and gift.setup_intent_id
+    setup = payments.retrieve_setup_intent(gift.setup_intent_id)
+    assert setup.payment_method
+    intent = payments.create_payment_intent(gift, setup.payment_method)
+    payments.confirm_payment_intent(intent.id)
+    obj = requests.get(
+        f"{stack.config.stripe_url}/v1/payment_intents/{intent.id}",
+        auth=("sk_test_steward_local", ""),
+        timeout=10,
+    ).json()
+    payload = event("payment_intent.succeeded", obj)
+    answer = api.post(
+        "/webhooks/stripe", raw=payload, headers={"Stripe-Signature": sign(payload, stack.webhook_secret)}
+    )
+    assert answer.status_code == 200 and answer.json()["applied"] is True
+    paid = repo.get_donation(donation_id)
+    assert paid is not None and paid.status == "succeeded" and paid.succeeded_at
