@@ -38,6 +38,17 @@ FORM_ROUTES = {"/unsubscribe": FORM_TYPES, "/signups/confirm": FORM_TYPES}
 STAFF_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
+# What an unknown route answers: API Gateway's MISSING_AUTHENTICATION_TOKEN response in
+# infra/resources.json, and devstack/api_server.py locally.
+NO_ROUTE = {
+    "error": {
+        "code": "not_found",
+        "message": "no such route",
+        "fields": [{"field": "path", "message": "no route matches this path"}],
+    }
+}
+
+
 def error_response(
     status: int,
     code: str,

@@ -94,6 +94,18 @@ def test_not_json_gets_415_and_oversized_gets_413(api: Api) -> None:
     assert_error_shape(api.post("/donations", raw=b"\xff\xfe"), 422)
 
 
+def test_unknown_routes_are_404_and_unknown_methods_405_in_the_error_shape(api: Api, token) -> None:
+    for path in ("/nope", "/staff", "/staff/donations/x/y", "/donations/a/b/c", "/webhooks"):
+        for headers in ({}, {"Authorization": f"Bearer {token()}"}, {"Authorization": "AWS4 x"}):
+            answer = api.session.get(api.base + path, headers=headers, timeout=10)
+            error = assert_error_shape(answer, 404)
+            assert error["code"] == "not_found" and error["fields"][0]["field"] == "path", (path, error)
+    wrong = api.session.delete(api.base + "/donations", timeout=10)
+    assert assert_error_shape(wrong, 405)["code"] == "method_not_allowed"
+    put = api.session.put(api.base + "/health", json={}, timeout=10)
+    assert assert_error_shape(put, 405)["code"] == "method_not_allowed"
+
+
 def test_bad_idempotency_key_is_named(api: Api) -> None:
     error = assert_error_shape(api.post("/donations", GIFT, {"Idempotency-Key": "x" * 300}), 422)
     assert error["fields"][0]["field"] == "Idempotency-Key"
