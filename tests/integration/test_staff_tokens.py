@@ -25,6 +25,8 @@ WRONG_CLAIMS: dict[str, dict[str, Any]] = {
     "roles null": {"cognito:groups": None},
     "exp a string": {"exp": str(LATER)},
     "exp a bool": {"exp": True},
+    "exp infinite": {"exp": float("inf")},
+    "exp not a number": {"exp": float("nan")},
     "iat a string": {"iat": str(int(time.time()))},
     "nbf a string": {"nbf": "0"},
     "sub a number": {"sub": 42},
