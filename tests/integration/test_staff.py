@@ -62,6 +62,15 @@ def test_every_staff_answer_is_not_stored_or_sniffed(api: Api, stack: Stack, tok
             assert answer.headers.get(header) == value, (name, header, dict(answer.headers))
 
 
+def test_the_document_lists_the_staff_headers(api: Api) -> None:
+    paths = api.get("/openapi.json").json()["paths"]
+    staff = [op for path, ops in paths.items() if path.startswith("/staff/") for op in ops.values()]
+    assert staff
+    for op in staff:
+        for answer in op["responses"].values():
+            assert {k: v["schema"]["const"] for k, v in answer["headers"].items()} == NO_STORE
+
+
 DAY = "2024-03-15"  # a day of its own: only these tests put gifts in it
 
 
