@@ -98,7 +98,13 @@ def get_verifier() -> TokenVerifier:
     from chalicelib.api.auth import TokenVerifier
 
     settings = get_settings()
-    return TokenVerifier(settings.jwks_url, settings.jwt_issuer, settings.jwt_audience, settings.role_claim)
+    return TokenVerifier(
+        settings.jwks_url,
+        settings.jwt_issuer,
+        settings.jwt_audience,
+        settings.role_claim,
+        settings.jwt_accept_id_tokens,
+    )
 
 
 def get_decline_guard(source_ip: str) -> DeclineGuard:

@@ -54,6 +54,7 @@ class Settings:
     jwt_audience: str
     jwks_url: str
     role_claim: str
+    jwt_accept_id_tokens: bool
     max_body_bytes: int
     topics: tuple[Topic, ...]
     interests: tuple[Fund, ...]
@@ -91,6 +92,13 @@ def _required(env: Mapping[str, str], name: str) -> str:
     return value
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    value = env.get(name, "false").strip().lower()
+    if value not in ("true", "false"):
+        raise MissingSettingError(f"{name} must be true or false")
+    return value == "true"
+
+
 def _entries(name: str, text: str, width: int) -> list[list[str]]:
     rows = []
     for part in text.split(";"):
@@ -125,6 +133,7 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         jwt_audience=_required(env, "STEWARD_JWT_AUDIENCE"),
         jwks_url=_required(env, "STEWARD_JWKS_URL"),
         role_claim=env.get("STEWARD_ROLE_CLAIM", "cognito:groups"),
+        jwt_accept_id_tokens=_flag(env, "STEWARD_JWT_ACCEPT_ID_TOKENS"),
         max_body_bytes=int(env.get("STEWARD_MAX_BODY_BYTES", "16384")),
         topics=tuple(
             Topic(*row) for row in _entries("STEWARD_TOPICS", env.get("STEWARD_TOPICS", DEFAULT_TOPICS), 3)

@@ -24,7 +24,6 @@ import boto3
 from devstack import dynamodb_local, table, tokens
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 INSTALL_DIR = ROOT / ".local" / "dynamodb-local"  # shared by make run and the tests
 
 
@@ -209,17 +208,17 @@ class Stack:
         self._spawn(
             "api",
             [
-                str(BIN / "chalice"),
+                sys.executable,
+                "-m",
+                "devstack.api_server",
                 "--project-dir",
                 str(ROOT),
-                "local",
                 "--host",
                 c.host,
                 "--port",
                 str(c.api_port),
                 "--stage",
                 "dev",
-                "--no-autoreload",
             ],
             c.api_port,
             env=self.app_env(),

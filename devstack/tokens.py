@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from pathlib import Path
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -46,17 +48,36 @@ def mint(
     lifetime: int = LIFETIME_SECONDS,
     issuer: str = ISSUER,
     audience: str = AUDIENCE,
+    use: str = "access",
+    claims: dict[str, Any] | None = None,
+    without: tuple[str, ...] = (),
 ) -> str:
+    """A token shaped like Cognito's: an access token names its app client in `client_id`
+    and has no `aud`; an ID token (`use="id"`) names it in `aud`. `claims` adds to or
+    replaces the claims and `without` drops some (tests use them for malformed tokens)."""
     ensure_key(folder)
     now = int(time.time())
-    claims = {
+    payload: dict[str, Any] = {
         "sub": subject,
         "iss": issuer,
-        "aud": audience,
+        "token_use": use,
+        "auth_time": now,
         "iat": now,
         "exp": now + lifetime,
+        "jti": str(uuid.uuid4()),
         "cognito:groups": [role],
     }
-    return jwt.encode(
-        claims, (folder / "private.pem").read_bytes(), algorithm="RS256", headers={"kid": KEY_ID}
+    if use == "access":
+        payload.update(client_id=audience, username=subject, scope="aws.cognito.signin.user.admin")
+    else:
+        payload.update({"aud": audience, "cognito:username": subject})
+    payload.update(claims or {})
+    for name in without:
+        payload.pop(name, None)
+    # Signed as JWS bytes: PyJWT's jwt.encode would refuse some malformed claims tests need.
+    return jwt.PyJWS().encode(
+        json.dumps(payload).encode(),
+        (folder / "private.pem").read_bytes(),
+        algorithm="RS256",
+        headers={"kid": KEY_ID, "typ": "JWT"},
     )

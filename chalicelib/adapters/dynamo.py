@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
+import logging
 import re
 from decimal import Decimal
 from typing import Any, TypeVar, cast
@@ -13,7 +11,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import cursors, keys
 from chalicelib.domain.donation import Donation
 from chalicelib.domain.errors import (
     ConcurrentUpdateError,
@@ -25,6 +23,7 @@ from chalicelib.services.clock import epoch_seconds
 from chalicelib.services.ports import DonationPage, IdempotencyRecord, Repository, StoredEvent
 
 M = TypeVar("M", bound=BaseModel)
+log = logging.getLogger("steward")
 GSI1 = "gsi1"
 PENDING_INDEX = "gsi2"
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
@@ -37,7 +36,6 @@ RETRYABLE = {
     "ServiceUnavailable",
 }
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
-CURSOR_KEYS = {"pk", "sk", "gsi1pk", "gsi1sk"}
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -62,6 +60,19 @@ def translate(exc: ClientError) -> Exception:
     if error_code(exc) in RETRYABLE or "TransactionConflict" in reasons(exc):
         return UpstreamError("the database is busy; retry")
     return cast(Exception, exc)
+
+
+def translate_list(exc: ClientError, cursor: str | None) -> Exception:
+    """A list query's error. DynamoDB's ValidationException means it refused the query or
+    its start key: a 422 (naming the cursor when there was one), never a 500."""
+    if error_code(exc) != "ValidationException":
+        return translate(exc)
+    log.warning("a list query was refused: %s", exc)
+    if cursor:
+        return cursors.bad_cursor()
+    return ValidationFailedError(
+        "the database refused this query", fields=[{"field": "query", "message": "refused"}]
+    )
 
 
 def guarded(call: Any, **kwargs: Any) -> Any:
@@ -203,15 +214,19 @@ class DynamoRepository(Repository):
     def list_donations(
         self, start: str, end: str, limit: int, cursor: str | None, *, include_abandoned: bool = False
     ) -> DonationPage:
-        month, last_key = start[:7], None
+        scope = {"list": "donations", "from": start, "to": end, "abandoned": str(include_abandoned)}
+        first, last = start[:7], end[:7]
+        month, last_key = first, None
         if cursor:
-            data = decode_cursor(cursor)
+            data = cursors.decode(cursor, scope)
             month = str(data.get("m"))
-            if not MONTH.fullmatch(month):
-                raise _bad_cursor()
-            last_key = None if data.get("k") is None else checked_key(data["k"], f"DONATIONS#{month}")
+            if not (MONTH.fullmatch(month) and first <= month <= last):
+                raise cursors.bad_cursor()
+            if data.get("k") is not None:
+                partition = keys.donations_by_month(month)
+                last_key = cursors.start_key(data["k"], partition, keys.donation, (start, end))
         items: list[Donation] = []
-        while month <= end[:7] and len(items) < limit:
+        while month <= last and len(items) < limit:
             query: dict[str, Any] = {
                 "TableName": self.table,
                 "IndexName": GSI1,
@@ -234,14 +249,14 @@ class DynamoRepository(Repository):
             try:
                 response = guarded(self.client.query, **query)
             except ClientError as exc:
-                raise translate(exc) from exc
+                raise translate_list(exc, cursor) from exc
             items.extend(_donation_from(item) for item in response.get("Items", []))
             last_key = response.get("LastEvaluatedKey")
             if last_key is None:
                 month = _next_month(month)
         if last_key is not None:
-            return DonationPage(items, encode_cursor({"m": month, "k": last_key}))
-        return DonationPage(items, encode_cursor({"m": month, "k": None}) if month <= end[:7] else None)
+            return DonationPage(items, cursors.encode(scope, m=month, k=last_key))
+        return DonationPage(items, cursors.encode(scope, m=month, k=None) if month <= last else None)
 
     # -- webhook events ------------------------------------------------------------
 
@@ -292,39 +307,6 @@ class DynamoRepository(Repository):
 def _next_month(month: str) -> str:
     year, number = int(month[:4]), int(month[5:7])
     return f"{year + number // 12:04d}-{number % 12 + 1:02d}"
-
-
-def encode_cursor(data: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode()
-
-
-def decode_cursor(cursor: str) -> dict[str, Any]:
-    """The dict a cursor was made from; ValidationFailedError naming `cursor` otherwise."""
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, binascii.Error, UnicodeError) as exc:
-        raise _bad_cursor() from exc
-    if not isinstance(data, dict):
-        raise _bad_cursor()
-    return data
-
-
-def checked_key(key: Any, partition: str) -> dict[str, Any]:
-    """A LastEvaluatedKey from a cursor, accepted only in the shape this table's GSI gives."""
-    if not (
-        isinstance(key, dict)
-        and set(key) == CURSOR_KEYS
-        and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values())
-        and key["gsi1pk"]["S"] == partition
-    ):
-        raise _bad_cursor()
-    return key
-
-
-def _bad_cursor() -> ValidationFailedError:
-    return ValidationFailedError(
-        "the cursor is not one this API returned", fields=[{"field": "cursor", "message": "invalid cursor"}]
-    )
 
 
 def conditional_update(client: Any, **request: Any) -> bool:

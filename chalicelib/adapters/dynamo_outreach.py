@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import cursors, keys
 from chalicelib.adapters.dynamo import (
     GSI1,
-    checked_key,
     conditional_update,
-    decode_cursor,
-    encode_cursor,
     error_code,
     from_item,
     get_item,
@@ -22,6 +20,7 @@ from chalicelib.adapters.dynamo import (
     reasons,
     to_item,
     translate,
+    translate_list,
 )
 from chalicelib.domain.errors import ConcurrentUpdateError, ConflictError
 from chalicelib.domain.outreach import ContactMessage, OutboxRecord, Subscriber
@@ -153,7 +152,9 @@ class DynamoOutreachRepository(OutreachRepository):
         return str(from_item(item)["subscriber_id"]) if item else None
 
     def list_subscribers(self, limit: int, cursor: str | None) -> Page:
-        return self._query_index(keys.SIGNUPS_INDEX, limit, cursor, Subscriber, forward=True)
+        return self._query_index(
+            keys.SIGNUPS_INDEX, limit, cursor, Subscriber, forward=True, record=keys.subscriber
+        )
 
     # -- contact messages ------------------------------------------------------------
 
@@ -184,7 +185,12 @@ class DynamoOutreachRepository(OutreachRepository):
 
     def list_contacts(self, topic: str, status: str, limit: int, cursor: str | None) -> Page:
         return self._query_index(
-            keys.contacts_by_program(topic, status), limit, cursor, ContactMessage, forward=False
+            keys.contacts_by_program(topic, status),
+            limit,
+            cursor,
+            ContactMessage,
+            forward=False,
+            record=keys.contact,
         )
 
     # -- outbox ----------------------------------------------------------------------
@@ -233,11 +239,16 @@ class DynamoOutreachRepository(OutreachRepository):
             self.client,
             TableName=self.table,
             Key=to_item(keys.outbox(message_id)),
-            UpdateExpression="SET lease_until = :retry, last_error = :error, gsi1sk = :retry",
+            UpdateExpression="SET lease_until = :retry, last_error = :error, gsi1sk = :sort",
             ConditionExpression="#status = :pending",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=to_item(
-                {":retry": retry_at, ":error": error[:500], ":pending": "pending"}
+                {
+                    ":retry": retry_at,
+                    ":sort": f"{retry_at}#{message_id}",
+                    ":error": error[:500],
+                    ":pending": "pending",
+                }
             ),
         )
 
@@ -264,7 +275,9 @@ class DynamoOutreachRepository(OutreachRepository):
 
     def list_outbox(self, status: str, limit: int, cursor: str | None) -> Page:
         partition = keys.OUTBOX_FAILED if status == "failed" else keys.OUTBOX_PENDING
-        return self._query_index(partition, limit, cursor, OutboxRecord, forward=status != "failed")
+        return self._query_index(
+            partition, limit, cursor, OutboxRecord, forward=status != "failed", record=keys.outbox
+        )
 
     def due_outbox(self, now: str, limit: int) -> list[str]:
         try:
@@ -304,7 +317,7 @@ class DynamoOutreachRepository(OutreachRepository):
             **keys.outbox(message.id),
             "entity": "outbox",
             "gsi1pk": keys.OUTBOX_PENDING,
-            "gsi1sk": message.created_at,
+            "gsi1sk": f"{message.created_at}#{message.id}",
         }
         return self._put(values, new=True)
 
@@ -338,7 +351,16 @@ class DynamoOutreachRepository(OutreachRepository):
     def _get(self, key: dict[str, Any]) -> dict[str, Any] | None:
         return get_item(self.client, self.table, key)
 
-    def _query_index(self, partition: str, limit: int, cursor: str | None, model: Any, forward: bool) -> Page:
+    def _query_index(
+        self,
+        partition: str,
+        limit: int,
+        cursor: str | None,
+        model: Any,
+        forward: bool,
+        record: Callable[[str], keys.Key],
+    ) -> Page:
+        scope = {"index": partition}
         query: dict[str, Any] = {
             "TableName": self.table,
             "IndexName": GSI1,
@@ -348,13 +370,15 @@ class DynamoOutreachRepository(OutreachRepository):
             "ExpressionAttributeValues": to_item({":pk": partition}),
         }
         if cursor:
-            query["ExclusiveStartKey"] = checked_key(decode_cursor(cursor).get("k"), partition)
+            query["ExclusiveStartKey"] = cursors.start_key(
+                cursors.decode(cursor, scope).get("k"), partition, record
+            )
         try:
             response = guarded(self.client.query, **query)
         except ClientError as exc:
-            raise translate(exc) from exc
+            raise translate_list(exc, cursor) from exc
         last = response.get("LastEvaluatedKey")
         return Page(
             [model_from(model, item) for item in response.get("Items", [])],
-            encode_cursor({"k": last}) if last else None,
+            cursors.encode(scope, k=last) if last else None,
         )

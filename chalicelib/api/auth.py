@@ -25,13 +25,16 @@ class Staff:
 
 
 class TokenVerifier:
-    def __init__(self, jwks_url: str, issuer: str, audience: str, role_claim: str) -> None:
+    def __init__(
+        self, jwks_url: str, issuer: str, audience: str, role_claim: str, accept_id_tokens: bool = False
+    ) -> None:
         import jwt  # loaded on the first staff request, not on every cold start
 
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=600)
         self._issuer = issuer
         self._audience = audience
         self._role_claim = role_claim
+        self._accept_id_tokens = accept_id_tokens
 
     def verify(self, token: str) -> Staff:
         import jwt
@@ -44,17 +47,57 @@ class TokenVerifier:
                 algorithms=ALGORITHMS,
                 issuer=self._issuer,
                 leeway=LEEWAY_SECONDS,
-                options={"require": ["exp", "iat", "iss", "sub"], "verify_aud": False},
+                options={"require": ["exp", "iat", "iss", "sub", "token_use"], "verify_aud": False},
             )
-        except (jwt.PyJWTError, ValueError) as exc:
+        # PyJWT reads some claims of the wrong type as a TypeError (an `iss` list, say).
+        except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise UnauthorizedError("the bearer token is not valid") from exc
-        # Cognito ID tokens carry `aud`; access tokens carry `client_id` instead.
-        if self._audience not in (claims.get("aud"), claims.get("client_id")):
-            raise UnauthorizedError("the bearer token is for another audience")
-        roles = claims.get(self._role_claim) or []
-        if isinstance(roles, str):
-            roles = roles.split()
-        return Staff(str(claims["sub"]), frozenset(str(r) for r in roles))
+        return staff_from_claims(claims, self._audience, self._role_claim, self._accept_id_tokens)
+
+
+TIME_CLAIMS = ("exp", "iat", "nbf", "auth_time")
+TEXT_CLAIMS = ("iss", "sub", "token_use")
+
+
+def staff_from_claims(
+    claims: dict[str, Any], audience: str, role_claim: str, accept_id_tokens: bool
+) -> Staff:
+    """The caller named by verified claims. Each claim must have the type Cognito gives it
+    (PyJWT reads an `exp` of "123" as a number): a wrong one is 401, never a guess. An access
+    token names its app client in `client_id`; an ID token, in `aud`, only if configured."""
+    for name in TIME_CLAIMS:
+        value = claims.get(name)
+        if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise _malformed(name)
+    for name in TEXT_CLAIMS:
+        if not isinstance(claims.get(name), str) or not claims[name]:
+            raise _malformed(name)
+    use = claims["token_use"]
+    if use == "access":
+        client = claims.get("client_id")
+    elif use == "id" and accept_id_tokens:
+        client = claims.get("aud")
+    else:
+        raise UnauthorizedError("send an access token")
+    if not isinstance(client, str) or client != audience:
+        raise UnauthorizedError("the bearer token is for another audience")
+    return Staff(claims["sub"], _roles(claims, role_claim))
+
+
+def _roles(claims: dict[str, Any], role_claim: str) -> frozenset[str]:
+    """A list of role names, or one space-separated string; absent means none."""
+    if role_claim not in claims:
+        return frozenset()
+    roles = claims[role_claim]
+    if isinstance(roles, str):
+        return frozenset(roles.split())
+    if not isinstance(roles, list) or not all(isinstance(r, str) and r for r in roles):
+        raise _malformed(role_claim)
+    return frozenset(roles)
+
+
+def _malformed(claim: str) -> UnauthorizedError:
+    return UnauthorizedError(f"the bearer token's {claim} claim is missing or not of its type")
 
 
 _current: ContextVar[Staff] = ContextVar("staff")

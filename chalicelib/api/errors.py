@@ -33,6 +33,20 @@ BODY_METHODS = {"POST", "PUT", "PATCH"}
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 # Routes that browsers and mail clients post forms to (RFC 8058 one-click unsubscribe).
 FORM_ROUTES = {"/unsubscribe": FORM_TYPES, "/signups/confirm": FORM_TYPES}
+# Every staff answer (errors too) carries donor data or says who may see it: never cached,
+# never content-sniffed.
+STAFF_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+# What an unknown route answers: API Gateway's MISSING_AUTHENTICATION_TOKEN response in
+# infra/resources.json, and devstack/api_server.py locally.
+NO_ROUTE = {
+    "error": {
+        "code": "not_found",
+        "message": "no such route",
+        "fields": [{"field": "path", "message": "no route matches this path"}],
+    }
+}
 
 
 def error_response(
@@ -118,12 +132,13 @@ WEBHOOK_MAX_BYTES = 262_144
 
 
 def http_middleware(event: Request, get_response: Callable[[Request], Response]) -> Response:
-    """Registered on the app: body checks before any view, one error shape after."""
+    """Registered on the app: body checks before any view, one error shape and staff headers after."""
     from chalicelib.bootstrap import get_settings
 
     path = getattr(event, "path", "") or ""
     limit = WEBHOOK_MAX_BYTES if path.startswith("/webhooks/") else get_settings().max_body_bytes
     problem = check_body(event, limit)
-    if problem is not None:
-        return to_response(problem)
-    return reshape(get_response(event))
+    response = to_response(problem) if problem is not None else reshape(get_response(event))
+    if path.startswith("/staff/"):
+        response.headers.update(STAFF_HEADERS)
+    return response

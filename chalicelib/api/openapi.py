@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.api import schemas
+from chalicelib.api.errors import STAFF_HEADERS
 from chalicelib.domain.donation import Donation, DonationRequest
 from chalicelib.domain.outreach import ContactMessage, ContactRequest, ContactStatusChange, SignupRequest
 
@@ -30,6 +31,7 @@ ERRORS = {
 ULID = {"type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{26}$"}
 FORM = {"type": "object", "properties": {"token": {"type": "string"}, "List-Unsubscribe": {"type": "string"}}}
 HTML = {"text/html": {"schema": {"type": "string"}}}
+STAFF_HEADERS_DOC = {name: {"schema": {"type": "string", "const": v}} for name, v in STAFF_HEADERS.items()}
 
 
 def _path(name: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -235,6 +237,8 @@ def document() -> dict[str, Any]:
             for code, text in ERRORS.items()
             if code in errors
         }
+        if op.roles:
+            responses = {code: {**answer, "headers": STAFF_HEADERS_DOC} for code, answer in responses.items()}
         operation: dict[str, Any] = {
             "summary": op.summary + (f" (role {' or '.join(op.roles)})" if op.roles else ""),
             "operationId": op.method + "_" + re.sub(r"[^a-z]+", "_", op.path).strip("_"),
@@ -257,6 +261,13 @@ def document() -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": defs.get("$defs", {}),
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "A Cognito access token of the staff app client.",
+                }
+            },
         },
     }

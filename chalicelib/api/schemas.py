@@ -125,7 +125,9 @@ def _as_time(value: date | datetime, end: bool) -> datetime:
 
 class DonationListOut(BaseModel):
     items: list[Donation]
-    cursor: str | None = Field(description="Pass back as cursor for the next page; null at the end.")
+    cursor: str | None = Field(
+        description="Pass back as cursor, with the same query, for the next page; null at the end."
+    )
 
 
 class ContactListQuery(BaseModel):

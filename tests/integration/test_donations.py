@@ -112,7 +112,14 @@ def test_same_key_with_another_body_is_refused(api: Api) -> None:
 def test_unknown_gift_and_malformed_id(api: Api, token) -> None:
     assert api.post("/donations/01ARZ3NDEKTSV4RRFFQ69G5FAV/confirm", {}).status_code == 404
     missing = api.get("/donations-nope")
-    assert missing.status_code in (403, 404)
+    assert missing.status_code == 404
+    assert missing.json() == {
+        "error": {
+            "code": "not_found",
+            "message": "no such route",
+            "fields": [{"field": "path", "message": "no route matches this path"}],
+        }
+    }
     bad = api.get("/staff/donations/not-an-id", token())
     assert bad.status_code == 404
     assert bad.json()["error"]["fields"][0]["field"] == "donation_id"

@@ -7,7 +7,8 @@ import pytest
 from botocore.stub import Stubber
 
 from chalicelib.adapters.dynamo import DynamoRepository
-from chalicelib.domain.errors import ConcurrentUpdateError, UpstreamError
+from chalicelib.adapters.dynamo_outreach import DynamoOutreachRepository
+from chalicelib.domain.errors import ConcurrentUpdateError, UpstreamError, ValidationFailedError
 from tests.unit.factories import donation
 
 GIFT = donation(amount=100)
@@ -72,3 +73,49 @@ def test_a_conflict_on_the_card_testing_alert_still_answers_429() -> None:
     with stubber, pytest.raises(RateLimitedError):
         guard.reserve()
     stubber.assert_no_pending_responses()
+
+
+def _query_page(key: dict[str, dict[str, str]], items: list[object]) -> dict[str, object]:
+    return {"Items": items, "Count": len(items), "ScannedCount": len(items), "LastEvaluatedKey": key}
+
+
+def test_a_list_query_refused_by_dynamodb_is_a_422_never_a_500(stubbed) -> None:
+    repo, stubber = stubbed
+    start, end = "2026-11-01T00:00:00.000Z", "2026-11-30T23:59:59.999Z~"
+    gift = f"2026-11-02T00:00:00.000Z#{GIFT.id}"
+    key = {
+        "pk": {"S": f"DONATION#{GIFT.id}"},
+        "sk": {"S": "DONATION"},
+        "gsi1pk": {"S": "DONATIONS#2026-11"},
+        "gsi1sk": {"S": gift},
+    }
+    stubber.add_response("query", _query_page(key, [repo._donation_put(GIFT)["Item"]]))
+    stubber.add_client_error("query", "ValidationException", "The provided starting key is invalid")
+    stubber.add_client_error("query", "ValidationException", "Query condition missed key schema element")
+    with stubber:
+        cursor = repo.list_donations(start, end, 1, None).cursor
+        assert cursor
+        with pytest.raises(ValidationFailedError) as refused:
+            repo.list_donations(start, end, 1, cursor)
+        assert refused.value.fields == [{"field": "cursor", "message": "invalid cursor"}]
+        with pytest.raises(ValidationFailedError):
+            repo.list_donations(start, end, 1, None)
+
+
+def test_a_contacts_query_refused_by_dynamodb_is_a_422(stubbed) -> None:
+    repo, stubber = stubbed
+    outreach = DynamoOutreachRepository("steward", repo.client)
+    key = {
+        "pk": {"S": "CONTACT#01ARZ3NDEKTSV4RRFFQ69G5FAV"},
+        "sk": {"S": "CONTACT"},
+        "gsi1pk": {"S": "CONTACTS#media#new"},
+        "gsi1sk": {"S": "2026-11-02T00:00:00.000Z#01ARZ3NDEKTSV4RRFFQ69G5FAV"},
+    }
+    stubber.add_response("query", _query_page(key, []))
+    stubber.add_client_error("query", "ValidationException", "The provided starting key is invalid")
+    with stubber:
+        cursor = outreach.list_contacts("media", "new", 1, None).cursor
+        assert cursor
+        with pytest.raises(ValidationFailedError) as refused:
+            outreach.list_contacts("media", "new", 1, cursor)
+        assert refused.value.fields[0]["field"] == "cursor"

@@ -1,0 +1,85 @@
+"""`chalice local`'s server, answering an unknown route 404 in Steward's error shape.
+
+Chalice's local gateway answers a path no route matches with API Gateway's
+403 {"message": "Missing Authentication Token"}; on AWS the template's GatewayResponse
+turns that into the 404 below, and this wrapper does the same locally. Everything else
+is chalice's own server, loaded the way `chalice local` loads it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+from chalice.app import Chalice
+from chalice.cli.factory import CLIFactory
+from chalice.config import Config
+from chalice.deploy.validate import validate_routes
+from chalice.local import (
+    ChaliceRequestHandler,
+    CustomLocalChalice,
+    LocalChalice,
+    LocalDevServer,
+    LocalGateway,
+    LocalGatewayException,
+)
+
+from chalicelib.api.errors import NO_ROUTE
+
+
+class RouteNotFoundError(LocalGatewayException):
+    CODE = 404
+
+
+class Gateway(LocalGateway):
+    def _generate_lambda_event(
+        self, method: str, path: str, headers: Any, body: bytes | None
+    ) -> dict[str, Any]:
+        try:
+            return super()._generate_lambda_event(method, path, headers, body)
+        except ValueError:  # chalice's route matcher found no route for the path
+            raise RouteNotFoundError(
+                {"Content-Type": "application/json"}, json.dumps(NO_ROUTE).encode()
+            ) from None
+
+
+class RequestHandler(ChaliceRequestHandler):
+    def __init__(
+        self, request: Any, client_address: Any, server: Any, app_object: Chalice, config: Config
+    ) -> None:
+        self.local_gateway = Gateway(app_object, config)
+        # BaseHTTPRequestHandler serves the request from its constructor.
+        BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+
+
+def create_server(project_dir: str, stage: str, host: str, port: int) -> LocalDevServer:
+    """What `chalice local` builds, with the request handler above."""
+    os.chdir(project_dir)
+    os.environ["AWS_CHALICE_CLI_MODE"] = "true"
+    config = CLIFactory(project_dir, environ=os.environ).create_config_obj(chalice_stage_name=stage)
+    app = config.chalice_app
+    validate_routes(app.routes)
+    CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+    app.__class__ = CustomLocalChalice
+    return LocalDevServer(app, config, host, port, handler_cls=RequestHandler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Steward's API on chalice's local server")
+    parser.add_argument("--project-dir", required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--stage", default="dev")
+    args = parser.parse_args(argv)
+    logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
+    create_server(args.project_dir, args.stage, args.host, args.port).serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

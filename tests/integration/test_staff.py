@@ -1,0 +1,155 @@
+"""Staff routes over HTTP: response headers on every answer, and list cursors bound to their query."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from typing import Any
+
+import pytest
+import requests
+
+from chalicelib.services.ports import Repository
+from devstack.stack import Stack
+from tests.helpers import Api
+from tests.integration.test_errors import assert_error_shape
+from tests.unit.factories import donation
+
+NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+SOME_ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+
+
+def test_every_staff_answer_is_not_stored_or_sniffed(api: Api, stack: Stack, token) -> None:
+    finance, program = token("finance"), token("program:peace-programs")
+    answers = {
+        "list": api.get("/staff/donations", finance, **{"from": "2026-11-01", "to": "2026-11-02"}),
+        "one missing": api.get(f"/staff/donations/{SOME_ID}", finance),
+        "no token": api.get("/staff/donations", **{"from": "2026-11-01", "to": "2026-11-02"}),
+        "wrong role": api.get("/staff/donations", program, **{"from": "2026-11-01", "to": "2026-11-02"}),
+        "bad query": api.get("/staff/donations", finance, **{"from": "2026-13-01"}),
+        "contacts": api.get("/staff/contacts", program),
+        "export": api.get("/staff/signups/export.csv", token("communications")),
+        "patch missing": requests.patch(
+            f"{stack.config.api_url}/staff/contacts/{SOME_ID}",
+            json={"status": "answered"},
+            headers={"Authorization": f"Bearer {program}"},
+            timeout=10,
+        ),
+        "not json": requests.patch(
+            f"{stack.config.api_url}/staff/contacts/{SOME_ID}",
+            data="status=answered",
+            headers={"Authorization": f"Bearer {program}", "Content-Type": "text/plain"},
+            timeout=10,
+        ),
+        "wrong method": requests.delete(f"{stack.config.api_url}/staff/donations", timeout=10),
+    }
+    statuses = {name: answer.status_code for name, answer in answers.items()}
+    assert statuses == {
+        "list": 200,
+        "one missing": 404,
+        "no token": 401,
+        "wrong role": 403,
+        "bad query": 422,
+        "contacts": 200,
+        "export": 200,
+        "patch missing": 404,
+        "not json": 415,
+        "wrong method": 405,
+    }
+    for name, answer in answers.items():
+        for header, value in NO_STORE.items():
+            assert answer.headers.get(header) == value, (name, header, dict(answer.headers))
+
+
+def test_the_document_lists_the_staff_headers(api: Api) -> None:
+    paths = api.get("/openapi.json").json()["paths"]
+    staff = [op for path, ops in paths.items() if path.startswith("/staff/") for op in ops.values()]
+    assert staff
+    for op in staff:
+        for answer in op["responses"].values():
+            assert {k: v["schema"]["const"] for k, v in answer["headers"].items()} == NO_STORE
+
+
+DAY = "2024-03-15"  # a day of its own: only these tests put gifts in it
+
+
+def _decoded(cursor: str) -> dict[str, Any]:
+    return dict(json.loads(base64.urlsafe_b64decode(cursor)))
+
+
+def _encoded(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode()
+
+
+@pytest.fixture(scope="module")
+def seeded(repo: Repository) -> None:
+    for second in range(3):
+        at = f"{DAY}T10:00:0{second}.000Z"
+        repo.create_donation(donation(created_at=at, updated_at=at), None)
+
+
+def _refused(answer: requests.Response) -> None:
+    error = assert_error_shape(answer, 422)
+    assert [f["field"] for f in error["fields"]] == ["cursor"], error
+
+
+def test_a_donations_cursor_pages_only_the_query_that_made_it(api: Api, token, seeded: None) -> None:
+    finance = token()
+    query = {"from": DAY, "to": DAY, "limit": 1}
+    cursor = api.get("/staff/donations", finance, **query).json()["cursor"]
+    assert cursor and _decoded(cursor)["k"]
+    assert api.get("/staff/donations", finance, **query, cursor=cursor).status_code == 200
+    assert api.get("/staff/donations", finance, **{**query, "limit": 5}, cursor=cursor).status_code == 200
+    for other in (
+        {"from": "2024-03-14", "to": DAY},
+        {"from": DAY, "to": "2024-03-16"},
+        {"from": "2024-03-01", "to": "2024-03-31"},
+        {"from": f"{DAY}T10:00:01Z", "to": DAY},
+    ):
+        _refused(api.get("/staff/donations", finance, **other, limit=1, cursor=cursor))
+
+
+def test_a_crafted_donations_cursor_is_422_never_500(api: Api, token, seeded: None) -> None:
+    finance = token()
+    query = {"from": DAY, "to": DAY, "limit": 1}
+    real = _decoded(api.get("/staff/donations", finance, **query).json()["cursor"])
+    key = real["k"]
+    crafted = {
+        "a month long before from": {**real, "m": "1996-11", "k": None},
+        "a month after to": {**real, "m": "2024-04", "k": None},
+        "a month that is not one": {**real, "m": "2024-3", "k": None},
+        "a sort key before from": {**real, "k": {**key, "gsi1sk": {"S": "1990-01-01T00:00:00.000Z#x"}}},
+        "a sort key after to": {**real, "k": {**key, "gsi1sk": {"S": "2024-03-16T00:00:00.000Z#x"}}},
+        "another item's table key": {**real, "k": {**key, "pk": {"S": "CONTACT#x"}}},
+        "another month's partition": {**real, "k": {**key, "gsi1pk": {"S": "DONATIONS#2024-02"}}},
+        "no query digest": {k: v for k, v in real.items() if k != "q"},
+        "another query's digest": {**real, "q": "0" * 32},
+    }
+    answers = {
+        name: api.get("/staff/donations", finance, **query, cursor=_encoded(data))
+        for name, data in crafted.items()
+    }
+    assert {name: a.status_code for name, a in answers.items()} == dict.fromkeys(crafted, 422)
+    for answer in answers.values():
+        _refused(answer)
+
+
+def test_a_contacts_cursor_is_bound_to_its_program_and_status(api: Api, token, form_token: str) -> None:
+    for n in range(2):
+        email = f"cursor-{uuid.uuid4().hex[:8]}@example.org"
+        body = {"name": "Ann", "email": email, "topic": "media", "subject": f"Hi {n}", "message": "Hello"}
+        assert api.post("/contact", {**body, "form_token": form_token}).status_code == 202
+    media = token("program:media")
+    cursor = api.get("/staff/contacts", media, limit=1).json()["cursor"]
+    assert cursor
+    assert api.get("/staff/contacts", media, limit=1, cursor=cursor).status_code == 200
+    _refused(api.get("/staff/contacts", media, status="answered", cursor=cursor))
+    _refused(api.get("/staff/contacts", token("admin"), program="other", cursor=cursor))
+    real = _decoded(cursor)
+    for data in (
+        {**real, "k": {**real["k"], "pk": {"S": "DONATION#x"}}},
+        {**real, "k": {**real["k"], "sk": {"S": "AUDIT#x"}}},
+        {k: v for k, v in real.items() if k != "q"},
+    ):
+        _refused(api.get("/staff/contacts", media, limit=1, cursor=_encoded(data)))

@@ -1,0 +1,70 @@
+"""Staff bearer tokens: real RS256 tokens signed with the local key, verified against the JWKS
+the local web server serves. Only Cognito-shaped access tokens with well-typed claims pass."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from chalicelib.api.auth import TokenVerifier
+from chalicelib.domain.errors import UnauthorizedError
+from devstack import tokens
+from devstack.stack import Stack
+from tests.helpers import Api
+from tests.integration.test_errors import assert_error_shape
+
+GIFT_URL = "/staff/donations/01ARZ3NDEKTSV4RRFFQ69G5FAV"  # 404 for a finance token: it passed
+LATER = int(time.time()) + 3600
+WRONG_CLAIMS: dict[str, dict[str, Any]] = {
+    "roles an integer": {"cognito:groups": 5},
+    "roles a bool": {"cognito:groups": True},
+    "roles a dict": {"cognito:groups": {"finance": 1}},
+    "roles holding a number": {"cognito:groups": ["finance", 7]},
+    "roles null": {"cognito:groups": None},
+    "exp a string": {"exp": str(LATER)},
+    "exp a bool": {"exp": True},
+    "exp infinite": {"exp": float("inf")},
+    "exp not a number": {"exp": float("nan")},
+    "iat a string": {"iat": str(int(time.time()))},
+    "nbf a string": {"nbf": "0"},
+    "sub a number": {"sub": 42},
+    "sub empty": {"sub": ""},
+    "iss a list": {"iss": [tokens.ISSUER]},
+    "client_id a list": {"client_id": [tokens.AUDIENCE]},
+    "token_use a number": {"token_use": 1},
+    "token_use id on an access token": {"token_use": "id"},
+    "token_use unknown": {"token_use": "refresh"},
+}
+
+
+def test_a_cognito_shaped_access_token_passes(api: Api, token) -> None:
+    assert api.get(GIFT_URL, token()).status_code == 404
+    roles = {"cognito:groups": ["finance", "admin"]}
+    assert api.get(GIFT_URL, token(claims=roles)).status_code == 404
+
+
+@pytest.mark.parametrize("claims", list(WRONG_CLAIMS.values()), ids=list(WRONG_CLAIMS))
+def test_a_claim_of_the_wrong_type_is_401(api: Api, token, claims: dict[str, Any]) -> None:
+    error = assert_error_shape(api.get(GIFT_URL, token(claims=claims)), 401)
+    assert error["code"] == "unauthorized"
+
+
+@pytest.mark.parametrize("missing", ["token_use", "client_id", "sub", "exp", "iat"])
+def test_a_missing_claim_is_401(api: Api, token, missing: str) -> None:
+    assert_error_shape(api.get(GIFT_URL, token(without=(missing,))), 401)
+
+
+def test_an_id_token_is_refused_by_default(api: Api, token) -> None:
+    assert_error_shape(api.get(GIFT_URL, token(use="id")), 401)
+
+
+def test_id_tokens_pass_only_where_configured(stack: Stack, token) -> None:
+    jwks = stack.app_env()["STEWARD_JWKS_URL"]
+    verifier = TokenVerifier(jwks, tokens.ISSUER, tokens.AUDIENCE, "cognito:groups", accept_id_tokens=True)
+    assert verifier.verify(token(use="id")).roles == {"finance"}
+    assert verifier.verify(token()).roles == {"finance"}
+    for bad in (token(use="id", audience="another-client"), token(use="id", claims={"aud": 5})):
+        with pytest.raises(UnauthorizedError):
+            verifier.verify(bad)
