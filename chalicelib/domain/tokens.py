@@ -17,6 +17,15 @@ def _mac(key: bytes, purpose: str, value: str, length: int = 22) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")[:length]
 
 
+def _same(given: str, expected: str) -> bool:
+    """Constant-time equality for any text (compare_digest refuses non-ASCII str)."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode())
+
+
+def _is_hex_id(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+
+
 def keyed_hash(key: bytes, purpose: str, value: str) -> str:
     """A stable pseudonym for an email address or an IP: HMAC-SHA256, hex."""
     return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
@@ -28,7 +37,11 @@ def form_token(key: bytes, issued_ms: int) -> str:
 
 def check_form_token(key: bytes, token: str, now_ms: int, min_age_seconds: int) -> FormCheck:
     issued, _, mac = token.partition(".")
-    if not issued.isdigit() or len(issued) > 15 or not hmac.compare_digest(mac, _mac(key, "form", issued)):
+    if (
+        not (issued.isascii() and issued.isdigit())
+        or len(issued) > 15
+        or not _same(mac, _mac(key, "form", issued))
+    ):
         return "invalid"
     age_ms = now_ms - int(issued)
     if age_ms > FORM_TOKEN_MAX_AGE_SECONDS * 1000:
@@ -44,7 +57,7 @@ def unsubscribe_token(key: bytes, subscriber_id: str) -> str:
 
 def subscriber_from_unsubscribe_token(key: bytes, token: str) -> str | None:
     subscriber_id, _, mac = token.partition(".")
-    if len(subscriber_id) != 64 or not hmac.compare_digest(mac, _mac(key, "unsubscribe", subscriber_id)):
+    if not _is_hex_id(subscriber_id) or not _same(mac, _mac(key, "unsubscribe", subscriber_id)):
         return None
     return subscriber_id
 

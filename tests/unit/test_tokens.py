@@ -16,6 +16,7 @@ from chalicelib.domain.tokens import (
 )
 
 KEY = b"k" * 32
+ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=80)  # lone surrogates too
 NOW = 1_800_000_000_000
 
 
@@ -27,11 +28,30 @@ def test_time_trap_counts_from_issue() -> None:
     assert check_form_token(b"other" * 7, token, NOW + 5000, 2) == "invalid"
 
 
-@given(st.text(max_size=80))
-def test_no_forged_form_token_passes(text: str) -> None:
-    assert check_form_token(KEY, text, NOW, 2) in ("invalid", "expired", "too_fast") or text == form_token(
-        KEY, int(text.partition(".")[0])
-    )
+@given(ANY_TEXT)
+def test_any_text_is_a_form_check_never_an_exception(text: str) -> None:
+    checks = ("ok", "invalid", "expired", "too_fast")
+    assert check_form_token(KEY, text, NOW, 2) in checks
+    assert check_form_token(KEY, f"{NOW}.{text}", NOW, 2) in checks
+
+
+@given(ANY_TEXT)
+def test_any_text_is_a_subscriber_or_none_never_an_exception(text: str) -> None:
+    assert subscriber_from_unsubscribe_token(KEY, text) is None
+    assert subscriber_from_unsubscribe_token(KEY, "a" * 64 + "." + text) is None
+    assert subscriber_from_unsubscribe_token(KEY, (text * 64)[:64] + ".x") is None
+
+
+@given(st.integers(min_value=NOW - 3600_000, max_value=NOW - 2000), st.data())
+def test_no_forged_form_token_passes(issued: int, data: st.DataObject) -> None:
+    """A genuine token passes; changing any one character of it makes it invalid."""
+    token = form_token(KEY, issued)
+    assert check_form_token(KEY, token, NOW, 2) == "ok"
+    position = data.draw(st.integers(min_value=0, max_value=len(token) - 1))
+    replacement = data.draw(st.characters().filter(lambda c: c != token[position]))
+    forged = token[:position] + replacement + token[position + 1 :]
+    assert check_form_token(KEY, forged, NOW, 2) != "ok"
+    assert check_form_token(b"other" * 7, token, NOW, 2) == "invalid"
 
 
 def test_unsubscribe_tokens_round_trip_and_resist_tampering() -> None:
