@@ -6,13 +6,13 @@ import time
 from dataclasses import dataclass
 
 from chalicelib.domain.errors import RateLimitedError, ValidationFailedError
-from chalicelib.domain.tokens import check_form_token, keyed_hash
+from chalicelib.domain.tokens import Keyring, check_form_token, email_id, hash_ip
 from chalicelib.services.ports import OutreachRepository
 
 
 @dataclass(frozen=True)
 class FormRules:
-    signing_key: bytes
+    keys: Keyring
     time_trap_seconds: int
     window_seconds: int
     limit_ip: int
@@ -35,7 +35,7 @@ class DeclineGuard:
     that IP may not try another card until the window ends."""
 
     repo: OutreachRepository
-    signing_key: bytes
+    keys: Keyring
     window_seconds: int
     limit: int
     source_ip: str
@@ -50,7 +50,7 @@ class DeclineGuard:
         self.repo.hit_rate_limit("decline-ip", self._key(), window, 2**31, expires)
 
     def _key(self) -> str:
-        return keyed_hash(self.signing_key, "ip", self.source_ip)
+        return hash_ip(self.keys, self.source_ip)
 
 
 def screen(
@@ -67,7 +67,7 @@ def screen(
     """True when the submission is to be processed, False when it is a bot's (answer as if
     accepted, store and send nothing). Raises for a bad token (422) or a full bucket (429)."""
     moment = now_ms() if clock_ms is None else clock_ms
-    check = check_form_token(rules.signing_key, form_token, moment, rules.time_trap_seconds)
+    check = check_form_token(rules.keys, form_token, moment, rules.time_trap_seconds)
     if check in ("invalid", "expired"):
         raise ValidationFailedError(
             "the form token is not valid; reload the page",
@@ -75,8 +75,8 @@ def screen(
         )
     window, expires, retry_after = _window(moment, rules.window_seconds)
     buckets = (
-        (f"{scope}-ip", keyed_hash(rules.signing_key, "ip", source_ip), rules.limit_ip),
-        (f"{scope}-email", keyed_hash(rules.signing_key, "email", email.lower()), rules.limit_email),
+        (f"{scope}-ip", hash_ip(rules.keys, source_ip), rules.limit_ip),
+        (f"{scope}-email", email_id(rules.keys, email), rules.limit_email),
     )
     for bucket, key_hash, limit in buckets:
         if not repo.hit_rate_limit(bucket, key_hash, window, limit, expires):

@@ -8,7 +8,8 @@ from chalicelib.domain.errors import ConcurrentUpdateError, ConflictError, NotFo
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.outreach import SignupRequest, Subscriber
 from chalicelib.domain.tokens import (
-    keyed_hash,
+    email_id,
+    hash_ip,
     new_secret_token,
     subscriber_from_unsubscribe_token,
     token_digest,
@@ -16,7 +17,7 @@ from chalicelib.domain.tokens import (
 )
 from chalicelib.services.clock import epoch_seconds, utc_now
 from chalicelib.services.donations import Clock
-from chalicelib.services.forms import FormRules, screen
+from chalicelib.services.forms import FormRules, now_ms, screen
 from chalicelib.services.ports import OutboxMessage, OutreachRepository
 
 CONFIRM_TOKEN_DAYS = 7
@@ -30,9 +31,7 @@ class SignupRules:
     confirm_sends_per_day: int
 
     def unsubscribe_url(self, subscriber_id: str) -> str:
-        return (
-            f"{self.public_url}/unsubscribe?token={unsubscribe_token(self.form.signing_key, subscriber_id)}"
-        )
+        return f"{self.public_url}/unsubscribe?token={unsubscribe_token(self.form.keys, subscriber_id)}"
 
 
 def subscribe(
@@ -48,8 +47,8 @@ def subscribe(
         "signup", request.email, request.form_token, request.honeypot, source_ip, repo=repo, rules=rules.form
     ):
         return
-    key = rules.form.signing_key
-    subscriber_id = keyed_hash(key, "email", request.email.lower())
+    keys = rules.form.keys
+    subscriber_id = email_id(keys, request.email)
     for _ in range(ATTEMPTS):
         current = repo.get_subscriber(subscriber_id)
         timestamp = now()
@@ -67,7 +66,7 @@ def subscribe(
             status="pending",
             consent_version=request.consent_version,
             consent_source_page=request.source_page,
-            consent_ip_hmac=keyed_hash(key, "ip", source_ip),
+            consent_ip_hmac=hash_ip(keys, source_ip),
             consent_at=timestamp,
             created_at=current.created_at if current else timestamp,
             updated_at=timestamp,
@@ -135,7 +134,7 @@ def confirm(token: str, *, repo: OutreachRepository, now: Clock = utc_now) -> Su
 
 def unsubscribe(token: str, *, repo: OutreachRepository, rules: SignupRules, now: Clock = utc_now) -> None:
     """Idempotent: a second call, or one for an address we no longer hold, changes nothing."""
-    subscriber_id = subscriber_from_unsubscribe_token(rules.form.signing_key, token)
+    subscriber_id = subscriber_from_unsubscribe_token(rules.form.keys, token, now_ms())
     if subscriber_id is None:
         raise NotFoundError(
             "this unsubscribe link is not valid", fields=[{"field": "token", "message": "unknown"}]

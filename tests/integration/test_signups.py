@@ -8,7 +8,8 @@ from typing import Any
 
 import requests
 
-from chalicelib.domain.tokens import keyed_hash
+from chalicelib.bootstrap import get_settings
+from chalicelib.domain.tokens import email_id
 from devstack.stack import Stack
 from tests.helpers import Api, Mailbox, link, plain_text
 
@@ -18,17 +19,15 @@ def address() -> str:
 
 
 def subscriber(outreach: Any, stack: Stack, email: str) -> Any:
-    key = stack.app_env()["STEWARD_SIGNING_KEY"].encode()
-    return outreach.get_subscriber(keyed_hash(key, "email", email.lower()))
+    return outreach.get_subscriber(email_id(get_settings().keys, email))
 
 
 def events(outreach: Any, stack: Stack, email: str) -> list[str]:
-    key = stack.app_env()["STEWARD_SIGNING_KEY"].encode()
     items = outreach.client.query(
         TableName=outreach.table,
         KeyConditionExpression="pk = :pk AND begins_with(sk, :e)",
         ExpressionAttributeValues={
-            ":pk": {"S": f"SUBSCRIBER#{keyed_hash(key, 'email', email.lower())}"},
+            ":pk": {"S": f"SUBSCRIBER#{email_id(get_settings().keys, email)}"},
             ":e": {"S": "EVENT#"},
         },
     )["Items"]
