@@ -52,6 +52,10 @@ def subscriber_event(subscriber_id: str, timestamp: str, kind: str) -> Key:
     return {"pk": f"SUBSCRIBER#{subscriber_id}", "sk": f"EVENT#{timestamp}#{kind}"}
 
 
+def pending_signup(signup_id: str) -> Key:
+    return {"pk": f"SIGNUP#{signup_id}", "sk": "SIGNUP"}
+
+
 def confirm_token(token_hash: str) -> Key:
     return {"pk": f"CONFIRM#{token_hash}", "sk": "CONFIRM"}
 

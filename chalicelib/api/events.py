@@ -6,8 +6,8 @@ from typing import Any
 
 from chalice.app import Blueprint, DynamoDBEvent, Rate
 
-from chalicelib.bootstrap import get_mailer, get_outreach_repository
-from chalicelib.services import outbox
+from chalicelib.bootstrap import get_mailer, get_outreach_repository, get_signup_rules
+from chalicelib.services import outbox, signups
 
 bp = Blueprint(__name__)
 # Replaced at deploy by the table's real stream ARN (see infra/resources.json).
@@ -24,7 +24,18 @@ def outbox_stream(event: DynamoDBEvent) -> dict[str, Any]:
         if record.event_name == "INSERT" and keys.get("pk", {}).get("S", "").startswith("OUTBOX#"):
             message_id = keys["pk"]["S"].removeprefix("OUTBOX#")
             sent += outbox.deliver(message_id, repo=get_outreach_repository(), mailer=get_mailer())
+        pending_signups(record.event_name, keys)
     return {"sent": sent}
+
+
+def pending_signups(event_name: str | None, keys: dict[str, Any]) -> None:
+    """A stored signup request: look the address up and queue its confirmation email, behind
+    the answer, so the answer's timing says nothing about who is on the list."""
+    pk = keys.get("pk", {}).get("S", "")
+    if event_name == "INSERT" and pk.startswith("SIGNUP#"):
+        signups.process_signup(
+            pk.removeprefix("SIGNUP#"), repo=get_outreach_repository(), rules=get_signup_rules()
+        )
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES))

@@ -16,7 +16,7 @@ import requests
 from chalicelib.domain.errors import RateLimitedError
 from chalicelib.services.forms import FormRules, screen
 from devstack.stack import Stack
-from tests.helpers import Api, Mailbox, plain_text, wait_for
+from tests.helpers import Api, Mailbox, link, plain_text, wait_for
 
 
 def visitor() -> str:
@@ -187,7 +187,9 @@ def test_program_staff_see_and_answer_only_their_program(
     assert message["id"] in [m["id"] for m in admin_view.json()["items"]]
 
 
-def test_signups_export_has_status_and_consent_columns(api: Api, token, form_token: str) -> None:
+def test_signups_export_has_status_and_consent_columns(
+    api: Api, token, mailbox: Mailbox, form_token: str
+) -> None:
     email = visitor()
     assert (
         api.post(
@@ -196,12 +198,14 @@ def test_signups_export_has_status_and_consent_columns(api: Api, token, form_tok
         ).status_code
         == 202
     )
+    confirm_url = link(mailbox.wait_to(email)[0], "/signups/confirm")  # consent counts once confirmed
+    assert requests.post(confirm_url, data={"token": confirm_url.split("token=")[1]}, timeout=10).ok
     assert api.get("/staff/signups/export.csv", token("finance")).status_code == 403
     answer = api.get("/staff/signups/export.csv", token("communications"))
     assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(answer.text)))
     [row] = [r for r in rows if r["email"] == email]
-    assert row["status"] == "pending" and row["consent_version"] == "v3" and row["consent_ip_hmac"]
+    assert row["status"] == "confirmed" and row["consent_version"] == "v3" and row["consent_ip_hmac"]
     assert row["name"] == "'=HYPERLINK(1)"  # no formula runs in a spreadsheet
 
 
