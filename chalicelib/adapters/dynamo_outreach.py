@@ -137,7 +137,13 @@ class DynamoOutreachRepository(OutreachRepository):
     # -- signup requests -------------------------------------------------------------
 
     def create_pending_signup(self, signup: PendingSignup) -> None:
-        values = {**signup.model_dump(), **keys.pending_signup(signup.id), "entity": "signup"}
+        values = {
+            **signup.model_dump(),
+            **keys.pending_signup(signup.id),
+            "entity": "signup",
+            "gsi1pk": keys.SIGNUPS_RECEIVED,
+            "gsi1sk": f"{signup.created_at}#{signup.id}",
+        }
         try:
             guarded(
                 self.client.put_item,
@@ -163,11 +169,25 @@ class DynamoOutreachRepository(OutreachRepository):
             raise translate(exc) from exc
         return True
 
+    def received_signups(self, before: str, limit: int) -> list[str]:
+        try:
+            response = guarded(
+                self.client.query,
+                TableName=self.table,
+                IndexName=GSI1,
+                Limit=limit,
+                KeyConditionExpression="gsi1pk = :received AND gsi1sk < :before",
+                ExpressionAttributeValues=to_item({":received": keys.SIGNUPS_RECEIVED, ":before": before}),
+            )
+        except ClientError as exc:
+            raise translate(exc) from exc
+        return [str(from_item(item)["id"]) for item in response.get("Items", [])]
+
     def _signup_move(self, move: SignupMove) -> dict[str, Any]:
         return {
             "TableName": self.table,
             "Key": to_item(keys.pending_signup(move.signup_id)),
-            "UpdateExpression": "SET #status = :to",
+            "UpdateExpression": "SET #status = :to REMOVE gsi1pk, gsi1sk",
             "ConditionExpression": "#status = :from",
             "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": to_item({":to": move.to_status, ":from": move.from_status}),

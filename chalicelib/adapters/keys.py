@@ -42,6 +42,7 @@ def stripe_event(event_id: str) -> Key:
 
 SIGNUPS_INDEX = "SIGNUPS"
 OUTBOX_PENDING = "OUTBOX#PENDING"
+SIGNUPS_RECEIVED = "SIGNUPS#RECEIVED"
 
 
 def subscriber(subscriber_id: str) -> Key:

@@ -219,6 +219,10 @@ class OutreachRepository(abc.ABC):
         """Conditional status change; False when the request had already moved on."""
 
     @abc.abstractmethod
+    def received_signups(self, before: str, limit: int) -> list[str]:
+        """Ids of signup requests still waiting for their email, stored before `before`."""
+
+    @abc.abstractmethod
     def list_subscribers(self, limit: int, cursor: str | None) -> Page: ...
 
     @abc.abstractmethod

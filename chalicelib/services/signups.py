@@ -16,13 +16,14 @@ from chalicelib.domain.tokens import (
     token_digest,
     unsubscribe_token,
 )
-from chalicelib.services.clock import epoch_seconds, utc_now
+from chalicelib.services.clock import epoch_seconds, seconds_before, utc_now
 from chalicelib.services.donations import Clock
 from chalicelib.services.forms import FormRules, now_ms, screen
 from chalicelib.services.ports import OutboxMessage, OutreachRepository, SignupMove
 
 CONFIRM_TOKEN_DAYS = 7
 ATTEMPTS = 3
+SWEEP_AFTER_SECONDS = 60  # leave a fresh request to the stream
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,16 @@ def process_signup(
             continue
         return True
     raise UpstreamError("the signup kept changing underneath; retry")
+
+
+def process_received(
+    *, repo: OutreachRepository, rules: SignupRules, now: Clock = utc_now, limit: int = 50
+) -> int:
+    """The sweep: handle the signup requests the stream could not (a failure, a lost record)."""
+    before = seconds_before(now(), SWEEP_AFTER_SECONDS)
+    return sum(
+        process_signup(i, repo=repo, rules=rules, now=now) for i in repo.received_signups(before, limit)
+    )
 
 
 def _consent(signup: PendingSignup) -> dict[str, Any]:
