@@ -43,3 +43,10 @@ def test_a_non_ascii_unsubscribe_token_is_a_404(stack: Stack) -> None:
         )
         assert answer.status_code == 404, (token, answer.status_code, answer.text)
         assert answer.json()["error"]["fields"][0]["field"] == "token"
+
+
+def test_a_non_ascii_confirmation_token_is_a_404(stack: Stack) -> None:
+    for token in ("é", "a" * 32 + "é"):
+        answer = requests.post(f"{stack.config.api_url}/signups/confirm", data={"token": token}, timeout=10)
+        assert answer.status_code == 404, (token, answer.status_code, answer.text)
+        assert answer.json()["error"]["fields"][0]["field"] == "token"
