@@ -181,7 +181,7 @@ class DynamoOutreachRepository(OutreachRepository):
             )
         except ClientError as exc:
             raise translate(exc) from exc
-        return [str(from_item(item)["id"]) for item in response.get("Items", [])]
+        return [str(item["pk"]["S"]).removeprefix("SIGNUP#") for item in response.get("Items", [])]
 
     def _signup_move(self, move: SignupMove) -> dict[str, Any]:
         return {

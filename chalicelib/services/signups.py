@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from chalicelib.services.ports import OutboxMessage, OutreachRepository, SignupM
 CONFIRM_TOKEN_DAYS = 7
 ATTEMPTS = 3
 SWEEP_AFTER_SECONDS = 60  # leave a fresh request to the stream
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -122,10 +124,13 @@ def process_received(
     *, repo: OutreachRepository, rules: SignupRules, now: Clock = utc_now, limit: int = 50
 ) -> int:
     """The sweep: handle the signup requests the stream could not (a failure, a lost record)."""
-    before = seconds_before(now(), SWEEP_AFTER_SECONDS)
-    return sum(
-        process_signup(i, repo=repo, rules=rules, now=now) for i in repo.received_signups(before, limit)
-    )
+    handled = 0
+    for signup_id in repo.received_signups(seconds_before(now(), SWEEP_AFTER_SECONDS), limit):
+        try:
+            handled += process_signup(signup_id, repo=repo, rules=rules, now=now)
+        except Exception:  # one bad request never holds up the others; the next sweep retries
+            logger.exception("signup request %s failed; left for the next sweep", signup_id)
+    return handled
 
 
 def _consent(signup: PendingSignup) -> dict[str, Any]:

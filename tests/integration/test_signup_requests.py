@@ -50,8 +50,12 @@ def test_a_request_the_stream_could_not_handle_is_handled_by_the_sweep(stack: St
     assert repo.received_signups(LATER, 10) == [signup_id]  # nothing half-done, still waiting
     assert repo.received_signups("2000-01-01T00:00:00.000Z", 10) == []  # the sweep waits a minute
 
+    broken = {"pk": {"S": "SIGNUP#broken"}, "sk": {"S": "SIGNUP"}, "status": {"S": "received"}}
+    broken |= {"gsi1pk": {"S": "SIGNUPS#RECEIVED"}, "gsi1sk": {"S": "2000-01-01T00:00:00.000Z#broken"}}
+    _dynamodb_client().put_item(TableName=name, Item=broken)  # first in line, and unreadable
+
     assert signups.process_received(repo=repo, rules=rules, now=lambda: LATER) == 1
-    assert repo.received_signups(LATER, 10) == []
+    assert repo.received_signups(LATER, 10) == ["broken"]
     stored = repo.get_pending_signup(signup_id)
     assert stored is not None and stored.status == "sent"
     assert signups.process_received(repo=repo, rules=rules, now=lambda: LATER) == 0  # once only
