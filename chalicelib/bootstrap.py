@@ -67,9 +67,7 @@ def get_form_rules() -> FormRules:
     from chalicelib.services.forms import FormRules
 
     s = get_settings()
-    return FormRules(
-        s.signing_key, s.time_trap_seconds, s.rate_window_seconds, s.rate_limit_ip, s.rate_limit_email
-    )
+    return FormRules(s.keys, s.time_trap_seconds, s.rate_window_seconds, s.rate_limit_ip, s.rate_limit_email)
 
 
 @lru_cache(maxsize=1)
@@ -114,7 +112,7 @@ def get_decline_guard(source_ip: str) -> DeclineGuard:
     s = get_settings()
     return DeclineGuard(
         get_outreach_repository(),
-        s.signing_key,
+        s.keys,
         s.rate_window_seconds,
         s.declines_per_ip,
         source_ip,

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from chalicelib.domain.donation import DonationRules
+from chalicelib.domain.tokens import Keyring, MasterKey
 
 DEFAULT_FUNDS = (
     "where-needed-most=Where needed most;peace-programs=Peace Programs;health-programs=Health Programs"
@@ -58,7 +60,7 @@ class Settings:
     max_body_bytes: int
     topics: tuple[Topic, ...]
     interests: tuple[Fund, ...]
-    signing_key: bytes
+    keys: Keyring
     public_url: str
     org_name: str
     org_address: str
@@ -113,6 +115,30 @@ def _parse_funds(text: str, name: str = "STEWARD_FUNDS") -> tuple[Fund, ...]:
     return tuple(Fund(*row) for row in _entries(name, text, 2))
 
 
+def _utc_ms(name: str, text: str) -> int:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise MissingSettingError(f"{name}: {text!r} is not an ISO-8601 time") from exc
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp() * 1000)
+
+
+def _keyring(env: Mapping[str, str]) -> Keyring:
+    """The current master key, the retired ones still in their grace period, the identity key."""
+    name = "STEWARD_PREVIOUS_SIGNING_KEYS"
+    previous = tuple(
+        MasterKey(kid, secret.encode(), _utc_ms(name, until))
+        for kid, secret, until in (_entries(name, env[name], 3) if env.get(name) else [])
+    )
+    current = MasterKey(
+        env.get("STEWARD_SIGNING_KEY_ID", "k1"), _required(env, "STEWARD_SIGNING_KEY").encode()
+    )
+    try:
+        return Keyring(current, _required(env, "STEWARD_IDENTITY_KEY").encode(), previous)
+    except ValueError as exc:
+        raise MissingSettingError(f"STEWARD_SIGNING_KEY_ID, {name}: {exc}") from exc
+
+
 def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
     return Settings(
         table_name=_required(env, "STEWARD_TABLE_NAME"),
@@ -139,7 +165,7 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
             Topic(*row) for row in _entries("STEWARD_TOPICS", env.get("STEWARD_TOPICS", DEFAULT_TOPICS), 3)
         ),
         interests=_parse_funds(env.get("STEWARD_INTERESTS", DEFAULT_INTERESTS), "STEWARD_INTERESTS"),
-        signing_key=_required(env, "STEWARD_SIGNING_KEY").encode(),
+        keys=_keyring(env),
         public_url=_required(env, "STEWARD_PUBLIC_URL").rstrip("/"),
         org_name=env.get("STEWARD_ORG_NAME", "Steward Demo Nonprofit"),
         org_address=env.get("STEWARD_ORG_ADDRESS", "453 Freedom Parkway, Atlanta, GA 30307, USA"),

@@ -146,13 +146,15 @@ class Stack:
             "STEWARD_SMTP_PORT": str(c.smtp_port),
             "STEWARD_MAIL_TRANSPORT": "smtp",
             "STEWARD_PUBLIC_URL": c.api_url,
-            "STEWARD_SIGNING_KEY": self.signing_key(),
+            "STEWARD_SIGNING_KEY": self.local_secret("signing-key"),
+            "STEWARD_SIGNING_KEY_ID": "local1",
+            "STEWARD_IDENTITY_KEY": self.local_secret("identity-key"),
             **self.extra_env,
         }
 
-    def signing_key(self) -> str:
+    def local_secret(self, name: str) -> str:
         """Kept under the local folder so links in old local emails keep working."""
-        path = self.config.local_dir / "signing-key"
+        path = self.config.local_dir / name
         if not path.exists():
             self.config.local_dir.mkdir(parents=True, exist_ok=True)
             path.write_text(secrets.token_hex(32))

@@ -146,6 +146,7 @@ def main() -> None:
 
     stream_handler = app.handler_map["outbox_stream"]
     sweep_handler = app.handler_map["outbox_sweep"]
+    signup_sweep = app.handler_map["signup_sweep"]
     poller = Poller(os.environ["STEWARD_TABLE_NAME"], os.environ["STEWARD_DYNAMODB_ENDPOINT"])
     poller.refresh_shards()
     print("stream poller ready", flush=True)
@@ -161,6 +162,10 @@ def main() -> None:
         now = time.monotonic()
         if now - last_sweep > SWEEP_SECONDS:
             last_sweep = now
+            try:
+                signup_sweep(scheduled_event(), LambdaContext("signup_sweep", 256))
+            except Exception:
+                traceback.print_exc()
             try:
                 result = sweep_handler(scheduled_event(), LambdaContext("outbox_sweep", 256))
             except Exception:

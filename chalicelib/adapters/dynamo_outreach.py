@@ -23,8 +23,8 @@ from chalicelib.adapters.dynamo import (
     translate_list,
 )
 from chalicelib.domain.errors import ConcurrentUpdateError, ConflictError
-from chalicelib.domain.outreach import ContactMessage, OutboxRecord, Subscriber
-from chalicelib.services.ports import OutboxMessage, OutreachRepository, Page
+from chalicelib.domain.outreach import ContactMessage, OutboxRecord, PendingSignup, Subscriber
+from chalicelib.services.ports import ConfirmTarget, OutboxMessage, OutreachRepository, Page, SignupMove
 
 
 class DynamoOutreachRepository(OutreachRepository):
@@ -92,6 +92,7 @@ class DynamoOutreachRepository(OutreachRepository):
         outbox: OutboxMessage | None = None,
         used_token_hash: str | None = None,
         now_epoch: int = 0,
+        signup_move: SignupMove | None = None,
     ) -> None:
         values = {
             **subscriber.model_dump(),
@@ -121,6 +122,7 @@ class DynamoOutreachRepository(OutreachRepository):
                         **keys.confirm_token(token_hash),
                         "entity": "confirm_token",
                         "subscriber_id": subscriber.id,
+                        "signup_id": signup_move.signup_id if signup_move else None,
                         "expires_at": token_expires_at,
                     },
                     new=True,
@@ -145,11 +147,75 @@ class DynamoOutreachRepository(OutreachRepository):
             )
         if outbox:
             items.append(self._outbox_put(outbox))
+        if signup_move:
+            items.append({"Update": self._signup_move(signup_move)})
         self._transact(items, once_index=once_index)
 
-    def confirm_token_subscriber(self, token_hash: str) -> str | None:
+    def confirm_token_target(self, token_hash: str) -> ConfirmTarget | None:
         item = self._get(keys.confirm_token(token_hash))
-        return str(from_item(item)["subscriber_id"]) if item else None
+        if not item:
+            return None
+        values = from_item(item)
+        return ConfirmTarget(str(values["subscriber_id"]), values.get("signup_id"))
+
+    # -- signup requests -------------------------------------------------------------
+
+    def create_pending_signup(self, signup: PendingSignup) -> None:
+        values = {
+            **signup.model_dump(),
+            **keys.pending_signup(signup.id),
+            "entity": "signup",
+            "gsi1pk": keys.SIGNUPS_RECEIVED,
+            "gsi1sk": f"{signup.created_at}#{signup.id}",
+        }
+        try:
+            guarded(
+                self.client.put_item,
+                TableName=self.table,
+                Item=to_item(values),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                raise ConflictError("this signup request was already stored") from exc
+            raise translate(exc) from exc
+
+    def get_pending_signup(self, signup_id: str) -> PendingSignup | None:
+        item = self._get(keys.pending_signup(signup_id))
+        return model_from(PendingSignup, item) if item else None
+
+    def move_pending_signup(self, move: SignupMove) -> bool:
+        try:
+            guarded(self.client.update_item, **self._signup_move(move))
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise translate(exc) from exc
+        return True
+
+    def received_signups(self, before: str, limit: int) -> list[str]:
+        try:
+            response = guarded(
+                self.client.query,
+                TableName=self.table,
+                IndexName=GSI1,
+                Limit=limit,
+                KeyConditionExpression="gsi1pk = :received AND gsi1sk < :before",
+                ExpressionAttributeValues=to_item({":received": keys.SIGNUPS_RECEIVED, ":before": before}),
+            )
+        except ClientError as exc:
+            raise translate(exc) from exc
+        return [str(item["pk"]["S"]).removeprefix("SIGNUP#") for item in response.get("Items", [])]
+
+    def _signup_move(self, move: SignupMove) -> dict[str, Any]:
+        return {
+            "TableName": self.table,
+            "Key": to_item(keys.pending_signup(move.signup_id)),
+            "UpdateExpression": "SET #status = :to REMOVE gsi1pk, gsi1sk",
+            "ConditionExpression": "#status = :from",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": to_item({":to": move.to_status, ":from": move.from_status}),
+        }
 
     def list_subscribers(self, limit: int, cursor: str | None) -> Page:
         return self._query_index(

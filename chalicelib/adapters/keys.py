@@ -49,6 +49,7 @@ def stripe_event(event_id: str) -> Key:
 SIGNUPS_INDEX = "SIGNUPS"
 OUTBOX_PENDING = "OUTBOX#PENDING"  # GSI1, sorted by when the next attempt is due
 OUTBOX_FAILED = "OUTBOX#FAILED"  # GSI1, sorted by when it failed
+SIGNUPS_RECEIVED = "SIGNUPS#RECEIVED"
 
 
 def subscriber(subscriber_id: str) -> Key:
@@ -57,6 +58,10 @@ def subscriber(subscriber_id: str) -> Key:
 
 def subscriber_event(subscriber_id: str, timestamp: str, kind: str) -> Key:
     return {"pk": f"SUBSCRIBER#{subscriber_id}", "sk": f"EVENT#{timestamp}#{kind}"}
+
+
+def pending_signup(signup_id: str) -> Key:
+    return {"pk": f"SIGNUP#{signup_id}", "sk": "SIGNUP"}
 
 
 def confirm_token(token_hash: str) -> Key:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from chalice.app import Blueprint, DynamoDBEvent, Rate
 
-from chalicelib.bootstrap import get_mailer, get_outreach_repository
-from chalicelib.services import outbox
+from chalicelib.bootstrap import get_mailer, get_outreach_repository, get_signup_rules
+from chalicelib.services import outbox, signups
 
 bp = Blueprint(__name__)
+logger = logging.getLogger(__name__)
 # Replaced at deploy by the table's real stream ARN (see infra/resources.json).
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/steward/stream/set-by-infra-resources-json"
 
@@ -26,7 +28,27 @@ def outbox_stream(event: DynamoDBEvent) -> dict[str, Any]:
         if record.event_name == "INSERT" and keys.get("pk", {}).get("S", "").startswith("OUTBOX#"):
             message_id = keys["pk"]["S"].removeprefix("OUTBOX#")
             sent += outbox.deliver(message_id, repo=get_outreach_repository(), mailer=get_mailer())
+        pending_signups(record.event_name, keys)
     return {"sent": sent}
+
+
+def pending_signups(event_name: str | None, keys: dict[str, Any]) -> None:
+    """A stored signup request: look the address up and queue its confirmation email, behind
+    the answer, so the answer's timing says nothing about who is on the list."""
+    pk = keys.get("pk", {}).get("S", "")
+    if event_name != "INSERT" or not pk.startswith("SIGNUP#"):
+        return
+    signup_id = pk.removeprefix("SIGNUP#")
+    try:
+        signups.process_signup(signup_id, repo=get_outreach_repository(), rules=get_signup_rules())
+    except Exception:  # one bad request never stalls the stream; signup_sweep retries it
+        logger.exception("signup request %s left for the sweep", signup_id)
+
+
+@bp.schedule(Rate(1, unit=Rate.MINUTES))
+def signup_sweep(event: Any) -> dict[str, Any]:
+    """Handle the signup requests the stream could not."""
+    return {"handled": signups.process_received(repo=get_outreach_repository(), rules=get_signup_rules())}
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES))

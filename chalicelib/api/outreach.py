@@ -143,7 +143,7 @@ def config_fields() -> dict[str, Any]:
 
     settings = get_settings()
     return {
-        "form_token": form_token(settings.signing_key, now_ms()),
+        "form_token": form_token(settings.keys, now_ms()),
         "topics": [{"id": t.id, "name": t.name} for t in settings.topics],
         "interests": [{"id": i.id, "name": i.name} for i in settings.interests],
     }

@@ -10,6 +10,9 @@ from chalicelib.domain.donation import NO_CONTROL_CHARS
 from chalicelib.domain.text import HeaderText, header_text
 
 SubscriberStatus = Literal["pending", "confirmed", "unsubscribed"]
+# A signup request: received (stored by POST /signups), then its confirmation email was sent
+# (or skipped: the address is on the list, or enough emails went today), then confirmed.
+SignupStatus = Literal["received", "sent", "skipped", "confirmed"]
 ContactStatus = Literal["new", "answered", "archived"]
 OutboxStatus = Literal["pending", "sent", "failed"]
 # Text that may span lines (a message body): no control characters but tab, CR and LF.
@@ -86,6 +89,7 @@ class Subscriber(BaseModel):
     consent_source_page: str | None = None
     consent_ip_hmac: str | None = None
     consent_at: str | None = None
+    consent_signup_id: str | None = None
     created_at: str
     updated_at: str
     confirmed_at: str | None = None
@@ -93,6 +97,22 @@ class Subscriber(BaseModel):
     sends_day: str | None = None
     sends_count: int = 0
     version: int = 0
+
+
+class PendingSignup(BaseModel):
+    """One signup request, kept as submitted: its own consent, confirmed only by its own token."""
+
+    id: str
+    subscriber_id: str
+    email: str
+    name: str | None = None
+    postal_code: str | None = None
+    interests: list[str] = Field(default_factory=list)
+    consent_version: str | None = None
+    source_page: str | None = None
+    ip_hmac: str
+    created_at: str
+    status: SignupStatus = "received"
 
 
 class ContactMessage(BaseModel):

@@ -15,7 +15,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.outreach import ContactMessage, ContactRequest, ContactStatus
-from chalicelib.domain.tokens import FORM_TOKEN_MAX_AGE_SECONDS, keyed_hash
+from chalicelib.domain.tokens import FORM_TOKEN_MAX_AGE_SECONDS, hash_ip
 from chalicelib.services.clock import epoch_seconds, utc_now
 from chalicelib.services.donations import Clock
 from chalicelib.services.forms import FormRules, screen
@@ -46,7 +46,7 @@ def submit_contact(
         message=request.message,
         created_at=timestamp,
         updated_at=timestamp,
-        ip_hmac=keyed_hash(rules.signing_key, "ip", source_ip),
+        ip_hmac=hash_ip(rules.keys, source_ip),
     )
     context = {
         "name": message.name,

@@ -10,7 +10,7 @@ from typing import NoReturn
 
 from chalicelib.domain.errors import RateLimitedError, UpstreamError, ValidationFailedError
 from chalicelib.domain.ids import new_id
-from chalicelib.domain.tokens import check_form_token, keyed_hash
+from chalicelib.domain.tokens import Keyring, check_form_token, email_id, hash_ip
 from chalicelib.services.clock import format_time, utc_now
 from chalicelib.services.ports import OutboxMessage, OutreachRepository
 
@@ -21,7 +21,7 @@ ALERT_SCOPE = "card-testing"
 
 @dataclass(frozen=True)
 class FormRules:
-    signing_key: bytes
+    keys: Keyring
     time_trap_seconds: int
     window_seconds: int
     limit_ip: int
@@ -64,7 +64,7 @@ class DeclineGuard:
     of it once per IP and window."""
 
     repo: OutreachRepository
-    signing_key: bytes
+    keys: Keyring
     window_seconds: int
     limit: int
     source_ip: str
@@ -120,7 +120,7 @@ class DeclineGuard:
             log.warning("card-testing alert not written: %s", exc.message)
 
     def _key(self) -> str:
-        return keyed_hash(self.signing_key, "ip", self.source_ip)
+        return hash_ip(self.keys, self.source_ip)
 
 
 def screen(
@@ -138,18 +138,16 @@ def screen(
     accepted, store and send nothing). Raises for a bad token (422) or a full bucket (429).
     Without an email, only the IP's bucket counts."""
     moment = now_ms() if clock_ms is None else clock_ms
-    check = check_form_token(rules.signing_key, form_token, moment, rules.time_trap_seconds)
+    check = check_form_token(rules.keys, form_token, moment, rules.time_trap_seconds)
     if check in ("invalid", "expired"):
         raise ValidationFailedError(
             "the form token is not valid; reload the page",
             fields=[{"field": "form_token", "message": f"{check}; get a new one from GET /config"}],
         )
     window, expires, retry_after = _window(moment, rules.window_seconds)
-    buckets = [(f"{scope}-ip", keyed_hash(rules.signing_key, "ip", source_ip), rules.limit_ip)]
+    buckets = [(f"{scope}-ip", hash_ip(rules.keys, source_ip), rules.limit_ip)]
     if email is not None:
-        buckets.append(
-            (f"{scope}-email", keyed_hash(rules.signing_key, "email", email.lower()), rules.limit_email)
-        )
+        buckets.append((f"{scope}-email", email_id(rules.keys, email), rules.limit_email))
     for bucket, key_hash, limit in buckets:
         if not repo.hit_rate_limit(bucket, key_hash, window, limit, expires):
             raise RateLimitedError("too many submissions; try again later", retry_after=retry_after)

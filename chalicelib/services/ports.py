@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.domain.donation import Donation
-from chalicelib.domain.outreach import ContactMessage, Subscriber
+from chalicelib.domain.outreach import ContactMessage, PendingSignup, SignupStatus, Subscriber
 
 
 @dataclass(frozen=True)
@@ -161,6 +161,24 @@ class OutboxMessage:
 
 
 @dataclass(frozen=True)
+class SignupMove:
+    """A signup request's status change, made in the same transaction as its subscriber's."""
+
+    signup_id: str
+    from_status: SignupStatus
+    to_status: SignupStatus
+
+
+@dataclass(frozen=True)
+class ConfirmTarget:
+    """What a confirmation token points at. signup_id is None for tokens issued before
+    signup requests were kept apart."""
+
+    subscriber_id: str
+    signup_id: str | None
+
+
+@dataclass(frozen=True)
 class Page:
     items: list[Any]
     cursor: str | None
@@ -203,13 +221,30 @@ class OutreachRepository(abc.ABC):
         outbox: OutboxMessage | None = None,
         used_token_hash: str | None = None,
         now_epoch: int = 0,
+        signup_move: SignupMove | None = None,
     ) -> None:
         """One transaction: the subscriber (new, or at the expected version), its event entry,
-        a new confirmation token, the email to send, and the token being used up.
+        a new confirmation token (pointing at the moved signup request), the email to send,
+        the token being used up, and the signup request's status change.
         Raises ConcurrentUpdateError; ConflictError when the used token is spent or expired."""
 
     @abc.abstractmethod
-    def confirm_token_subscriber(self, token_hash: str) -> str | None: ...
+    def confirm_token_target(self, token_hash: str) -> ConfirmTarget | None: ...
+
+    @abc.abstractmethod
+    def create_pending_signup(self, signup: PendingSignup) -> None:
+        """One conditional put, the same whatever the address."""
+
+    @abc.abstractmethod
+    def get_pending_signup(self, signup_id: str) -> PendingSignup | None: ...
+
+    @abc.abstractmethod
+    def move_pending_signup(self, move: SignupMove) -> bool:
+        """Conditional status change; False when the request had already moved on."""
+
+    @abc.abstractmethod
+    def received_signups(self, before: str, limit: int) -> list[str]:
+        """Ids of signup requests still waiting for their email, stored before `before`."""
 
     @abc.abstractmethod
     def list_subscribers(self, limit: int, cursor: str | None) -> Page: ...

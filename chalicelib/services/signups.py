@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from typing import Any
 
 from chalicelib.domain.errors import ConcurrentUpdateError, ConflictError, NotFoundError, UpstreamError
 from chalicelib.domain.ids import new_id
-from chalicelib.domain.outreach import SignupRequest, Subscriber
+from chalicelib.domain.outreach import PendingSignup, SignupRequest, Subscriber
 from chalicelib.domain.tokens import (
-    keyed_hash,
+    email_id,
+    hash_ip,
     new_secret_token,
     subscriber_from_unsubscribe_token,
     token_digest,
     unsubscribe_token,
 )
-from chalicelib.services.clock import epoch_seconds, utc_now
+from chalicelib.services.clock import epoch_seconds, seconds_before, utc_now
 from chalicelib.services.donations import Clock
-from chalicelib.services.forms import FormRules, screen
-from chalicelib.services.ports import OutboxMessage, OutreachRepository
+from chalicelib.services.forms import FormRules, now_ms, screen
+from chalicelib.services.ports import OutboxMessage, OutreachRepository, SignupMove
 
 CONFIRM_TOKEN_DAYS = 7
 ATTEMPTS = 3
+SWEEP_AFTER_SECONDS = 60  # leave a fresh request to the stream
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -30,9 +35,7 @@ class SignupRules:
     confirm_sends_per_day: int
 
     def unsubscribe_url(self, subscriber_id: str) -> str:
-        return (
-            f"{self.public_url}/unsubscribe?token={unsubscribe_token(self.form.signing_key, subscriber_id)}"
-        )
+        return f"{self.public_url}/unsubscribe?token={unsubscribe_token(self.form.keys, subscriber_id)}"
 
 
 def subscribe(
@@ -43,49 +46,63 @@ def subscribe(
     rules: SignupRules,
     now: Clock = utc_now,
 ) -> None:
-    """Record consent and send the confirmation; the answer never says what was there before."""
+    """Store the request as its own pending consent, the same way whatever the address: the
+    lookup, the consent record and the email happen behind the answer (process_signup)."""
     if not screen(
         "signup", request.email, request.form_token, request.honeypot, source_ip, repo=repo, rules=rules.form
     ):
         return
-    key = rules.form.signing_key
-    subscriber_id = keyed_hash(key, "email", request.email.lower())
-    for _ in range(ATTEMPTS):
-        current = repo.get_subscriber(subscriber_id)
-        timestamp = now()
-        day = timestamp[:10]
-        sends = current.sends_count if current and current.sends_day == day else 0
-        if current and (current.status == "confirmed" or sends >= rules.confirm_sends_per_day):
-            return  # already on the list, or enough confirmations sent today
-        token, digest = new_secret_token()
-        subscriber = Subscriber(
-            id=subscriber_id,
+    keys = rules.form.keys
+    repo.create_pending_signup(
+        PendingSignup(
+            id=new_id(),
+            subscriber_id=email_id(keys, request.email),
             email=request.email,
             name=request.name,
             postal_code=request.postal_code,
             interests=request.interests,
-            status="pending",
             consent_version=request.consent_version,
-            consent_source_page=request.source_page,
-            consent_ip_hmac=keyed_hash(key, "ip", source_ip),
-            consent_at=timestamp,
-            created_at=current.created_at if current else timestamp,
-            updated_at=timestamp,
-            unsubscribed_at=current.unsubscribed_at if current else None,
-            sends_day=day,
-            sends_count=sends + 1,
-            version=current.version + 1 if current else 0,
+            source_page=request.source_page,
+            ip_hmac=hash_ip(keys, source_ip),
+            created_at=now(),
         )
+    )
+
+
+def process_signup(
+    signup_id: str, *, repo: OutreachRepository, rules: SignupRules, now: Clock = utc_now
+) -> bool:
+    """Send the confirmation email of one signup request (from the table's stream). True when
+    an email was queued; False when the address is on the list, enough emails went today, or
+    the request was handled already. Safe to run twice."""
+    for _ in range(ATTEMPTS):
+        signup = repo.get_pending_signup(signup_id)
+        if signup is None or signup.status != "received":
+            return False
+        current = repo.get_subscriber(signup.subscriber_id)
+        timestamp = now()
+        day = timestamp[:10]
+        sends = current.sends_count if current and current.sends_day == day else 0
+        if current and (current.status == "confirmed" or sends >= rules.confirm_sends_per_day):
+            repo.move_pending_signup(SignupMove(signup_id, "received", "skipped"))
+            return False
+        token, digest = new_secret_token()
+        # A new subscriber holds no consent: it stays on the request until its token confirms it.
+        base = current or Subscriber(
+            id=signup.subscriber_id, email=signup.email, created_at=timestamp, updated_at=""
+        )
+        update = {"status": "pending", "updated_at": timestamp, "sends_day": day, "sends_count": sends + 1}
+        subscriber = base.model_copy(update={**update, "version": current.version + 1 if current else 0})
         email = OutboxMessage(
             id=new_id(),
             template="signup_confirm",
-            to=request.email,
+            to=signup.email,
             created_at=timestamp,
             context={
-                "greeting": request.name or "friend",
+                "greeting": signup.name or "friend",
                 "confirm_url": f"{rules.public_url}/signups/confirm?token={token}",
             },
-            unsubscribe_url=rules.unsubscribe_url(subscriber_id),
+            unsubscribe_url=rules.unsubscribe_url(signup.subscriber_id),
         )
         try:
             repo.save_subscriber(
@@ -95,17 +112,47 @@ def subscribe(
                 token_hash=digest,
                 token_expires_at=epoch_seconds(timestamp) + CONFIRM_TOKEN_DAYS * 86400,
                 outbox=email,
+                signup_move=SignupMove(signup_id, "received", "sent"),
             )
         except ConcurrentUpdateError:
             continue
-        return
+        return True
     raise UpstreamError("the signup kept changing underneath; retry")
+
+
+def process_received(
+    *, repo: OutreachRepository, rules: SignupRules, now: Clock = utc_now, limit: int = 50
+) -> int:
+    """The sweep: handle the signup requests the stream could not (a failure, a lost record)."""
+    handled = 0
+    for signup_id in repo.received_signups(seconds_before(now(), SWEEP_AFTER_SECONDS), limit):
+        try:
+            handled += process_signup(signup_id, repo=repo, rules=rules, now=now)
+        except Exception:  # one bad request never holds up the others; the next sweep retries
+            logger.exception("signup request %s failed; left for the next sweep", signup_id)
+    return handled
+
+
+def _consent(signup: PendingSignup) -> dict[str, Any]:
+    """What the confirming person gave, exactly as their own request carried it."""
+    return {
+        "email": signup.email,
+        "name": signup.name,
+        "postal_code": signup.postal_code,
+        "interests": signup.interests,
+        "consent_version": signup.consent_version,
+        "consent_source_page": signup.source_page,
+        "consent_ip_hmac": signup.ip_hmac,
+        "consent_at": signup.created_at,
+        "consent_signup_id": signup.id,
+    }
 
 
 def confirm(token: str, *, repo: OutreachRepository, now: Clock = utc_now) -> Subscriber:
     digest = token_digest(token)
-    subscriber_id = repo.confirm_token_subscriber(digest)
-    current = repo.get_subscriber(subscriber_id) if subscriber_id else None
+    target = repo.confirm_token_target(digest)
+    current = repo.get_subscriber(target.subscriber_id) if target else None
+    signup = repo.get_pending_signup(target.signup_id) if target and target.signup_id else None
     if current is None:
         raise NotFoundError(
             "this confirmation link is not valid", fields=[{"field": "token", "message": "unknown"}]
@@ -117,6 +164,7 @@ def confirm(token: str, *, repo: OutreachRepository, now: Clock = utc_now) -> Su
     timestamp = now()
     confirmed = current.model_copy(
         update={
+            **(_consent(signup) if signup else {}),
             "status": "confirmed",
             "confirmed_at": timestamp,
             "updated_at": timestamp,
@@ -129,13 +177,14 @@ def confirm(token: str, *, repo: OutreachRepository, now: Clock = utc_now) -> Su
         event="confirmed",
         used_token_hash=digest,
         now_epoch=epoch_seconds(timestamp),
+        signup_move=SignupMove(signup.id, "sent", "confirmed") if signup else None,
     )
     return confirmed
 
 
 def unsubscribe(token: str, *, repo: OutreachRepository, rules: SignupRules, now: Clock = utc_now) -> None:
     """Idempotent: a second call, or one for an address we no longer hold, changes nothing."""
-    subscriber_id = subscriber_from_unsubscribe_token(rules.form.signing_key, token)
+    subscriber_id = subscriber_from_unsubscribe_token(rules.form.keys, token, now_ms())
     if subscriber_id is None:
         raise NotFoundError(
             "this unsubscribe link is not valid", fields=[{"field": "token", "message": "unknown"}]

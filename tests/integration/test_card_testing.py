@@ -13,8 +13,8 @@ import pytest
 import stripe
 
 from chalicelib.domain.errors import RateLimitedError
+from chalicelib.domain.tokens import Keyring, hash_ip
 from chalicelib.domain.tokens import form_token as mint_form_token
-from chalicelib.domain.tokens import keyed_hash
 from chalicelib.services.ports import Payments, Repository
 from devstack.stack import Stack
 from tests.helpers import CARD_DECLINED_AT_CHARGE, CARD_OK, GIFT, Api, Mailbox, confirm_card_setup
@@ -28,8 +28,10 @@ def fake_ip() -> str:
     return f"2001:db8::{digits[:4]}:{digits[4:8]}"
 
 
-def signing_key(stack: Stack) -> bytes:
-    return stack.app_env()["STEWARD_SIGNING_KEY"].encode()
+def signing_key(stack: Stack) -> Keyring:
+    from chalicelib.bootstrap import get_settings
+
+    return get_settings().keys
 
 
 def guard_for(stack: Stack, ip: str, limit: int) -> Any:
@@ -47,7 +49,7 @@ def saved_card(api: Api, stack: Stack, card: str) -> str:
 
 
 def alerts_for(mailbox: Mailbox, stack: Stack, ip: str) -> list[Any]:
-    marker = keyed_hash(signing_key(stack), "ip", ip)
+    marker = hash_ip(signing_key(stack), ip)
     return [m for m in mailbox.to(FINANCE_INBOX) if marker in str(m.get_body(("plain",)))]
 
 

@@ -16,7 +16,7 @@ import requests
 from chalicelib.domain.errors import RateLimitedError
 from chalicelib.services.forms import FormRules, screen
 from devstack.stack import Stack
-from tests.helpers import Api, Mailbox, plain_text, wait_for
+from tests.helpers import Api, Mailbox, link, plain_text, wait_for
 
 
 def visitor() -> str:
@@ -75,10 +75,10 @@ def test_bots_get_202_and_nothing_is_stored_or_sent(
     time.sleep(3)
     assert mailbox.to(email) == []
     assert contacts_for(outreach, email) == []
-    key = stack.app_env()["STEWARD_SIGNING_KEY"].encode()
-    from chalicelib.domain.tokens import keyed_hash
+    from chalicelib.bootstrap import get_settings
+    from chalicelib.domain.tokens import email_id
 
-    assert outreach.get_subscriber(keyed_hash(key, "email", email)) is None
+    assert outreach.get_subscriber(email_id(get_settings().keys, email)) is None
 
 
 INJECTIONS = ["x\r\nBcc: victim@example.org", "x\nSubject: spam", "x\rTo: a@b.example"]
@@ -121,12 +121,13 @@ def test_rate_limit_per_address_answers_429_exactly_after_the_count(api: Api, fo
 
 
 def test_rate_limit_per_ip_answers_429_exactly_after_the_count(outreach: Any, stack: Stack) -> None:
+    from chalicelib.bootstrap import get_settings
     from chalicelib.domain.tokens import form_token
 
-    key = stack.app_env()["STEWARD_SIGNING_KEY"].encode()
-    rules = FormRules(key, time_trap_seconds=2, window_seconds=3600, limit_ip=3, limit_email=100)
+    keys = get_settings().keys
+    rules = FormRules(keys, time_trap_seconds=2, window_seconds=3600, limit_ip=3, limit_email=100)
     now = int(time.time() * 1000)
-    token = form_token(key, now - 5000)
+    token = form_token(keys, now - 5000)
     ip = f"198.51.100.{uuid.uuid4().int % 250}"
     outcomes = []
     for n in range(4):
@@ -186,7 +187,9 @@ def test_program_staff_see_and_answer_only_their_program(
     assert message["id"] in [m["id"] for m in admin_view.json()["items"]]
 
 
-def test_signups_export_has_status_and_consent_columns(api: Api, token, form_token: str) -> None:
+def test_signups_export_has_status_and_consent_columns(
+    api: Api, token, mailbox: Mailbox, form_token: str
+) -> None:
     email = visitor()
     assert (
         api.post(
@@ -195,12 +198,14 @@ def test_signups_export_has_status_and_consent_columns(api: Api, token, form_tok
         ).status_code
         == 202
     )
+    confirm_url = link(mailbox.wait_to(email)[0], "/signups/confirm")  # consent counts once confirmed
+    assert requests.post(confirm_url, data={"token": confirm_url.split("token=")[1]}, timeout=10).ok
     assert api.get("/staff/signups/export.csv", token("finance")).status_code == 403
     answer = api.get("/staff/signups/export.csv", token("communications"))
     assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(answer.text)))
     [row] = [r for r in rows if r["email"] == email]
-    assert row["status"] == "pending" and row["consent_version"] == "v3" and row["consent_ip_hmac"]
+    assert row["status"] == "confirmed" and row["consent_version"] == "v3" and row["consent_ip_hmac"]
     assert row["name"] == "'=HYPERLINK(1)"  # no formula runs in a spreadsheet
 
 

@@ -126,13 +126,14 @@ def test_unknown_gift_and_malformed_id(api: Api, token) -> None:
 
 
 def test_card_testing_is_braked_after_repeated_declines(api: Api, stack: Stack, repo: Repository) -> None:
-    from chalicelib.bootstrap import get_outreach_repository, get_payments
+    from chalicelib.bootstrap import get_outreach_repository, get_payments, get_settings
     from chalicelib.domain.errors import RateLimitedError
     from chalicelib.services.donations import confirm_donation
     from chalicelib.services.forms import DeclineGuard
 
-    key = stack.app_env()["STEWARD_SIGNING_KEY"].encode()
-    guard = DeclineGuard(get_outreach_repository(), key, 3600, 2, f"203.0.113.{uuid.uuid4().int % 250}")
+    guard = DeclineGuard(
+        get_outreach_repository(), get_settings().keys, 3600, 2, f"203.0.113.{uuid.uuid4().int % 250}"
+    )
 
     def saved_card(card: str) -> str:
         created = api.post("/donations", GIFT).json()
@@ -148,5 +149,5 @@ def test_card_testing_is_braked_after_repeated_declines(api: Api, stack: Stack, 
     with pytest.raises(RateLimitedError):
         confirm_donation(blocked, repo=repo, payments=get_payments(), guard=guard)
     assert repo.get_donation(blocked).status == "pending"  # no card was charged
-    other_ip = DeclineGuard(get_outreach_repository(), key, 3600, 2, "192.0.2.1")
+    other_ip = DeclineGuard(get_outreach_repository(), get_settings().keys, 3600, 2, "192.0.2.1")
     assert confirm_donation(blocked, repo=repo, payments=get_payments(), guard=other_ip).status == "succeeded"

@@ -51,7 +51,7 @@ def sender(request: pytest.FixtureRequest, stack: Stack, outreach: Any, repo: Re
     from chalicelib.services.forms import DeclineGuard, DonationScreening, FormRules
 
     settings = get_settings()
-    key = settings.signing_key
+    key = settings.keys
     rules = FormRules(key, time_trap_seconds=2, window_seconds=3600, limit_ip=2, limit_email=2)
     token = mint_form_token(key, int(time.time() * 1000) - 5000)
     kind = request.param

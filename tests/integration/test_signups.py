@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import Any
 
 import requests
 
-from chalicelib.domain.tokens import keyed_hash
+from chalicelib.bootstrap import get_settings
+from chalicelib.domain.tokens import email_id
 from devstack.stack import Stack
 from tests.helpers import Api, Mailbox, link, plain_text
 
@@ -18,17 +20,15 @@ def address() -> str:
 
 
 def subscriber(outreach: Any, stack: Stack, email: str) -> Any:
-    key = stack.app_env()["STEWARD_SIGNING_KEY"].encode()
-    return outreach.get_subscriber(keyed_hash(key, "email", email.lower()))
+    return outreach.get_subscriber(email_id(get_settings().keys, email))
 
 
 def events(outreach: Any, stack: Stack, email: str) -> list[str]:
-    key = stack.app_env()["STEWARD_SIGNING_KEY"].encode()
     items = outreach.client.query(
         TableName=outreach.table,
         KeyConditionExpression="pk = :pk AND begins_with(sk, :e)",
         ExpressionAttributeValues={
-            ":pk": {"S": f"SUBSCRIBER#{keyed_hash(key, 'email', email.lower())}"},
+            ":pk": {"S": f"SUBSCRIBER#{email_id(get_settings().keys, email)}"},
             ":e": {"S": "EVENT#"},
         },
     )["Items"]
@@ -54,12 +54,8 @@ def test_signup_confirm_unsubscribe_lifecycle(
         postal_code="30307",
     )
     assert answer.status_code == 202 and answer.json() == {"status": "accepted"}
-    stored = subscriber(outreach, stack, email)
-    assert stored.status == "pending" and stored.consent_version == "2026-01"
-    assert stored.consent_source_page == "https://example.org/peace"
-    assert stored.consent_ip_hmac and "127.0.0.1" not in stored.consent_ip_hmac
-
-    confirmation = mailbox.wait_to(email)[0]
+    confirmation = mailbox.wait_to(email)[0]  # sent behind the answer, from the stream
+    assert subscriber(outreach, stack, email).status == "pending"
     assert confirmation["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert confirmation["List-Unsubscribe"].startswith("<http") and confirmation["List-Unsubscribe"].endswith(
         ">"
@@ -78,7 +74,10 @@ def test_signup_confirm_unsubscribe_lifecycle(
     token = confirm_url.split("token=")[1]
     confirmed = requests.post(confirm_url, data={"token": token, "confirm": "yes"}, timeout=10)
     assert confirmed.status_code == 200 and "You are subscribed" in confirmed.text
-    assert subscriber(outreach, stack, email).status == "confirmed"
+    stored = subscriber(outreach, stack, email)
+    assert stored.status == "confirmed" and stored.consent_version == "2026-01"
+    assert stored.consent_source_page == "https://example.org/peace"
+    assert stored.consent_ip_hmac and "127.0.0.1" not in stored.consent_ip_hmac
     assert requests.post(confirm_url, data={"token": token}, timeout=10).status_code == 200  # idempotent
 
     unsubscribe_url = confirmation["List-Unsubscribe"].strip("<>")
@@ -98,8 +97,8 @@ def test_signup_confirm_unsubscribe_lifecycle(
 
     # Signing up again needs a new confirmation.
     assert signup(api, form_token, email).status_code == 202
-    assert subscriber(outreach, stack, email).status == "pending"
     second = mailbox.wait_to(email, count=2)[-1]
+    assert subscriber(outreach, stack, email).status == "pending"
     assert link(second, "/signups/confirm") != confirm_url
     assert events(outreach, stack, email) == ["signup", "confirmed", "unsubscribed", "signup"]
 
@@ -155,3 +154,96 @@ def test_one_click_accepts_a_multipart_body(
     answer = requests.post(unsubscribe_url, files={"List-Unsubscribe": (None, "One-Click")}, timeout=10)
     assert answer.status_code == 200, answer.text
     assert subscriber(outreach, stack, email).status == "unsubscribed"
+
+
+def confirm_link(url: str) -> requests.Response:
+    return requests.post(url, data={"token": url.split("token=")[1]}, timeout=10)
+
+
+def test_a_second_signup_of_a_pending_address_cannot_rewrite_its_consent(
+    api: Api, stack: Stack, mailbox: Mailbox, outreach: Any, form_token: str
+) -> None:
+    email = address()
+    owner = {
+        "name": "Owner",
+        "interests": ["peace"],
+        "consent_version": "2026-01",
+        "source_page": "https://example.org/owner",
+    }
+    other = {
+        "name": "Mallory",
+        "interests": ["events", "health"],
+        "consent_version": "9999-99",
+        "source_page": "https://evil.example/x",
+    }
+    assert signup(api, form_token, email, **owner).status_code == 202
+    mailbox.wait_to(email)
+    assert signup(api, form_token, email, **other).status_code == 202
+    emails = mailbox.wait_to(email, count=2)
+    stored = subscriber(outreach, stack, email)
+    assert stored.status == "pending" and stored.name != "Mallory" and stored.consent_version != "9999-99"
+
+    [mine] = [m for m in emails if "Hello Owner," in plain_text(m)]
+    assert confirm_link(link(mine, "/signups/confirm")).status_code == 200
+    confirmed = subscriber(outreach, stack, email)
+    assert confirmed.status == "confirmed"
+    assert (
+        confirmed.name,
+        confirmed.interests,
+        confirmed.consent_version,
+        confirmed.consent_source_page,
+    ) == (
+        "Owner",
+        ["peace"],
+        "2026-01",
+        "https://example.org/owner",
+    )
+    # The other request's link confirms nothing more: its consent was never given.
+    [theirs] = [m for m in emails if "Hello Mallory," in plain_text(m)]
+    assert confirm_link(link(theirs, "/signups/confirm")).status_code == 200
+    assert subscriber(outreach, stack, email).name == "Owner"
+
+
+def test_the_request_path_does_the_same_dynamodb_calls_for_any_address(
+    api: Api, stack: Stack, mailbox: Mailbox, outreach: Any, form_token: str
+) -> None:
+    """Known or unknown, a signup costs the same calls in the same order (no timing tell)."""
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib.bootstrap import _dynamodb_client
+
+    confirmed, pending = address(), address()
+    for email in (confirmed, pending):
+        assert signup(api, form_token, email).status_code == 202
+    assert confirm_link(link(mailbox.wait_to(confirmed)[0], "/signups/confirm")).status_code == 200
+    mailbox.wait_to(pending)
+    assert subscriber(outreach, stack, confirmed).status == "confirmed"
+
+    calls: list[tuple[str, ...]] = []
+
+    def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+        keyed = params.get("Key") or params.get("Item") or {}
+        prefix = str(keyed.get("pk", {}).get("S", "")).split("#")[0]
+        items = [next(iter(i)) for i in params.get("TransactItems", [])]
+        expressions = (str(params.get("ConditionExpression")), str(params.get("UpdateExpression")))
+        calls.append((model.name, prefix, *expressions, *items))
+
+    client = _dynamodb_client()
+    client.meta.events.register("before-parameter-build.dynamodb", record)
+    seen: dict[str, list[tuple[str, ...]]] = {}
+    try:
+        with Client(app) as local:
+            for email in (confirmed, pending, address()):
+                calls.clear()
+                answer = local.http.post(
+                    "/signups",
+                    headers={"Content-Type": "application/json"},
+                    body=json.dumps({"email": email, "form_token": form_token, "name": "Same"}),
+                )
+                assert answer.status_code == 202
+                seen[email] = list(calls)
+    finally:
+        client.meta.events.unregister("before-parameter-build.dynamodb", record)
+    [first, *rest] = seen.values()
+    assert first and all(other == first for other in rest), seen

@@ -55,13 +55,19 @@ def test_a_lost_version_race_is_a_concurrent_update(stubbed) -> None:
 def test_a_conflict_on_the_card_testing_alert_still_answers_429() -> None:
     from chalicelib.adapters.dynamo_outreach import DynamoOutreachRepository
     from chalicelib.domain.errors import RateLimitedError
+    from chalicelib.domain.tokens import Keyring, MasterKey
     from chalicelib.services.forms import DeclineGuard
 
     client = boto3.client(
         "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
     )
     guard = DeclineGuard(
-        DynamoOutreachRepository("steward", client), b"k", 3600, 1, "192.0.2.7", "f@example.org"
+        DynamoOutreachRepository("steward", client),
+        Keyring(MasterKey("k1", b"m" * 32), b"i" * 32),
+        3600,
+        1,
+        "192.0.2.7",
+        "f@example.org",
     )
     stubber = Stubber(client)
     stubber.add_client_error("update_item", "ConditionalCheckFailedException")  # the bucket is full

@@ -15,3 +15,24 @@ def test_an_unknown_route_answers_404_in_the_error_shape_on_api_gateway() -> Non
     response = definition["x-amazon-apigateway-gateway-responses"]["MISSING_AUTHENTICATION_TOKEN"]
     assert response["statusCode"] == 404
     assert json.loads(response["responseTemplates"]["application/json"]) == NO_ROUTE
+
+
+def _resources() -> dict[str, object]:
+    resources: dict[str, object] = json.loads(RESOURCES.read_text())["Resources"]
+    return resources
+
+
+def test_the_stream_filter_lets_through_every_record_the_stream_handler_acts_on() -> None:
+    source = _resources()["OutboxStream"]["Properties"]["Events"]["OutboxStreamDynamodbEventSource"]  # type: ignore[index]
+    pattern = json.loads(source["Properties"]["FilterCriteria"]["Filters"][0]["Pattern"])
+    prefixes = {p["prefix"] for p in pattern["dynamodb"]["Keys"]["pk"]["S"]}
+    assert prefixes == {"OUTBOX#", "SIGNUP#"}  # emails to send, signup requests to handle
+    assert source["Properties"]["BisectBatchOnFunctionError"] is True
+
+
+def test_every_function_that_reads_the_table_may() -> None:
+    from app import app
+
+    roles = {role["Ref"] for role in _resources()["StewardTableAccess"]["Properties"]["Roles"]}  # type: ignore[index]
+    functions = {"".join(part.title() for part in e.name.split("_")) + "Role" for e in app.event_sources}
+    assert functions | {"ApiHandlerRole"} <= roles

@@ -1,0 +1,89 @@
+"""Signup requests handled behind the answer: a failure is left for the sweep, and one bad
+request never stalls the stream."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from chalice.test import Client
+
+from chalicelib.adapters.dynamo_outreach import DynamoOutreachRepository
+from chalicelib.bootstrap import _dynamodb_client, get_signup_rules
+from chalicelib.domain.errors import UpstreamError
+from chalicelib.domain.outreach import SignupRequest, Subscriber
+from chalicelib.services import signups
+from chalicelib.services.forms import now_ms
+from devstack import table
+from devstack.stack import Stack
+
+LATER = "2999-01-01T00:00:00.000Z"
+
+
+class SubscriberWritesFail(DynamoOutreachRepository):
+    """The real repository, except that every subscriber write fails as in an outage."""
+
+    def save_subscriber(self, subscriber: Subscriber, expected_version: int | None, **kwargs: Any) -> None:
+        raise UpstreamError("injected: DynamoDB unavailable")
+
+
+def test_a_request_the_stream_could_not_handle_is_handled_by_the_sweep(stack: Stack) -> None:
+    # A table of its own: no stream poller races this test for the request.
+    name = f"sweep-{uuid.uuid4().hex[:8]}"
+    table.ensure_table(stack.dynamodb_client(), name)
+    repo = DynamoOutreachRepository(name, _dynamodb_client())
+    rules = get_signup_rules()
+    email = f"sweep-{uuid.uuid4().hex[:8]}@example.org"
+    from chalicelib.domain.tokens import form_token
+
+    request = SignupRequest(email=email, form_token=form_token(rules.form.keys, now_ms() - 5000), name="Ines")
+    signups.subscribe(request, "198.51.100.7", repo=repo, rules=rules)
+    [signup_id] = repo.received_signups(LATER, 10)
+
+    failing = SubscriberWritesFail(name, _dynamodb_client())
+    try:
+        signups.process_signup(signup_id, repo=failing, rules=rules)
+    except UpstreamError:
+        pass
+    else:
+        raise AssertionError("the injected fault did not fire")
+    assert repo.received_signups(LATER, 10) == [signup_id]  # nothing half-done, still waiting
+    assert repo.received_signups("2000-01-01T00:00:00.000Z", 10) == []  # the sweep waits a minute
+
+    broken = {"pk": {"S": "SIGNUP#broken"}, "sk": {"S": "SIGNUP"}, "status": {"S": "received"}}
+    broken |= {"gsi1pk": {"S": "SIGNUPS#RECEIVED"}, "gsi1sk": {"S": "2000-01-01T00:00:00.000Z#broken"}}
+    _dynamodb_client().put_item(TableName=name, Item=broken)  # first in line, and unreadable
+
+    assert signups.process_received(repo=repo, rules=rules, now=lambda: LATER) == 1
+    assert repo.received_signups(LATER, 10) == ["broken"]
+    stored = repo.get_pending_signup(signup_id)
+    assert stored is not None and stored.status == "sent"
+    assert signups.process_received(repo=repo, rules=rules, now=lambda: LATER) == 0  # once only
+
+
+def test_one_bad_signup_request_never_stalls_the_stream(stack: Stack) -> None:
+    from app import app
+
+    bad_id = uuid.uuid4().hex
+    _dynamodb_client().put_item(
+        TableName=stack.config.table_name,
+        Item={"pk": {"S": f"SIGNUP#{bad_id}"}, "sk": {"S": "SIGNUP"}, "status": {"S": "received"}},
+    )
+    record = {
+        "eventID": "1",
+        "eventName": "INSERT",
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": {
+            "ApproximateCreationDateTime": 1_800_000_000,
+            "Keys": {"pk": {"S": f"SIGNUP#{bad_id}"}, "sk": {"S": "SIGNUP"}},
+            "SequenceNumber": "1",
+            "SizeBytes": 10,
+            "StreamViewType": "KEYS_ONLY",
+        },
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:000000000000:table/steward/stream/x",
+    }
+    with Client(app) as client:
+        answer = client.lambda_.invoke("outbox_stream", {"Records": [record]})
+    assert answer.payload == {"sent": 0}
