@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import re
 import secrets
 from dataclasses import dataclass
@@ -95,9 +96,24 @@ def email_id(keys: Keyring, email: str) -> str:
     return keyed_hash(keys.identity, "email", email.lower())
 
 
+def client_network(ip: str) -> str:
+    """What one client is counted as: an IPv4 address, or the /64 an IPv6 address is in
+    (one host or LAN gets a whole /64, so counting single IPv6 addresses would count nothing)."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
 def hash_ip(keys: Keyring, ip: str) -> str:
-    """The only way an IP address is stored or counted: keyed by the current IP key."""
-    return keyed_hash(keys.signing("ip")[1], "ip", ip)
+    """The only way an IP address is stored or counted: its client network (IPv6 by /64),
+    keyed by the current IP key."""
+    return keyed_hash(keys.signing("ip")[1], "ip", client_network(ip))
 
 
 def form_token(keys: Keyring, issued_ms: int) -> str:

@@ -23,9 +23,9 @@ FINANCE_INBOX = "finance@example.org"
 
 
 def fake_ip() -> str:
-    """A documentation-range IPv6 address of its own, so no other test shares its buckets."""
+    """A documentation-range IPv6 network (a /64) of its own, so no other test shares its buckets."""
     digits = uuid.uuid4().hex
-    return f"2001:db8::{digits[:4]}:{digits[4:8]}"
+    return f"2001:db8:{digits[:4]}:{digits[4:8]}::1"
 
 
 def signing_key(stack: Stack) -> Keyring:

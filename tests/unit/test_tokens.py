@@ -123,3 +123,17 @@ def test_secret_tokens_carry_192_random_bits_and_store_only_a_digest() -> None:
     token, digest = new_secret_token()
     assert len(token) == 32 and token_digest(token) == digest and token not in digest
     assert new_secret_token()[0] != token
+
+
+def test_one_ipv6_network_counts_as_one_client() -> None:
+    # A host that holds a /64 can use any of its 2^64 addresses: limits count the /64.
+    assert hash_ip(KEYS, "2001:db8:1:2::1") == hash_ip(KEYS, "2001:db8:1:2:ffff:abcd:1:9")
+    assert hash_ip(KEYS, "2001:db8:1:2::1") != hash_ip(KEYS, "2001:db8:1:3::1")
+    assert hash_ip(KEYS, "::ffff:203.0.113.9") == hash_ip(KEYS, "203.0.113.9")
+    assert hash_ip(KEYS, "203.0.113.9") != hash_ip(KEYS, "203.0.113.10")
+    assert hash_ip(KEYS, "unknown") == hash_ip(KEYS, "unknown")
+
+
+@given(ip=ANY_TEXT)
+def test_any_source_ip_text_hashes(ip: str) -> None:
+    assert len(hash_ip(KEYS, ip)) == 64
