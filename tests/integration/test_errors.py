@@ -196,17 +196,17 @@ def test_staff_list_pages_with_a_cursor(api: Api, token) -> None:
     for _ in range(3):
         assert api.post("/donations", GIFT).status_code == 201
     day = time.strftime("%Y-%m-%d", time.gmtime())
-    seen: list[str] = []
+    seen: list[tuple[str, str]] = []
     cursor = None
     while True:
         params = {"from": day, "to": day, "limit": 2, **({"cursor": cursor} if cursor else {})}
         page = api.get("/staff/donations", token(), **params).json()
-        seen.extend(item["id"] for item in page["items"])
+        seen.extend((item["created_at"], item["id"]) for item in page["items"])
         cursor = page["cursor"]
         if not cursor:
             break
     assert len(seen) == len(set(seen)) >= 3
-    assert seen == sorted(seen)
+    assert seen == sorted(seen)  # in the order they were made (other tests backdate some gifts)
 
 
 SIGNUP = {
