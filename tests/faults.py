@@ -36,3 +36,29 @@ class Crashing:
             return result
 
         return call
+
+
+class Failing:
+    """Wraps a port: every call of `method` raises `error` before it reaches the peer, as an
+    outage would, until `heal()` is called."""
+
+    def __init__(self, inner: Any, method: str, error: Exception) -> None:
+        self._inner = inner
+        self._method = method
+        self._error = error
+        self.down = True
+
+    def heal(self) -> None:
+        self.down = False
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._inner, name)
+        if name != self._method:
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if self.down:
+                raise self._error
+            return attribute(*args, **kwargs)
+
+        return call

@@ -211,3 +211,43 @@ def test_gift_creation_takes_the_form_token_time_trap(api: Api, stack: Stack, re
     too_fast = api.post("/donations", {**GIFT, "form_token": fresh})
     assert too_fast.status_code == 201  # looks accepted; nothing is stored
     assert repo.get_donation(too_fast.json()["donation_id"]) is None
+
+
+# -- outages: a charge that never reached Stripe, or whose answer was lost, is no decline ----
+
+
+def decline_hits(stack: Stack, ip: str) -> int:
+    from chalicelib.bootstrap import get_outreach_repository
+    from chalicelib.services.forms import DECLINE_SCOPE
+
+    window = int(time.time()) // 3600 * 3600
+    return get_outreach_repository().rate_hits(DECLINE_SCOPE, hash_ip(signing_key(stack), ip), window)
+
+
+@pytest.mark.parametrize(
+    ("port", "method"),
+    [
+        ("payments", "create_payment_intent"),
+        ("repo", "save_donation"),
+        ("payments", "confirm_payment_intent"),
+    ],
+)
+def test_an_outage_during_confirm_gives_the_decline_slot_back(
+    api: Api, stack: Stack, repo: Repository, payments: Payments, port: str, method: str
+) -> None:
+    from chalicelib.domain.errors import UpstreamError
+    from chalicelib.services.donations import confirm_donation
+    from tests.faults import Failing
+
+    ip = fake_ip()
+    guard = guard_for(stack, ip, 2)
+    donation_id = saved_card(api, stack, CARD_OK)
+    ports: dict[str, Any] = {"repo": repo, "payments": payments}
+    ports[port] = Failing(ports[port], method, UpstreamError("down"))
+    for _ in range(4):  # the donor retries through the outage, more often than the limit
+        with pytest.raises(UpstreamError):
+            confirm_donation(donation_id, guard=guard, **ports)
+    assert decline_hits(stack, ip) == 0
+    ports[port].heal()
+    assert confirm_donation(donation_id, guard=guard, **ports).status == "succeeded"
+    assert decline_hits(stack, ip) == 0
