@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from dataclasses import dataclass
@@ -26,6 +27,25 @@ class FormRules:
     window_seconds: int
     limit_ip: int
     limit_email: int
+
+
+def client_network(source_ip: str) -> str:
+    """What a per-IP limit counts: an IPv4 address, or the /64 of an IPv6 one (a single
+    subscriber's network, whose 2^64 addresses a client can take in turn), in one spelling."""
+    try:
+        address = ipaddress.ip_address(source_ip)
+    except ValueError:
+        return source_ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+def client_key(keys: Keyring, source_ip: str) -> str:
+    """The keyed hash a per-IP bucket is stored under."""
+    return hash_ip(keys, client_network(source_ip))
 
 
 def now_ms() -> int:
@@ -120,7 +140,7 @@ class DeclineGuard:
             log.warning("card-testing alert not written: %s", exc.message)
 
     def _key(self) -> str:
-        return hash_ip(self.keys, self.source_ip)
+        return client_key(self.keys, self.source_ip)
 
 
 def screen(
@@ -145,7 +165,7 @@ def screen(
             fields=[{"field": "form_token", "message": f"{check}; get a new one from GET /config"}],
         )
     window, expires, retry_after = _window(moment, rules.window_seconds)
-    buckets = [(f"{scope}-ip", hash_ip(rules.keys, source_ip), rules.limit_ip)]
+    buckets = [(f"{scope}-ip", client_key(rules.keys, source_ip), rules.limit_ip)]
     if email is not None:
         buckets.append((f"{scope}-email", email_id(rules.keys, email), rules.limit_email))
     for bucket, key_hash, limit in buckets:

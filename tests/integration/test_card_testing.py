@@ -13,8 +13,9 @@ import pytest
 import stripe
 
 from chalicelib.domain.errors import RateLimitedError
-from chalicelib.domain.tokens import Keyring, hash_ip
+from chalicelib.domain.tokens import Keyring
 from chalicelib.domain.tokens import form_token as mint_form_token
+from chalicelib.services.forms import client_key
 from chalicelib.services.ports import Payments, Repository
 from devstack.stack import Stack
 from tests.helpers import CARD_DECLINED_AT_CHARGE, CARD_OK, GIFT, Api, Mailbox, confirm_card_setup
@@ -23,9 +24,10 @@ FINANCE_INBOX = "finance@example.org"
 
 
 def fake_ip() -> str:
-    """A documentation-range IPv6 address of its own, so no other test shares its buckets."""
+    """A documentation-range IPv6 address in a /64 of its own, so no other test shares its
+    buckets."""
     digits = uuid.uuid4().hex
-    return f"2001:db8::{digits[:4]}:{digits[4:8]}"
+    return f"2001:db8:{digits[:4]}:{digits[4:8]}::1"
 
 
 def signing_key(stack: Stack) -> Keyring:
@@ -49,7 +51,7 @@ def saved_card(api: Api, stack: Stack, card: str) -> str:
 
 
 def alerts_for(mailbox: Mailbox, stack: Stack, ip: str) -> list[Any]:
-    marker = hash_ip(signing_key(stack), ip)
+    marker = client_key(signing_key(stack), ip)
     return [m for m in mailbox.to(FINANCE_INBOX) if marker in str(m.get_body(("plain",)))]
 
 
@@ -221,7 +223,7 @@ def decline_hits(stack: Stack, ip: str) -> int:
     from chalicelib.services.forms import DECLINE_SCOPE
 
     window = int(time.time()) // 3600 * 3600
-    return get_outreach_repository().rate_hits(DECLINE_SCOPE, hash_ip(signing_key(stack), ip), window)
+    return get_outreach_repository().rate_hits(DECLINE_SCOPE, client_key(signing_key(stack), ip), window)
 
 
 @pytest.mark.parametrize(
@@ -251,3 +253,36 @@ def test_an_outage_during_confirm_gives_the_decline_slot_back(
     ports[port].heal()
     assert confirm_donation(donation_id, guard=guard, **ports).status == "succeeded"
     assert decline_hits(stack, ip) == 0
+
+
+# -- IPv6: one subscriber's /64 is one client ---------------------------------------------
+
+
+def neighbours(ip: str, count: int) -> list[str]:
+    """Other addresses in the same /64, as a client rotating its interface id would use."""
+    prefix = ip.removesuffix("::1")
+    return [f"{prefix}:{uuid.uuid4().hex[:4]}:{n:x}:0:{n + 1:x}" for n in range(count)]
+
+
+def test_addresses_of_one_ipv6_subnet_share_the_decline_brake(stack: Stack) -> None:
+    ip = fake_ip()
+    guard_for(stack, ip, 2).reserve()
+    guard_for(stack, ip.upper().replace("::1", ":0:0:0:1"), 2).reserve()  # the same address, spelt otherwise
+    for other in neighbours(ip, 3):
+        with pytest.raises(RateLimitedError):
+            guard_for(stack, other, 2).reserve()
+    assert guard_for(stack, fake_ip(), 2).reserve()  # another subnet is another client
+
+
+def test_addresses_of_one_ipv6_subnet_share_the_gift_limit(
+    stack: Stack, repo: Repository, payments: Payments
+) -> None:
+    from chalicelib.services.donations import create_donation
+
+    ip = fake_ip()
+    for other in [ip, *neighbours(ip, 1)]:
+        screening = donation_screening(stack, other, 2)
+        create_donation(gift_request(stack), None, repo=repo, payments=payments, screening=screening)
+    with pytest.raises(RateLimitedError):
+        screening = donation_screening(stack, neighbours(ip, 1)[0], 2)
+        create_donation(gift_request(stack), None, repo=repo, payments=payments, screening=screening)

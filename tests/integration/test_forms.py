@@ -22,7 +22,7 @@ Send = Callable[[str, str], Any]
 
 def fake_ip() -> str:
     digits = uuid.uuid4().hex
-    return f"2001:db8:f::{digits[:4]}:{digits[4:8]}"
+    return f"2001:db8:{digits[:4]}:{digits[4:8]}::f"
 
 
 def address() -> str:
