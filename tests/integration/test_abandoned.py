@@ -171,3 +171,49 @@ def test_a_late_payment_on_an_abandoned_gift_still_records_the_money(
     assert answer.status_code == 200 and answer.json()["applied"] is True
     paid = repo.get_donation(donation_id)
     assert paid is not None and paid.status == "succeeded" and paid.succeeded_at
+
+
+class CountingClient:
+    """A boto3 client that counts the queries made through it."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.queries = 0
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._inner, name)
+        if name != "query":
+            return attribute
+
+        def query(**kwargs: Any) -> Any:
+            self.queries += 1
+            return attribute(**kwargs)
+
+        return query
+
+
+def test_a_list_page_over_many_abandoned_gifts_makes_a_bounded_number_of_queries(
+    repo: Repository,
+) -> None:
+    import random
+
+    from chalicelib.adapters.dynamo import DynamoRepository
+
+    month = f"20{random.randint(10, 19)}-{random.randint(1, 12):02d}"  # a month no other test uses
+    left = [stored_gift(repo, f"{month}-02T00:00:{n:02d}.000Z", status="abandoned") for n in range(40)]
+    paid = stored_gift(repo, f"{month}-03T00:00:00.000Z", status="succeeded")
+    client = CountingClient(repo.client)  # type: ignore[attr-defined]
+    counted = DynamoRepository(repo.table, client)  # type: ignore[attr-defined]
+    start, end = f"{month}-01T00:00:00.000Z", f"{month}-28T23:59:59.999Z"
+    found: list[str] = []
+    cursor, pages = None, 0
+    while pages < 100:
+        client.queries = 0
+        page = counted.list_donations(start, end, 1, cursor)
+        assert client.queries <= 10, client.queries  # one request never walks the whole month
+        found += [d.id for d in page.items]
+        cursor, pages = page.cursor, pages + 1
+        if cursor is None:
+            break
+    assert found == [paid]
+    assert not set(left) & set(found)
