@@ -168,6 +168,8 @@ def confirm_donation(
     and after a crash at any step: the PaymentIntent is created unconfirmed, its id recorded
     with a conditional write, and only the recorded one is ever confirmed."""
     donation = _load(repo, donation_id)
+    if donation.status == "abandoned" and donation.payment_intent_id:
+        return _late_facts(donation, donation.payment_intent_id, repo, payments, now)
     if donation.status != "pending":
         return ConfirmResult.of(donation)  # settled: no call to Stripe
     intent = None
@@ -207,6 +209,17 @@ def _give_back(slot: DeclineSlot) -> None:
         slot.release()
     except StewardError as exc:  # the table is down too; the slot expires with its window
         log.warning("decline slot not given back: %s", exc.message)
+
+
+def _late_facts(
+    donation: Donation, payment_intent_id: str, repo: Repository, payments: Payments, now: Clock
+) -> ConfirmResult:
+    """An abandoned gift is never charged from here, but the donor may have finished 3-D
+    Secure after the sweep: what Stripe says about its PaymentIntent is recorded and answered,
+    so a donor who paid is not told the gift failed (and does not give twice)."""
+    intent = payments.retrieve_payment_intent(payment_intent_id)
+    fact = update_from_intent(intent, payments, fee_known=donation.fee is not None)
+    return ConfirmResult.of(record_update(repo, donation, fact, source="confirm", now=now))
 
 
 def _saved_card(donation: Donation, payments: Payments) -> str:

@@ -3,6 +3,7 @@ and a late payment on one still records the money."""
 
 from __future__ import annotations
 
+import urllib.parse
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -217,3 +218,36 @@ def test_a_list_page_over_many_abandoned_gifts_makes_a_bounded_number_of_queries
             break
     assert found == [paid]
     assert not set(left) & set(found)
+
+
+def test_a_donor_who_finishes_3d_secure_after_the_sweep_is_told_the_gift_went_through(
+    api: Api, stack: Stack, repo: Repository
+) -> None:
+    created = api.post("/donations", GIFT).json()
+    secret, donation_id = created["client_secret"], created["donation_id"]
+    assert confirm_card_setup(stack, secret, "4000002500003155").json()["status"] == "requires_action"
+    requests.post(  # Stripe.js's confirmCardSetup, after the 3-D Secure challenge
+        f"{stack.config.stripe_url}/v1/setup_intents/{secret.split('_secret_')[0]}/confirm",
+        json={"key": "pk_test_steward_local", "use_stripe_sdk": True, "client_secret": secret},
+        timeout=10,
+    ).raise_for_status()
+    first = api.post(f"/donations/{donation_id}/confirm", {}).json()
+    assert first["status"] == "requires_action"
+    _backdate(repo, donation_id, 25)  # the donor left the 3-D Secure step open for a day
+    run_sweep()
+    assert status(repo, donation_id) == "abandoned"
+    lost = urllib.parse.urlencode({"url": "http://127.0.0.1:9/lost", "secret": stack.webhook_secret})
+    requests.post(f"{stack.config.stripe_url}/_config/webhooks/steward", data=lost, timeout=10)
+    try:  # the webhook does not arrive: only the donor's page asks
+        intent = first["client_secret"].split("_secret_")[0]
+        requests.post(  # Stripe.js's confirmCardPayment, after the challenge
+            f"{stack.config.stripe_url}/v1/payment_intents/{intent}/_authenticate?success=true",
+            json={"key": "pk_test_steward_local", "client_secret": first["client_secret"]},
+            timeout=10,
+        ).raise_for_status()
+        answer = api.post(f"/donations/{donation_id}/confirm", {})
+    finally:
+        stack.register_webhook()
+    assert answer.status_code == 200 and answer.json()["status"] == "succeeded"
+    paid = repo.get_donation(donation_id)
+    assert paid is not None and paid.status == "succeeded" and paid.charge_id and paid.succeeded_at
