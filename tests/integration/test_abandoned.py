@@ -251,3 +251,11 @@ def test_a_donor_who_finishes_3d_secure_after_the_sweep_is_told_the_gift_went_th
     assert answer.status_code == 200 and answer.json()["status"] == "succeeded"
     paid = repo.get_donation(donation_id)
     assert paid is not None and paid.status == "succeeded" and paid.charge_id and paid.succeeded_at
+
+
+def test_a_gift_whose_payment_intent_stripe_does_not_know_is_abandoned(repo: Repository) -> None:
+    """Stripe has no such PaymentIntent (another account, a test key): no money can come
+    through it, so the gift is given up instead of blocking the head of the sweep forever."""
+    unknown = stored_gift(repo, ago(hours=30), setup_intent_id="seti_gone", payment_intent_id="pi_unknown_x")
+    run_sweep()
+    assert status(repo, unknown) == "abandoned"
