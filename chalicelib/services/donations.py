@@ -176,6 +176,8 @@ def confirm_donation(
     if donation.payment_intent_id:
         intent = payments.retrieve_payment_intent(donation.payment_intent_id)
         if intent.status != "requires_confirmation":
+            if guard and intent.failure_reason and intent.status != "succeeded":
+                guard.count_decline()  # declined, but its answer never reached us: it counts now
             return _sync(donation, intent, repo, payments, now)
     payment_method = None if intent else _saved_card(donation, payments)
     slot = guard.reserve() if guard else None  # before this card reaches Stripe

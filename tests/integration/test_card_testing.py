@@ -286,3 +286,23 @@ def test_addresses_of_one_ipv6_subnet_share_the_gift_limit(
     with pytest.raises(RateLimitedError):
         screening = donation_screening(stack, neighbours(ip, 1)[0], 2)
         create_donation(gift_request(stack), None, repo=repo, payments=payments, screening=screening)
+
+
+def test_a_decline_whose_answer_was_lost_still_counts_when_the_retry_finds_it(
+    api: Api, stack: Stack, repo: Repository, payments: Payments
+) -> None:
+    from chalicelib.domain.errors import UpstreamError
+    from chalicelib.services.donations import confirm_donation
+    from tests.faults import AnswerLost
+
+    ip = fake_ip()
+    guard = guard_for(stack, ip, 2)
+    donation_id = saved_card(api, stack, CARD_DECLINED_AT_CHARGE)
+    lost = AnswerLost(payments, "confirm_payment_intent", UpstreamError("timed out"))
+    with pytest.raises(UpstreamError):  # Stripe declined the card, but the answer never came
+        confirm_donation(donation_id, repo=repo, payments=lost, guard=guard)  # type: ignore[arg-type]
+    retried = confirm_donation(donation_id, repo=repo, payments=payments, guard=guard)
+    assert retried.status == "failed"
+    assert decline_hits(stack, ip) == 1
+    assert confirm_donation(donation_id, repo=repo, payments=payments, guard=guard).status == "failed"
+    assert decline_hits(stack, ip) == 1  # counted once
