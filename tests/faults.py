@@ -36,3 +36,60 @@ class Crashing:
             return result
 
         return call
+
+
+class Failing:
+    """Wraps a port: every call of `method` raises `error` before it reaches the peer, as an
+    outage would, until `heal()` is called."""
+
+    def __init__(self, inner: Any, method: str, error: Exception) -> None:
+        self._inner = inner
+        self._method = method
+        self._error = error
+        self.down = True
+
+    def heal(self) -> None:
+        self.down = False
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._inner, name)
+        if name != self._method:
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if self.down:
+                raise self._error
+            return attribute(*args, **kwargs)
+
+        return call
+
+
+class AnswerLost:
+    """Wraps a port: the nth call of `method` reaches the peer, then its answer is lost (the
+    caller sees `error`), as when the network drops the response."""
+
+    def __init__(self, inner: Any, method: str, error: Exception, nth: int = 1) -> None:
+        self._inner = inner
+        self._method = method
+        self._error = error
+        self._nth = nth
+        self.calls = 0
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._inner, name)
+        if name != self._method:
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls += 1
+            try:
+                result = attribute(*args, **kwargs)
+            except Exception:
+                if self.calls == self._nth:
+                    raise self._error from None
+                raise
+            if self.calls == self._nth:
+                raise self._error
+            return result
+
+        return call

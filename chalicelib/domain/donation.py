@@ -180,6 +180,8 @@ def apply_update(donation: Donation, update: PaymentUpdate, now: str) -> Donatio
         status = changes["status"] = update.status
     for name in ("payment_intent_id", "charge_id", "fee", "net"):
         value = getattr(update, name)
+        if name == "charge_id" and update.status == "failed":
+            continue  # a declined charge; the gift's charge is the one that takes the money
         if value is not None and getattr(donation, name) is None:
             changes[name] = value
     if status != "failed":

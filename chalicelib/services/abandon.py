@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from chalicelib.domain.donation import AbandonRules, Donation, PaymentUpdate, apply_update, should_abandon
-from chalicelib.domain.errors import ConcurrentUpdateError, StewardError
+from chalicelib.domain.errors import ConcurrentUpdateError, NotFoundError, StewardError
 from chalicelib.services.clock import seconds_before, utc_now
 from chalicelib.services.donations import Clock, record_update, update_from_intent
 from chalicelib.services.ports import Payments, Repository
@@ -50,11 +50,16 @@ def sweep_abandoned(
 
 def _settle(gift: Donation, repo: Repository, payments: Payments, now: Clock) -> str | None:
     if gift.payment_intent_id:
-        intent = payments.retrieve_payment_intent(gift.payment_intent_id)
-        fact = update_from_intent(intent, payments, fee_known=gift.fee is not None)
-        gift = record_update(repo, gift, fact, source="sweep", now=now)
-        if gift.status != "pending":
-            return "recorded"
+        try:
+            intent = payments.retrieve_payment_intent(gift.payment_intent_id)
+        except NotFoundError:  # Stripe has no such PaymentIntent: no money comes through it
+            log.warning("gift %s names a PaymentIntent Stripe does not know", gift.id)
+            intent = None
+        if intent:
+            fact = update_from_intent(intent, payments, fee_known=gift.fee is not None)
+            gift = record_update(repo, gift, fact, source="sweep", now=now)
+            if gift.status != "pending":
+                return "recorded"
     marked = apply_update(gift, ABANDONED, now())
     stored = marked.model_copy(update={"version": gift.version + 1})
     audit = {"source": "sweep", "actor": "system", "from_status": gift.status, "to_status": stored.status}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import string
 from collections.abc import Callable
@@ -15,11 +16,12 @@ from chalicelib.domain.errors import (
     IdempotencyKeyReusedError,
     NotFoundError,
     PaymentDeclinedError,
+    StewardError,
     UpstreamError,
 )
 from chalicelib.domain.ids import new_id
 from chalicelib.services.clock import utc_now
-from chalicelib.services.forms import DeclineGuard, DonationScreening
+from chalicelib.services.forms import DeclineGuard, DeclineSlot, DonationScreening
 from chalicelib.services.ports import (
     DonationPage,
     IdempotencyRecord,
@@ -28,6 +30,7 @@ from chalicelib.services.ports import (
     Repository,
 )
 
+log = logging.getLogger("steward")
 Clock = Callable[[], str]
 SAVE_ATTEMPTS = 5
 # A charge in one of these states was not declined: it gives its decline slot back.
@@ -165,32 +168,60 @@ def confirm_donation(
     and after a crash at any step: the PaymentIntent is created unconfirmed, its id recorded
     with a conditional write, and only the recorded one is ever confirmed."""
     donation = _load(repo, donation_id)
+    if donation.status == "abandoned" and donation.payment_intent_id:
+        return _late_facts(donation, donation.payment_intent_id, repo, payments, now)
     if donation.status != "pending":
         return ConfirmResult.of(donation)  # settled: no call to Stripe
     intent = None
     if donation.payment_intent_id:
         intent = payments.retrieve_payment_intent(donation.payment_intent_id)
         if intent.status != "requires_confirmation":
+            if guard and intent.failure_reason and intent.status != "succeeded":
+                guard.count_decline()  # declined, but its answer never reached us: it counts now
             return _sync(donation, intent, repo, payments, now)
     payment_method = None if intent else _saved_card(donation, payments)
     slot = guard.reserve() if guard else None  # before this card reaches Stripe
-    if payment_method:
-        donation, intent = _new_intent(donation, payment_method, repo, payments, now)
-        if intent is None or donation.status != "pending" or intent.status != "requires_confirmation":
-            if slot:
-                slot.release()  # another request charges this gift
-            if intent is None:
-                return ConfirmResult.of(donation)
-            return _sync(donation, intent, repo, payments, now)
-    assert intent is not None
     try:
+        if payment_method:
+            donation, intent = _new_intent(donation, payment_method, repo, payments, now)
+            if intent is None or donation.status != "pending" or intent.status != "requires_confirmation":
+                if slot:
+                    slot.release()  # another request charges this gift
+                    slot = None
+                if intent is None:
+                    return ConfirmResult.of(donation)
+                return _sync(donation, intent, repo, payments, now)
+        assert intent is not None
         intent = payments.confirm_payment_intent(intent.id)
     except PaymentDeclinedError as exc:  # the gift's answer, not an error: status failed, with why
+        assert intent is not None
         declined = PaymentUpdate(status="failed", payment_intent_id=intent.id, failure_reason=exc.message)
         return ConfirmResult.of(record_update(repo, donation, declined, source="confirm", now=now))
+    except Exception:
+        if slot:  # an outage (Stripe or the table) is no decline: the retry takes a slot again
+            _give_back(slot)
+        raise
     if slot and intent.status in NOT_DECLINED:
         slot.release()
     return _sync(donation, intent, repo, payments, now)
+
+
+def _give_back(slot: DeclineSlot) -> None:
+    try:
+        slot.release()
+    except StewardError as exc:  # the table is down too; the slot expires with its window
+        log.warning("decline slot not given back: %s", exc.message)
+
+
+def _late_facts(
+    donation: Donation, payment_intent_id: str, repo: Repository, payments: Payments, now: Clock
+) -> ConfirmResult:
+    """An abandoned gift is never charged from here, but the donor may have finished 3-D
+    Secure after the sweep: what Stripe says about its PaymentIntent is recorded and answered,
+    so a donor who paid is not told the gift failed (and does not give twice)."""
+    intent = payments.retrieve_payment_intent(payment_intent_id)
+    fact = update_from_intent(intent, payments, fee_known=donation.fee is not None)
+    return ConfirmResult.of(record_update(repo, donation, fact, source="confirm", now=now))
 
 
 def _saved_card(donation: Donation, payments: Payments) -> str:

@@ -17,6 +17,7 @@ from chalicelib.services.ports import OutboxMessage, OutreachRepository
 log = logging.getLogger("steward")
 DECLINE_SCOPE = "decline-ip"
 ALERT_SCOPE = "card-testing"
+UNCAPPED = 2**31
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,13 @@ class DeclineGuard:
         if not self.repo.hit_rate_limit(DECLINE_SCOPE, key_hash, window, self.limit, expires):
             self._refuse(moment, "declined cards")
         return DeclineSlot(self.repo, key_hash, window)
+
+    def count_decline(self) -> None:
+        """A decline no slot was kept for (the charge's answer was lost, so its slot went back):
+        it counts now, even past the limit (the refusal comes with the next charge)."""
+        moment = now_ms()
+        window, expires, _ = _window(moment, self.window_seconds)
+        self.repo.hit_rate_limit(DECLINE_SCOPE, self._key(), window, UNCAPPED, expires)
 
     def _refuse(self, moment: int, reason: str) -> NoReturn:
         _, _, retry_after = _window(moment, self.window_seconds)

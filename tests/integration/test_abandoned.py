@@ -3,6 +3,7 @@ and a late payment on one still records the money."""
 
 from __future__ import annotations
 
+import urllib.parse
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -171,3 +172,90 @@ def test_a_late_payment_on_an_abandoned_gift_still_records_the_money(
     assert answer.status_code == 200 and answer.json()["applied"] is True
     paid = repo.get_donation(donation_id)
     assert paid is not None and paid.status == "succeeded" and paid.succeeded_at
+
+
+class CountingClient:
+    """A boto3 client that counts the queries made through it."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.queries = 0
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._inner, name)
+        if name != "query":
+            return attribute
+
+        def query(**kwargs: Any) -> Any:
+            self.queries += 1
+            return attribute(**kwargs)
+
+        return query
+
+
+def test_a_list_page_over_many_abandoned_gifts_makes_a_bounded_number_of_queries(
+    repo: Repository,
+) -> None:
+    import random
+
+    from chalicelib.adapters.dynamo import DynamoRepository
+
+    month = f"20{random.randint(10, 19)}-{random.randint(1, 12):02d}"  # a month no other test uses
+    left = [stored_gift(repo, f"{month}-02T00:00:{n:02d}.000Z", status="abandoned") for n in range(40)]
+    paid = stored_gift(repo, f"{month}-03T00:00:00.000Z", status="succeeded")
+    client = CountingClient(repo.client)  # type: ignore[attr-defined]
+    counted = DynamoRepository(repo.table, client)  # type: ignore[attr-defined]
+    start, end = f"{month}-01T00:00:00.000Z", f"{month}-28T23:59:59.999Z"
+    found: list[str] = []
+    cursor, pages = None, 0
+    while pages < 100:
+        client.queries = 0
+        page = counted.list_donations(start, end, 1, cursor)
+        assert client.queries <= 10, client.queries  # one request never walks the whole month
+        found += [d.id for d in page.items]
+        cursor, pages = page.cursor, pages + 1
+        if cursor is None:
+            break
+    assert found == [paid]
+    assert not set(left) & set(found)
+
+
+def test_a_donor_who_finishes_3d_secure_after_the_sweep_is_told_the_gift_went_through(
+    api: Api, stack: Stack, repo: Repository
+) -> None:
+    created = api.post("/donations", GIFT).json()
+    secret, donation_id = created["client_secret"], created["donation_id"]
+    assert confirm_card_setup(stack, secret, "4000002500003155").json()["status"] == "requires_action"
+    requests.post(  # Stripe.js's confirmCardSetup, after the 3-D Secure challenge
+        f"{stack.config.stripe_url}/v1/setup_intents/{secret.split('_secret_')[0]}/confirm",
+        json={"key": "pk_test_steward_local", "use_stripe_sdk": True, "client_secret": secret},
+        timeout=10,
+    ).raise_for_status()
+    first = api.post(f"/donations/{donation_id}/confirm", {}).json()
+    assert first["status"] == "requires_action"
+    _backdate(repo, donation_id, 25)  # the donor left the 3-D Secure step open for a day
+    run_sweep()
+    assert status(repo, donation_id) == "abandoned"
+    lost = urllib.parse.urlencode({"url": "http://127.0.0.1:9/lost", "secret": stack.webhook_secret})
+    requests.post(f"{stack.config.stripe_url}/_config/webhooks/steward", data=lost, timeout=10)
+    try:  # the webhook does not arrive: only the donor's page asks
+        intent = first["client_secret"].split("_secret_")[0]
+        requests.post(  # Stripe.js's confirmCardPayment, after the challenge
+            f"{stack.config.stripe_url}/v1/payment_intents/{intent}/_authenticate?success=true",
+            json={"key": "pk_test_steward_local", "client_secret": first["client_secret"]},
+            timeout=10,
+        ).raise_for_status()
+        answer = api.post(f"/donations/{donation_id}/confirm", {})
+    finally:
+        stack.register_webhook()
+    assert answer.status_code == 200 and answer.json()["status"] == "succeeded"
+    paid = repo.get_donation(donation_id)
+    assert paid is not None and paid.status == "succeeded" and paid.charge_id and paid.succeeded_at
+
+
+def test_a_gift_whose_payment_intent_stripe_does_not_know_is_abandoned(repo: Repository) -> None:
+    """Stripe has no such PaymentIntent (another account, a test key): no money can come
+    through it, so the gift is given up instead of blocking the head of the sweep forever."""
+    unknown = stored_gift(repo, ago(hours=30), setup_intent_id="seti_gone", payment_intent_id="pi_unknown_x")
+    run_sweep()
+    assert status(repo, unknown) == "abandoned"

@@ -211,3 +211,96 @@ def test_gift_creation_takes_the_form_token_time_trap(api: Api, stack: Stack, re
     too_fast = api.post("/donations", {**GIFT, "form_token": fresh})
     assert too_fast.status_code == 201  # looks accepted; nothing is stored
     assert repo.get_donation(too_fast.json()["donation_id"]) is None
+
+
+# -- outages: a charge that never reached Stripe, or whose answer was lost, is no decline ----
+
+
+def decline_hits(stack: Stack, ip: str) -> int:
+    from chalicelib.bootstrap import get_outreach_repository
+    from chalicelib.services.forms import DECLINE_SCOPE
+
+    window = int(time.time()) // 3600 * 3600
+    return get_outreach_repository().rate_hits(DECLINE_SCOPE, hash_ip(signing_key(stack), ip), window)
+
+
+@pytest.mark.parametrize(
+    ("port", "method"),
+    [
+        ("payments", "create_payment_intent"),
+        ("repo", "save_donation"),
+        ("payments", "confirm_payment_intent"),
+    ],
+)
+def test_an_outage_during_confirm_gives_the_decline_slot_back(
+    api: Api, stack: Stack, repo: Repository, payments: Payments, port: str, method: str
+) -> None:
+    from chalicelib.domain.errors import UpstreamError
+    from chalicelib.services.donations import confirm_donation
+    from tests.faults import Failing
+
+    ip = fake_ip()
+    guard = guard_for(stack, ip, 2)
+    donation_id = saved_card(api, stack, CARD_OK)
+    ports: dict[str, Any] = {"repo": repo, "payments": payments}
+    ports[port] = Failing(ports[port], method, UpstreamError("down"))
+    for _ in range(4):  # the donor retries through the outage, more often than the limit
+        with pytest.raises(UpstreamError):
+            confirm_donation(donation_id, guard=guard, **ports)
+    assert decline_hits(stack, ip) == 0
+    ports[port].heal()
+    assert confirm_donation(donation_id, guard=guard, **ports).status == "succeeded"
+    assert decline_hits(stack, ip) == 0
+
+
+# -- IPv6: one subscriber's /64 is one client ---------------------------------------------
+
+
+def neighbours(ip: str, count: int) -> list[str]:
+    """Other addresses in the same /64, as a client rotating its interface id would use."""
+    prefix = ip.removesuffix("::1")
+    return [f"{prefix}:{uuid.uuid4().hex[:4]}:{n:x}:0:{n + 1:x}" for n in range(count)]
+
+
+def test_addresses_of_one_ipv6_subnet_share_the_decline_brake(stack: Stack) -> None:
+    ip = fake_ip()
+    guard_for(stack, ip, 2).reserve()
+    guard_for(stack, ip.upper().replace("::1", ":0:0:0:1"), 2).reserve()  # the same address, spelt otherwise
+    for other in neighbours(ip, 3):
+        with pytest.raises(RateLimitedError):
+            guard_for(stack, other, 2).reserve()
+    assert guard_for(stack, fake_ip(), 2).reserve()  # another subnet is another client
+
+
+def test_addresses_of_one_ipv6_subnet_share_the_gift_limit(
+    stack: Stack, repo: Repository, payments: Payments
+) -> None:
+    from chalicelib.services.donations import create_donation
+
+    ip = fake_ip()
+    for other in [ip, *neighbours(ip, 1)]:
+        screening = donation_screening(stack, other, 2)
+        create_donation(gift_request(stack), None, repo=repo, payments=payments, screening=screening)
+    with pytest.raises(RateLimitedError):
+        screening = donation_screening(stack, neighbours(ip, 1)[0], 2)
+        create_donation(gift_request(stack), None, repo=repo, payments=payments, screening=screening)
+
+
+def test_a_decline_whose_answer_was_lost_still_counts_when_the_retry_finds_it(
+    api: Api, stack: Stack, repo: Repository, payments: Payments
+) -> None:
+    from chalicelib.domain.errors import UpstreamError
+    from chalicelib.services.donations import confirm_donation
+    from tests.faults import AnswerLost
+
+    ip = fake_ip()
+    guard = guard_for(stack, ip, 2)
+    donation_id = saved_card(api, stack, CARD_DECLINED_AT_CHARGE)
+    lost = AnswerLost(payments, "confirm_payment_intent", UpstreamError("timed out"))
+    with pytest.raises(UpstreamError):  # Stripe declined the card, but the answer never came
+        confirm_donation(donation_id, repo=repo, payments=lost, guard=guard)  # type: ignore[arg-type]
+    retried = confirm_donation(donation_id, repo=repo, payments=payments, guard=guard)
+    assert retried.status == "failed"
+    assert decline_hits(stack, ip) == 1
+    assert confirm_donation(donation_id, repo=repo, payments=payments, guard=guard).status == "failed"
+    assert decline_hits(stack, ip) == 1  # counted once

@@ -72,3 +72,45 @@ def test_an_event_for_a_payment_intent_not_ours_is_acknowledged(api: Api, stack:
     answer = deliver(api, stack, event("charge.dispute.created", dispute))
     assert answer.status_code == 200, answer.text
     assert answer.json()["applied"] is False
+
+
+def test_a_success_after_a_declined_attempt_records_the_charge_that_paid(
+    api: Api, stack: Stack, repo: Repository
+) -> None:
+    import stripe
+
+    created = api.post("/donations", GIFT).json()
+    donation_id = created["donation_id"]
+    client = stripe.StripeClient("sk_test_steward_local", base_addresses={"api": stack.config.stripe_url})
+    card = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}
+    method = client.v1.payment_methods.create({"type": "card", "card": card})  # type: ignore[typeddict-item]
+    intent = client.v1.payment_intents.create(
+        {
+            "amount": GIFT["amount"],
+            "currency": "usd",
+            "payment_method": method.id,
+            "payment_method_types": ["card"],
+            "metadata": {"donation_id": donation_id},
+        }
+    )
+    declined = {  # the first card was declined: the PaymentIntent names that failed charge
+        "id": intent.id,
+        "object": "payment_intent",
+        "status": "requires_payment_method",
+        "latest_charge": "ch_declined_first",
+        "last_payment_error": {"code": "card_declined", "message": "Your card was declined."},
+        "metadata": {"donation_id": donation_id},
+    }
+    assert deliver(api, stack, event("payment_intent.payment_failed", declined)).status_code == 200
+    client.v1.payment_intents.confirm(intent.id)  # then the donor paid with another card
+    paid = client.v1.payment_intents.retrieve(intent.id).to_dict()
+    charge = paid["latest_charge"]  # localstripe expands it; Stripe sends its id
+    charge_id = charge["id"] if isinstance(charge, dict) else charge
+    assert paid["status"] == "succeeded" and charge_id
+    answer = deliver(api, stack, event("payment_intent.succeeded", paid))
+    assert answer.status_code == 200
+    gift = repo.get_donation(donation_id)
+    assert gift is not None and gift.status == "succeeded"
+    assert gift.charge_id == charge_id  # not the declined one
+    assert gift.fee is not None and gift.failure_reason is None
+    assert repo.donation_id_for(charge_id) == donation_id

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -12,6 +14,7 @@ BASE = donation(amount=5000)
 NOW = "2026-11-27T00:00:01.000Z"
 SUCCEEDED = PaymentUpdate(status="succeeded", payment_intent_id="pi_1", charge_id="ch_1", fee=175, net=4825)
 FAILED = PaymentUpdate(status="failed", payment_intent_id="pi_1", failure_reason="Your card was declined.")
+DECLINED_CHARGE = replace(FAILED, charge_id="ch_0")  # a card declined before another paid
 FACTS = [
     SUCCEEDED,
     FAILED,
@@ -21,6 +24,7 @@ FACTS = [
     PaymentUpdate(status="disputed", dispute_status="lost"),
     PaymentUpdate(payment_intent_id="pi_1"),
     PaymentUpdate(status="abandoned"),
+    DECLINED_CHARGE,
 ]
 
 
@@ -40,6 +44,16 @@ def test_a_late_failure_on_a_paid_gift_changes_nothing() -> None:
 def test_success_after_a_failure_clears_the_reason() -> None:
     paid = _replay([FAILED, SUCCEEDED])
     assert paid.status == "succeeded" and paid.failure_reason is None
+
+
+def test_the_charge_recorded_is_the_one_that_paid_not_a_declined_one() -> None:
+    declined = DECLINED_CHARGE
+    assert _replay([declined]).charge_id is None
+    assert _replay([declined, SUCCEEDED]).charge_id == "ch_1"
+    assert (
+        _replay([PaymentUpdate(status="disputed", dispute_status="open"), declined, SUCCEEDED]).charge_id
+        == "ch_1"
+    )
 
 
 def test_a_refund_before_the_success_still_dates_the_payment() -> None:
