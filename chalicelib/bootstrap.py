@@ -117,6 +117,7 @@ def get_decline_guard(source_ip: str) -> DeclineGuard:
         s.declines_per_ip,
         source_ip,
         s.finance_inbox,
+        s.confirms_per_ip,
     )
 
 

@@ -75,6 +75,7 @@ class Settings:
     declines_per_ip: int
     time_trap_seconds: int
     donations_per_ip: int
+    confirms_per_ip: int
     finance_inbox: str
 
     @property
@@ -180,5 +181,6 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         declines_per_ip=int(env.get("STEWARD_DECLINES_PER_IP", "10")),
         time_trap_seconds=int(env.get("STEWARD_TIME_TRAP_SECONDS", "2")),
         donations_per_ip=int(env.get("STEWARD_DONATIONS_PER_IP", "20")),
+        confirms_per_ip=int(env.get("STEWARD_CONFIRMS_PER_IP", "60")),
         finance_inbox=env.get("STEWARD_FINANCE_INBOX", "finance@example.org"),
     )

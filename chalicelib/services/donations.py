@@ -172,6 +172,8 @@ def confirm_donation(
         return _late_facts(donation, donation.payment_intent_id, repo, payments, now)
     if donation.status != "pending":
         return ConfirmResult.of(donation)  # settled: no call to Stripe
+    if guard:
+        guard.count_attempt()  # every confirm of a pending gift calls Stripe
     intent = None
     if donation.payment_intent_id:
         intent = payments.retrieve_payment_intent(donation.payment_intent_id)

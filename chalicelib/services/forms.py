@@ -16,6 +16,7 @@ from chalicelib.services.ports import OutboxMessage, OutreachRepository
 
 log = logging.getLogger("steward")
 DECLINE_SCOPE = "decline-ip"
+ATTEMPT_SCOPE = "confirm-ip"
 ALERT_SCOPE = "card-testing"
 UNCAPPED = 2**31
 
@@ -70,6 +71,17 @@ class DeclineGuard:
     limit: int
     source_ip: str
     alert_inbox: str | None = None
+    attempt_limit: int | None = None
+
+    def count_attempt(self) -> None:
+        """One confirm of a pending gift (each calls Stripe): 429 past `attempt_limit` per
+        window, so one IP cannot hammer Stripe through the id of a gift it never finishes."""
+        if self.attempt_limit is None:
+            return
+        moment = now_ms()
+        window, expires, retry_after = _window(moment, self.window_seconds)
+        if not self.repo.hit_rate_limit(ATTEMPT_SCOPE, self._key(), window, self.attempt_limit, expires):
+            raise RateLimitedError("too many payment attempts; try again later", retry_after=retry_after)
 
     def check(self) -> None:
         """Refuse (429) while the IP's bucket is full; takes nothing."""

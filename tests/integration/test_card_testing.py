@@ -304,3 +304,29 @@ def test_a_decline_whose_answer_was_lost_still_counts_when_the_retry_finds_it(
     assert decline_hits(stack, ip) == 1
     assert confirm_donation(donation_id, repo=repo, payments=payments, guard=guard).status == "failed"
     assert decline_hits(stack, ip) == 1  # counted once
+
+
+def test_confirm_attempts_on_pending_gifts_are_limited_per_ip(
+    api: Api, stack: Stack, repo: Repository, payments: Payments
+) -> None:
+    """Each confirm of a pending gift calls Stripe: one IP may not hammer it (nor, through it,
+    the account's Stripe rate limit) with the id of a gift it never finishes."""
+    from dataclasses import replace
+
+    from chalicelib.domain.errors import ConflictError
+    from chalicelib.services.donations import confirm_donation
+
+    guard = replace(guard_for(stack, fake_ip(), 10), attempt_limit=3)
+    unsaved = api.post("/donations", GIFT).json()["donation_id"]  # its card was never saved
+    for _ in range(3):
+        with pytest.raises(ConflictError):
+            confirm_donation(unsaved, repo=repo, payments=payments, guard=guard)
+    with pytest.raises(RateLimitedError):
+        confirm_donation(unsaved, repo=repo, payments=payments, guard=guard)
+    paid = saved_card(api, stack, CARD_OK)
+    with pytest.raises(RateLimitedError):
+        confirm_donation(paid, repo=repo, payments=payments, guard=guard)
+    other_ip = replace(guard, source_ip=fake_ip())
+    assert confirm_donation(paid, repo=repo, payments=payments, guard=other_ip).status == "succeeded"
+    # a settled gift answers without Stripe, so it takes nothing from the budget
+    assert confirm_donation(paid, repo=repo, payments=payments, guard=guard).status == "succeeded"
