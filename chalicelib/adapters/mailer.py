@@ -117,6 +117,8 @@ def _build(message: OutboxMessage, org: Org) -> EmailMessage:
     email = EmailMessage(policy=POLICY)  # refuses CR or LF inside any header value
     email["Subject"] = _header("Subject", subject.strip())
     email["From"] = org.mail_from
+    if not message.to.isascii():  # SES takes no SMTPUTF8 address; the header would not hold it
+        raise PermanentMailError("cannot render: To is not an ASCII address")
     email["To"] = _header("To", message.to)
     if message.reply_to:
         email["Reply-To"] = _reply_to(message.reply_to)

@@ -4,6 +4,7 @@ answers are sorted into permanent and transient (SES has no local peer: Stubber)
 from __future__ import annotations
 
 import base64
+import dataclasses
 from email import policy
 from email.parser import BytesParser
 
@@ -64,6 +65,14 @@ def test_a_non_ascii_name_in_reply_to_still_renders() -> None:
     [address] = parsed["Reply-To"].addresses
     assert address.display_name == "Zoë Ńowak" and address.addr_spec == "zoe@example.org"
     assert parsed["Bcc"] is None and parsed.get_body(("plain",)) is not None
+
+
+@pytest.mark.parametrize("to", ["用户@example.org", "zoe@bücher.example"])
+def test_a_stored_non_ascii_recipient_is_a_permanent_failure(to: str) -> None:
+    # SES takes no SMTPUTF8 address, and the email package would write an encoded word into it.
+    message = _message()
+    with pytest.raises(PermanentMailError, match="To"):
+        render(dataclasses.replace(message, to=to), ORG)
 
 
 @pytest.fixture
