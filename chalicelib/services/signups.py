@@ -20,7 +20,7 @@ from chalicelib.domain.tokens import (
 from chalicelib.services.clock import epoch_seconds, seconds_before, utc_now
 from chalicelib.services.donations import Clock
 from chalicelib.services.forms import FormRules, now_ms, screen
-from chalicelib.services.ports import OutboxMessage, OutreachRepository, SignupMove
+from chalicelib.services.ports import ConfirmTarget, OutboxMessage, OutreachRepository, SignupMove
 
 CONFIRM_TOKEN_DAYS = 7
 ATTEMPTS = 3
@@ -148,6 +148,14 @@ def _consent(signup: PendingSignup) -> dict[str, Any]:
     }
 
 
+def _sent_before_unsubscribe(target: ConfirmTarget | None, current: Subscriber) -> bool:
+    """A link mailed before the address unsubscribed never confirms a later signup: only the
+    email sent for that signup does. A token that does not say when it was issued is old."""
+    if target is None or current.unsubscribed_at is None:
+        return False
+    return target.issued_at is None or target.issued_at < current.unsubscribed_at
+
+
 def confirm(token: str, *, repo: OutreachRepository, now: Clock = utc_now) -> Subscriber:
     digest = token_digest(token)
     target = repo.confirm_token_target(digest)
@@ -159,7 +167,7 @@ def confirm(token: str, *, repo: OutreachRepository, now: Clock = utc_now) -> Su
         )
     if current.status == "confirmed":
         return current
-    if current.status == "unsubscribed":
+    if current.status == "unsubscribed" or _sent_before_unsubscribe(target, current):
         raise ConflictError("this address unsubscribed since; sign up again to get a new link")
     timestamp = now()
     confirmed = current.model_copy(
