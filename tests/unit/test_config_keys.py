@@ -45,8 +45,12 @@ def test_a_bad_keyring_fails_loudly(change: dict[str, str]) -> None:
 
 
 def test_a_base64_master_with_padding_keeps_verifying_after_its_rotation() -> None:
-    from chalicelib.domain.tokens import check_form_token, form_token, subscriber_from_unsubscribe_token
-    from chalicelib.domain.tokens import unsubscribe_token
+    from chalicelib.domain.tokens import (
+        check_form_token,
+        form_token,
+        subscriber_from_unsubscribe_token,
+        unsubscribe_token,
+    )
 
     old_secret = "q3Jv9m0bq8cN1gC8m3y7pZkq0sH1v2x9T4u5w6y7z8A="  # as `openssl rand -base64 32` prints it
     before = load_settings({**BASE, "STEWARD_SIGNING_KEY": old_secret, "STEWARD_SIGNING_KEY_ID": "k1"}).keys
