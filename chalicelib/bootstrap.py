@@ -58,7 +58,6 @@ def get_mailer() -> Mailer:
     if settings.mail_transport == "smtp":
         return SmtpMailer(org, settings.smtp_host, settings.smtp_port)
     import boto3
-
     from botocore.config import Config
 
     # Bounded well inside the 25 s Lambda timeout: a hung call fails as transient, with its
