@@ -157,7 +157,13 @@ class DynamoOutreachRepository(OutreachRepository):
         if not item:
             return None
         values = from_item(item)
-        return ConfirmTarget(str(values["subscriber_id"]), values.get("signup_id"), values.get("issued_at"))
+        expires_at = values.get("expires_at")
+        return ConfirmTarget(
+            str(values["subscriber_id"]),
+            values.get("signup_id"),
+            values.get("issued_at"),
+            int(expires_at) if expires_at is not None else None,
+        )
 
     # -- signup requests -------------------------------------------------------------
 

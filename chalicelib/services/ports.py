@@ -177,6 +177,7 @@ class ConfirmTarget:
     subscriber_id: str
     signup_id: str | None
     issued_at: str | None = None
+    expires_at: int | None = None
 
 
 @dataclass(frozen=True)

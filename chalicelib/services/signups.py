@@ -170,6 +170,8 @@ def confirm(token: str, *, repo: OutreachRepository, now: Clock = utc_now) -> Su
     if current.status == "unsubscribed" or _sent_before_unsubscribe(target, current):
         raise ConflictError("this address unsubscribed since; sign up again to get a new link")
     timestamp = now()
+    if target and target.expires_at is not None and target.expires_at <= epoch_seconds(timestamp):
+        raise ConflictError("this confirmation link expired; sign up again to get a new one")
     confirmed = current.model_copy(
         update={
             **(_consent(signup) if signup else {}),

@@ -274,3 +274,25 @@ def test_a_link_sent_before_an_unsubscribe_never_confirms_a_later_signup(
     assert confirm_link(link(second, "/signups/confirm")).status_code == 200
     confirmed = subscriber(outreach, stack, email)
     assert (confirmed.status, confirmed.name, confirmed.interests) == ("confirmed", "After", [])
+
+
+def test_an_expired_link_says_it_expired_and_confirms_nothing(
+    api: Api, stack: Stack, mailbox: Mailbox, outreach: Any, form_token: str
+) -> None:
+    import hashlib
+
+    email = address()
+    assert signup(api, form_token, email).status_code == 202
+    url = link(mailbox.wait_to(email)[0], "/signups/confirm")
+    digest = hashlib.sha256(url.split("token=")[1].encode()).hexdigest()
+    # Eight days on: the token is past its 7 days, and DynamoDB's TTL has not removed it yet.
+    outreach.client.update_item(
+        TableName=outreach.table,
+        Key={"pk": {"S": f"CONFIRM#{digest}"}, "sk": {"S": "CONFIRM"}},
+        UpdateExpression="SET expires_at = :past",
+        ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 86400)}},
+    )
+    answer = confirm_link(url)
+    assert answer.status_code == 409, answer.text
+    assert "expired" in answer.json()["error"]["message"]
+    assert subscriber(outreach, stack, email).status == "pending"
