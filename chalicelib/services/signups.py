@@ -53,20 +53,22 @@ def subscribe(
     ):
         return
     keys = rules.form.keys
-    repo.create_pending_signup(
-        PendingSignup(
-            id=new_id(),
-            subscriber_id=email_id(keys, request.email),
-            email=request.email,
-            name=request.name,
-            postal_code=request.postal_code,
-            interests=request.interests,
-            consent_version=request.consent_version,
-            source_page=request.source_page,
-            ip_hmac=hash_ip(keys, source_ip),
-            created_at=now(),
-        )
+    signup = PendingSignup(
+        id=new_id(),
+        subscriber_id=email_id(keys, request.email),
+        email=request.email,
+        name=request.name,
+        postal_code=request.postal_code,
+        interests=request.interests,
+        consent_version=request.consent_version,
+        source_page=request.source_page,
+        ip_hmac=hash_ip(keys, source_ip),
+        created_at=now(),
     )
+    try:
+        repo.create_pending_signup(signup)
+    except ConflictError:
+        return  # the id is new: only our own write, retried after its answer was lost, holds it
 
 
 def process_signup(
