@@ -159,10 +159,29 @@ def _sent_before_unsubscribe(target: ConfirmTarget | None, current: Subscriber) 
 
 
 def confirm(token: str, *, repo: OutreachRepository, now: Clock = utc_now) -> Subscriber:
+    """Confirm exactly the request this token was sent for. Another request of the same
+    address handled meanwhile (a version bump) is read again, not answered with a 409."""
     digest = token_digest(token)
     target = repo.confirm_token_target(digest)
-    current = repo.get_subscriber(target.subscriber_id) if target else None
     signup = repo.get_pending_signup(target.signup_id) if target and target.signup_id else None
+    for _ in range(ATTEMPTS):
+        current = repo.get_subscriber(target.subscriber_id) if target else None
+        try:
+            return _confirm(digest, target, current, signup, repo=repo, now=now)
+        except ConcurrentUpdateError:
+            continue
+    raise UpstreamError("the subscriber kept changing underneath; retry")
+
+
+def _confirm(
+    digest: str,
+    target: ConfirmTarget | None,
+    current: Subscriber | None,
+    signup: PendingSignup | None,
+    *,
+    repo: OutreachRepository,
+    now: Clock,
+) -> Subscriber:
     if current is None:
         raise NotFoundError(
             "this confirmation link is not valid", fields=[{"field": "token", "message": "unknown"}]

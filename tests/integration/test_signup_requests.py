@@ -162,3 +162,47 @@ def test_a_signup_whose_answer_was_lost_in_transit_is_still_accepted(stack: Stac
         assert len(repo.received_signups(LATER, 10)) == 1  # stored once
     finally:
         proxy.close()
+
+
+class AnotherSignupLandsFirst(DynamoOutreachRepository):
+    """The real repository; just before the first confirmation is written, another request of
+    the same address is handled (a real write that bumps the subscriber's version)."""
+
+    raced = False
+
+    def save_subscriber(self, subscriber: Subscriber, expected_version: int | None, **kwargs: Any) -> None:
+        if kwargs.get("event") == "confirmed" and not self.raced:
+            self.raced = True
+            current = self.get_subscriber(subscriber.id)
+            assert current is not None
+            bumped = current.model_copy(
+                update={"sends_count": current.sends_count + 1, "version": current.version + 1}
+            )
+            super().save_subscriber(bumped, current.version, event="signup")
+        super().save_subscriber(subscriber, expected_version, **kwargs)
+
+
+def test_a_confirmation_racing_another_signup_of_the_address_still_confirms(stack: Stack) -> None:
+    from chalicelib.adapters.dynamo import from_item
+    from chalicelib.domain.tokens import email_id, form_token
+
+    name = f"race-{uuid.uuid4().hex[:8]}"
+    table.ensure_table(stack.dynamodb_client(), name)
+    repo = DynamoOutreachRepository(name, _dynamodb_client())
+    rules = get_signup_rules()
+    email = f"race-{uuid.uuid4().hex[:8]}@example.org"
+    request = SignupRequest(email=email, form_token=form_token(rules.form.keys, now_ms() - 5000), name="Ada")
+    signups.subscribe(request, "198.51.100.9", repo=repo, rules=rules)
+    [signup_id] = repo.received_signups(LATER, 10)
+    assert signups.process_signup(signup_id, repo=repo, rules=rules)
+    [outbox_id] = repo.due_outbox(LATER, 10)
+    item = _dynamodb_client().get_item(
+        TableName=name, Key={"pk": {"S": f"OUTBOX#{outbox_id}"}, "sk": {"S": "OUTBOX"}}
+    )["Item"]
+    token = str(from_item(item)["context"]["confirm_url"]).split("token=")[1]
+
+    racing = AnotherSignupLandsFirst(name, _dynamodb_client())
+    confirmed = signups.confirm(token, repo=racing)
+    assert racing.raced and confirmed.status == "confirmed"
+    stored = repo.get_subscriber(email_id(rules.form.keys, email))
+    assert stored is not None and (stored.status, stored.name) == ("confirmed", "Ada")
