@@ -58,8 +58,12 @@ def get_mailer() -> Mailer:
     if settings.mail_transport == "smtp":
         return SmtpMailer(org, settings.smtp_host, settings.smtp_port)
     import boto3
+    from botocore.config import Config
 
-    return SesMailer(org, boto3.client("sesv2"))
+    # Bounded well inside the 25 s Lambda timeout: a hung call fails as transient, with its
+    # reason recorded, instead of the handler being killed while it holds the item's lease.
+    config = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 2})
+    return SesMailer(org, boto3.client("sesv2", config=config))
 
 
 @lru_cache(maxsize=1)

@@ -124,12 +124,25 @@ def _utc_ms(name: str, text: str) -> int:
     return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp() * 1000)
 
 
+def _previous_keys(name: str, text: str) -> list[tuple[str, str, str]]:
+    """`id=secret=until;…`. A secret may hold `=` (base64 pads with it): the id ends at the
+    first `=` and the end of grace starts after the last. An empty entry is skipped."""
+    rows = []
+    for part in filter(str.strip, text.split(";")):
+        kid, _, rest = part.strip().partition("=")
+        secret, _, until = rest.rpartition("=")
+        if not (kid and secret and until):
+            raise MissingSettingError(f"{name} entry {part!r} needs an id, a secret and an end of grace")
+        rows.append((kid, secret, until))
+    return rows
+
+
 def _keyring(env: Mapping[str, str]) -> Keyring:
     """The current master key, the retired ones still in their grace period, the identity key."""
     name = "STEWARD_PREVIOUS_SIGNING_KEYS"
     previous = tuple(
         MasterKey(kid, secret.encode(), _utc_ms(name, until))
-        for kid, secret, until in (_entries(name, env[name], 3) if env.get(name) else [])
+        for kid, secret, until in _previous_keys(name, env.get(name, ""))
     )
     current = MasterKey(
         env.get("STEWARD_SIGNING_KEY_ID", "k1"), _required(env, "STEWARD_SIGNING_KEY").encode()

@@ -123,6 +123,7 @@ class DynamoOutreachRepository(OutreachRepository):
                         "entity": "confirm_token",
                         "subscriber_id": subscriber.id,
                         "signup_id": signup_move.signup_id if signup_move else None,
+                        "issued_at": subscriber.updated_at,
                         "expires_at": token_expires_at,
                     },
                     new=True,
@@ -156,7 +157,13 @@ class DynamoOutreachRepository(OutreachRepository):
         if not item:
             return None
         values = from_item(item)
-        return ConfirmTarget(str(values["subscriber_id"]), values.get("signup_id"))
+        expires_at = values.get("expires_at")
+        return ConfirmTarget(
+            str(values["subscriber_id"]),
+            values.get("signup_id"),
+            values.get("issued_at"),
+            int(expires_at) if expires_at is not None else None,
+        )
 
     # -- signup requests -------------------------------------------------------------
 

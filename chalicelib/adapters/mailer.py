@@ -42,7 +42,15 @@ def _policy() -> Policy:
 POLICY = _policy()
 
 
+# RFC 5321/5322: at most 998 octets on a line; servers refuse a longer one for good (500).
+MAX_LINE_OCTETS = 998
+
+
 def _transfer_encoding(text: str) -> str:
+    """7/8-bit while every line fits (links read as written); a longer line, such as a
+    paragraph typed without a break, goes quoted-printable, which wraps it."""
+    if max(map(len, text.encode("utf-8", "surrogateescape").splitlines()), default=0) > MAX_LINE_OCTETS:
+        return "quoted-printable"
     return "7bit" if text.isascii() else "8bit"
 
 
@@ -117,6 +125,8 @@ def _build(message: OutboxMessage, org: Org) -> EmailMessage:
     email = EmailMessage(policy=POLICY)  # refuses CR or LF inside any header value
     email["Subject"] = _header("Subject", subject.strip())
     email["From"] = org.mail_from
+    if not message.to.isascii():  # SES takes no SMTPUTF8 address; the header would not hold it
+        raise PermanentMailError("cannot render: To is not an ASCII address")
     email["To"] = _header("To", message.to)
     if message.reply_to:
         email["Reply-To"] = _reply_to(message.reply_to)

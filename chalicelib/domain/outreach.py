@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
 
 from chalicelib.domain.donation import NO_CONTROL_CHARS
-from chalicelib.domain.text import HeaderText, header_text
+from chalicelib.domain.text import HeaderText, ascii_address, header_text
 
 SubscriberStatus = Literal["pending", "confirmed", "unsubscribed"]
 # A signup request: received (stored by POST /signups), then its confirmation email was sent
@@ -33,8 +33,7 @@ class _Form(BaseModel):
     @field_validator("email")
     @classmethod
     def _normalize_email(cls, value: str) -> str:
-        local, _, domain = value.rpartition("@")
-        return header_text(f"{local}@{domain.lower()}")  # it reaches To and Reply-To
+        return header_text(ascii_address(value))  # it reaches To and Reply-To
 
 
 def _allowed(info: ValidationInfo, key: str) -> tuple[str, ...] | None:

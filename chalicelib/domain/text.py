@@ -28,3 +28,16 @@ def header_text(value: str) -> str:
 
 
 HeaderText = AfterValidator(header_text)
+
+
+def ascii_address(value: str) -> str:
+    """An address as it can be mailed: a non-ASCII local part is refused (SES takes no
+    SMTPUTF8 address, and the email package cannot set one in a header); an
+    internationalized domain is written in its ASCII (punycode) form, in lower case."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        checked = validate_email(value, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from exc
+    return str(checked.ascii_email)

@@ -172,10 +172,12 @@ class SignupMove:
 @dataclass(frozen=True)
 class ConfirmTarget:
     """What a confirmation token points at. signup_id is None for tokens issued before
-    signup requests were kept apart."""
+    signup requests were kept apart; issued_at is None for tokens issued before it was kept."""
 
     subscriber_id: str
     signup_id: str | None
+    issued_at: str | None = None
+    expires_at: int | None = None
 
 
 @dataclass(frozen=True)

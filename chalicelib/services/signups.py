@@ -20,7 +20,7 @@ from chalicelib.domain.tokens import (
 from chalicelib.services.clock import epoch_seconds, seconds_before, utc_now
 from chalicelib.services.donations import Clock
 from chalicelib.services.forms import FormRules, now_ms, screen
-from chalicelib.services.ports import OutboxMessage, OutreachRepository, SignupMove
+from chalicelib.services.ports import ConfirmTarget, OutboxMessage, OutreachRepository, SignupMove
 
 CONFIRM_TOKEN_DAYS = 7
 ATTEMPTS = 3
@@ -53,20 +53,22 @@ def subscribe(
     ):
         return
     keys = rules.form.keys
-    repo.create_pending_signup(
-        PendingSignup(
-            id=new_id(),
-            subscriber_id=email_id(keys, request.email),
-            email=request.email,
-            name=request.name,
-            postal_code=request.postal_code,
-            interests=request.interests,
-            consent_version=request.consent_version,
-            source_page=request.source_page,
-            ip_hmac=hash_ip(keys, source_ip),
-            created_at=now(),
-        )
+    signup = PendingSignup(
+        id=new_id(),
+        subscriber_id=email_id(keys, request.email),
+        email=request.email,
+        name=request.name,
+        postal_code=request.postal_code,
+        interests=request.interests,
+        consent_version=request.consent_version,
+        source_page=request.source_page,
+        ip_hmac=hash_ip(keys, source_ip),
+        created_at=now(),
     )
+    try:
+        repo.create_pending_signup(signup)
+    except ConflictError:
+        return  # the id is new: only our own write, retried after its answer was lost, holds it
 
 
 def process_signup(
@@ -148,20 +150,49 @@ def _consent(signup: PendingSignup) -> dict[str, Any]:
     }
 
 
+def _sent_before_unsubscribe(target: ConfirmTarget | None, current: Subscriber) -> bool:
+    """A link mailed before the address unsubscribed never confirms a later signup: only the
+    email sent for that signup does. A token that does not say when it was issued is old."""
+    if target is None or current.unsubscribed_at is None:
+        return False
+    return target.issued_at is None or target.issued_at < current.unsubscribed_at
+
+
 def confirm(token: str, *, repo: OutreachRepository, now: Clock = utc_now) -> Subscriber:
+    """Confirm exactly the request this token was sent for. Another request of the same
+    address handled meanwhile (a version bump) is read again, not answered with a 409."""
     digest = token_digest(token)
     target = repo.confirm_token_target(digest)
-    current = repo.get_subscriber(target.subscriber_id) if target else None
     signup = repo.get_pending_signup(target.signup_id) if target and target.signup_id else None
+    for _ in range(ATTEMPTS):
+        current = repo.get_subscriber(target.subscriber_id) if target else None
+        try:
+            return _confirm(digest, target, current, signup, repo=repo, now=now)
+        except ConcurrentUpdateError:
+            continue
+    raise UpstreamError("the subscriber kept changing underneath; retry")
+
+
+def _confirm(
+    digest: str,
+    target: ConfirmTarget | None,
+    current: Subscriber | None,
+    signup: PendingSignup | None,
+    *,
+    repo: OutreachRepository,
+    now: Clock,
+) -> Subscriber:
     if current is None:
         raise NotFoundError(
             "this confirmation link is not valid", fields=[{"field": "token", "message": "unknown"}]
         )
     if current.status == "confirmed":
         return current
-    if current.status == "unsubscribed":
+    if current.status == "unsubscribed" or _sent_before_unsubscribe(target, current):
         raise ConflictError("this address unsubscribed since; sign up again to get a new link")
     timestamp = now()
+    if target and target.expires_at is not None and target.expires_at <= epoch_seconds(timestamp):
+        raise ConflictError("this confirmation link expired; sign up again to get a new one")
     confirmed = current.model_copy(
         update={
             **(_consent(signup) if signup else {}),

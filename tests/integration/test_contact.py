@@ -254,3 +254,24 @@ def test_a_replayed_submission_is_stored_and_mailed_once(
     mailbox.wait_to(email)
     time.sleep(3)
     assert len(mailbox.to(email)) == 1
+
+
+def test_a_non_ascii_address_is_a_422_and_an_idn_domain_is_mailed_in_ascii(
+    api: Api, mailbox: Mailbox, outreach: Any, form_token: str
+) -> None:
+    # Neither SES nor the email package's Address can carry a non-ASCII local part.
+    for route, body in (
+        ("/contact", question(form_token, "用户@example.org")),
+        ("/signups", {"email": "用户@example.org", "form_token": form_token}),
+    ):
+        answer = api.post(route, body)
+        assert answer.status_code == 422, answer.text
+        assert [f["field"] for f in answer.json()["error"]["fields"]] == ["email"]
+
+    local = f"visitor-{uuid.uuid4().hex[:10]}"
+    assert api.post("/contact", question(form_token, f"{local}@bücher.example")).status_code == 202
+    email = f"{local}@xn--bcher-kva.example"
+    assert [m.topic for m in contacts_for(outreach, email)] == ["health-programs"]
+    inbox = wait_for(lambda: [m for m in mailbox.to("health@example.org") if email in str(m["Reply-To"])])
+    assert inbox[0]["Reply-To"].addresses[0].addr_spec == email
+    assert mailbox.wait_to(email)[0]["To"] == email

@@ -164,3 +164,16 @@ def test_only_admin_lists_the_outbox_and_bad_input_is_a_422(api: Api, token: Any
     answer = api.get("/staff/outbox", token("admin"), status="sent")
     _refused(answer, "status")
     _refused(api.get("/staff/outbox", token("admin"), limit="0"), "limit")
+
+
+def test_a_long_paragraph_reaches_the_program_whole(api: Api, mailbox: Mailbox, form_token: str) -> None:
+    """People type a paragraph without a line break. SMTP caps a line at 998 octets (the
+    sink answers 500, as real servers do), so a long line goes out quoted-printable."""
+    email = visitor()  # the paragraph below is about 3,600 characters on one line
+    paragraph = " ".join(["Our village clinic needs help"] * 120) + " \u2014 merci, \u0109iuj \u2713"
+    assert api.post("/contact", question(form_token, email, message=paragraph)).status_code == 202
+    inbox = wait_for(lambda: [m for m in mailbox.to("media@example.org") if email in str(m["Reply-To"])])
+    assert paragraph in plain_text(inbox[0])
+    html = inbox[0].get_body(("html",))
+    assert html is not None and "Our village clinic needs help" in str(html.get_content())
+    assert mailbox.wait_to(email)

@@ -87,3 +87,122 @@ def test_one_bad_signup_request_never_stalls_the_stream(stack: Stack) -> None:
     with Client(app) as client:
         answer = client.lambda_.invoke("outbox_stream", {"Records": [record]})
     assert answer.payload == {"sent": 0}
+
+
+class _DropFirstAnswer:
+    """A real HTTP proxy in front of DynamoDB Local that forwards the first PutItem of a
+    signup request and then drops its answer, as a network does when the write landed and
+    the response was lost. botocore then retries the same put."""
+
+    def __init__(self, upstream: str) -> None:
+        import http.client
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import urlsplit
+
+        target = urlsplit(upstream)
+        self.dropped = 0
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
+                upstream_conn = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
+                upstream_conn.request("POST", self.path, body, headers)
+                answer = upstream_conn.getresponse()
+                data = answer.read()
+                upstream_conn.close()
+                put = self.headers.get("X-Amz-Target", "").endswith(".PutItem") and b"SIGNUP#" in body
+                if put and proxy.dropped == 0:
+                    proxy.dropped += 1
+                    self.close_connection = True  # written, but no answer comes back
+                    return
+                self.send_response(answer.status)
+                for key, value in answer.getheaders():
+                    if key.lower() not in ("connection", "transfer-encoding", "content-length"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_signup_whose_answer_was_lost_in_transit_is_still_accepted(stack: Stack) -> None:
+    import boto3
+    from botocore.config import Config
+
+    from chalicelib.domain.tokens import form_token
+
+    name = f"lost-{uuid.uuid4().hex[:8]}"
+    table.ensure_table(stack.dynamodb_client(), name)
+    proxy = _DropFirstAnswer(stack.config.dynamodb_url)
+    try:
+        client = boto3.client(  # as bootstrap builds it, through the proxy
+            "dynamodb",
+            endpoint_url=proxy.url,
+            config=Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3}),
+        )
+        repo = DynamoOutreachRepository(name, client)
+        rules = get_signup_rules()
+        email = f"lost-{uuid.uuid4().hex[:8]}@example.org"
+        request = SignupRequest(email=email, form_token=form_token(rules.form.keys, now_ms() - 5000))
+        signups.subscribe(request, "198.51.100.8", repo=repo, rules=rules)  # answered 202, not 409
+        assert proxy.dropped == 1
+        assert len(repo.received_signups(LATER, 10)) == 1  # stored once
+    finally:
+        proxy.close()
+
+
+class AnotherSignupLandsFirst(DynamoOutreachRepository):
+    """The real repository; just before the first confirmation is written, another request of
+    the same address is handled (a real write that bumps the subscriber's version)."""
+
+    raced = False
+
+    def save_subscriber(self, subscriber: Subscriber, expected_version: int | None, **kwargs: Any) -> None:
+        if kwargs.get("event") == "confirmed" and not self.raced:
+            self.raced = True
+            current = self.get_subscriber(subscriber.id)
+            assert current is not None
+            bumped = current.model_copy(
+                update={"sends_count": current.sends_count + 1, "version": current.version + 1}
+            )
+            super().save_subscriber(bumped, current.version, event="signup")
+        super().save_subscriber(subscriber, expected_version, **kwargs)
+
+
+def test_a_confirmation_racing_another_signup_of_the_address_still_confirms(stack: Stack) -> None:
+    from chalicelib.adapters.dynamo import from_item
+    from chalicelib.domain.tokens import email_id, form_token
+
+    name = f"race-{uuid.uuid4().hex[:8]}"
+    table.ensure_table(stack.dynamodb_client(), name)
+    repo = DynamoOutreachRepository(name, _dynamodb_client())
+    rules = get_signup_rules()
+    email = f"race-{uuid.uuid4().hex[:8]}@example.org"
+    request = SignupRequest(email=email, form_token=form_token(rules.form.keys, now_ms() - 5000), name="Ada")
+    signups.subscribe(request, "198.51.100.9", repo=repo, rules=rules)
+    [signup_id] = repo.received_signups(LATER, 10)
+    assert signups.process_signup(signup_id, repo=repo, rules=rules)
+    [outbox_id] = repo.due_outbox(LATER, 10)
+    item = _dynamodb_client().get_item(
+        TableName=name, Key={"pk": {"S": f"OUTBOX#{outbox_id}"}, "sk": {"S": "OUTBOX"}}
+    )["Item"]
+    token = str(from_item(item)["context"]["confirm_url"]).split("token=")[1]
+
+    racing = AnotherSignupLandsFirst(name, _dynamodb_client())
+    confirmed = signups.confirm(token, repo=racing)
+    assert racing.raced and confirmed.status == "confirmed"
+    stored = repo.get_subscriber(email_id(rules.form.keys, email))
+    assert stored is not None and (stored.status, stored.name) == ("confirmed", "Ada")

@@ -247,3 +247,52 @@ def test_the_request_path_does_the_same_dynamodb_calls_for_any_address(
         client.meta.events.unregister("before-parameter-build.dynamodb", record)
     [first, *rest] = seen.values()
     assert first and all(other == first for other in rest), seen
+
+
+def test_a_link_sent_before_an_unsubscribe_never_confirms_a_later_signup(
+    api: Api, stack: Stack, mailbox: Mailbox, outreach: Any, form_token: str
+) -> None:
+    email = address()
+    assert signup(api, form_token, email, name="Before", interests=["peace"]).status_code == 202
+    first = mailbox.wait_to(email)[0]
+    old_link = link(first, "/signups/confirm")
+    unsubscribe_url = first["List-Unsubscribe"].strip("<>")
+    one_click = requests.post(
+        unsubscribe_url,
+        data="List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=10,
+    )
+    assert one_click.status_code == 200
+    assert confirm_link(old_link).status_code == 409
+
+    # Someone signs the address up again: only the new email's link may confirm.
+    assert signup(api, form_token, email, name="After").status_code == 202
+    second = mailbox.wait_to(email, count=2)[-1]
+    assert confirm_link(old_link).status_code == 409
+    assert subscriber(outreach, stack, email).status == "pending"
+    assert confirm_link(link(second, "/signups/confirm")).status_code == 200
+    confirmed = subscriber(outreach, stack, email)
+    assert (confirmed.status, confirmed.name, confirmed.interests) == ("confirmed", "After", [])
+
+
+def test_an_expired_link_says_it_expired_and_confirms_nothing(
+    api: Api, stack: Stack, mailbox: Mailbox, outreach: Any, form_token: str
+) -> None:
+    import hashlib
+
+    email = address()
+    assert signup(api, form_token, email).status_code == 202
+    url = link(mailbox.wait_to(email)[0], "/signups/confirm")
+    digest = hashlib.sha256(url.split("token=")[1].encode()).hexdigest()
+    # Eight days on: the token is past its 7 days, and DynamoDB's TTL has not removed it yet.
+    outreach.client.update_item(
+        TableName=outreach.table,
+        Key={"pk": {"S": f"CONFIRM#{digest}"}, "sk": {"S": "CONFIRM"}},
+        UpdateExpression="SET expires_at = :past",
+        ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 86400)}},
+    )
+    answer = confirm_link(url)
+    assert answer.status_code == 409, answer.text
+    assert "expired" in answer.json()["error"]["message"]
+    assert subscriber(outreach, stack, email).status == "pending"

@@ -42,3 +42,26 @@ def test_the_keyring_reads_current_previous_and_identity() -> None:
 def test_a_bad_keyring_fails_loudly(change: dict[str, str]) -> None:
     with pytest.raises(MissingSettingError):
         load_settings({**BASE, **change})
+
+
+def test_a_base64_master_with_padding_keeps_verifying_after_its_rotation() -> None:
+    from chalicelib.domain.tokens import (
+        check_form_token,
+        form_token,
+        subscriber_from_unsubscribe_token,
+        unsubscribe_token,
+    )
+
+    old_secret = "q3Jv9m0bq8cN1gC8m3y7pZkq0sH1v2x9T4u5w6y7z8A="  # as `openssl rand -base64 32` prints it
+    before = load_settings({**BASE, "STEWARD_SIGNING_KEY": old_secret, "STEWARD_SIGNING_KEY_ID": "k1"}).keys
+    issued, subscriber_id = 1_800_000_000_000, "ab" * 32
+    token, link = form_token(before, issued), unsubscribe_token(before, subscriber_id)
+
+    # The runbook: move `k1=<old secret>=<end of grace>` into the previous keys (a trailing `;` too).
+    after = load_settings(
+        {**BASE, "STEWARD_PREVIOUS_SIGNING_KEYS": f"k1={old_secret}=2999-01-01T00:00:00Z;"}
+    ).keys
+    [old] = after.previous
+    assert (old.kid, old.secret) == ("k1", old_secret.encode())
+    assert check_form_token(after, token, issued + 5000, 2) == "ok"
+    assert subscriber_from_unsubscribe_token(after, link, issued) == subscriber_id

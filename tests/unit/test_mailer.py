@@ -4,6 +4,7 @@ answers are sorted into permanent and transient (SES has no local peer: Stubber)
 from __future__ import annotations
 
 import base64
+import dataclasses
 from email import policy
 from email.parser import BytesParser
 
@@ -24,6 +25,21 @@ CONTEXT = {
     "contact_id": "x",
 }
 Q_WORD = "=?utf-8?q?hi=0D=0ABcc:_victim@evil.example=0D=0AX-Injected:_yes?="
+BASE_ENV = {
+    "STEWARD_TABLE_NAME": "steward",
+    "STEWARD_STRIPE_SECRET_KEY": "sk",
+    "STEWARD_STRIPE_PUBLISHABLE_KEY": "pk",
+    "STEWARD_STRIPE_WEBHOOK_SECRET": "whsec",
+    "STEWARD_JWT_ISSUER": "iss",
+    "STEWARD_JWT_AUDIENCE": "aud",
+    "STEWARD_JWKS_URL": "http://jwks",
+    "STEWARD_PUBLIC_URL": "http://api",
+    "STEWARD_SIGNING_KEY": "master",
+    "STEWARD_IDENTITY_KEY": "identity",
+    "STEWARD_ORG_NAME": "Peace Org",
+    "STEWARD_ORG_ADDRESS": "1 Main St",
+    "STEWARD_MAIL_FROM": "Peace Org <hello@example.org>",
+}
 B_WORD = "=?utf-8?b?" + base64.b64encode(b"hi\r\n\r\n<h1>Click</h1>").decode() + "?="
 
 
@@ -66,6 +82,14 @@ def test_a_non_ascii_name_in_reply_to_still_renders() -> None:
     assert parsed["Bcc"] is None and parsed.get_body(("plain",)) is not None
 
 
+@pytest.mark.parametrize("to", ["用户@example.org", "zoe@bücher.example"])
+def test_a_stored_non_ascii_recipient_is_a_permanent_failure(to: str) -> None:
+    # SES takes no SMTPUTF8 address, and the email package would write an encoded word into it.
+    message = _message()
+    with pytest.raises(PermanentMailError, match="To"):
+        render(dataclasses.replace(message, to=to), ORG)
+
+
 @pytest.fixture
 def ses() -> tuple[SesMailer, Stubber]:
     client = boto3.client("sesv2", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
@@ -84,3 +108,51 @@ def test_ses_throttling_is_transient(ses: tuple[SesMailer, Stubber]) -> None:
     stubber.add_client_error("send_email", "TooManyRequestsException", http_status_code=429)
     with stubber, pytest.raises(UpstreamError, match="TooManyRequests"):
         mailer.send(_message())
+
+
+def test_a_hung_ses_call_gives_up_well_inside_the_lambda_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An SES endpoint that takes the connection and never answers (a real socket): the send
+    must fail as transient, with its reason, before the 25 s Lambda timeout kills the handler
+    and leaves the item leased with no reason at all."""
+    import json
+    import socket
+    import threading
+    import time
+    from pathlib import Path
+
+    from chalicelib import bootstrap
+
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(16)  # connections complete in the kernel; nothing ever answers
+    stage = json.loads((Path(__file__).parents[2] / ".chalice" / "config.json").read_text())
+    lambda_timeout = int(stage["lambda_timeout"])
+    for name, value in {
+        **BASE_ENV,
+        "STEWARD_MAIL_TRANSPORT": "ses",
+        "AWS_ENDPOINT_URL_SESV2": f"http://127.0.0.1:{hole.getsockname()[1]}",
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    bootstrap.reset()
+    outcome: list[BaseException] = []
+
+    def send() -> None:
+        try:
+            bootstrap.get_mailer().send(_message())
+        except BaseException as exc:
+            outcome.append(exc)
+
+    started = time.monotonic()
+    worker = threading.Thread(target=send, daemon=True)
+    worker.start()
+    worker.join(timeout=lambda_timeout)
+    try:
+        assert not worker.is_alive(), f"still waiting on SES after {lambda_timeout} s"
+        assert time.monotonic() - started < lambda_timeout - 5  # room to record the reason
+        assert [type(e) for e in outcome] == [UpstreamError], outcome
+    finally:
+        hole.close()
+        bootstrap.reset()
