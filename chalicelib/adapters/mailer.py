@@ -72,7 +72,7 @@ def render(message: OutboxMessage, org: Org) -> EmailMessage:
     try:
         email = _build(message, org)
         _check_generated(email)
-    except (ValueError, LookupError, TypeError, MessageError) as exc:
+    except (ValueError, LookupError, TypeError, MessageError, FileNotFoundError) as exc:
         raise PermanentMailError(f"cannot render: {type(exc).__name__}: {str(exc)[:200]}") from exc
     return email
 

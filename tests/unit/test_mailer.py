@@ -156,3 +156,16 @@ def test_a_hung_ses_call_gives_up_well_inside_the_lambda_timeout(monkeypatch: py
     finally:
         hole.close()
         bootstrap.reset()
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        dataclasses.replace(_message(), template="no_such_template"),
+        dataclasses.replace(_message(), context={"name": "Amara"}),  # fields the template needs are missing
+    ],
+    ids=["unknown-template", "missing-field"],
+)
+def test_an_item_that_cannot_be_rendered_fails_at_once(message: OutboxMessage) -> None:
+    with pytest.raises(PermanentMailError):
+        render(message, ORG)
