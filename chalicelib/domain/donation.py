@@ -16,7 +16,7 @@ from pydantic import (
     field_validator,
 )
 
-from chalicelib.domain.text import HeaderText
+from chalicelib.domain.text import HeaderText, ascii_address, header_text
 
 Status = Literal["pending", "abandoned", "succeeded", "failed", "refunded", "partially_refunded", "disputed"]
 DisputeStatus = Literal["open", "won", "lost"]
@@ -91,6 +91,11 @@ class DonationRequest(BaseModel):
         if rules and value not in rules.currencies:
             raise ValueError(f"must be one of {', '.join(rules.currencies)}")
         return value
+
+    @field_validator("email")
+    @classmethod
+    def _mailable(cls, value: str) -> str:
+        return header_text(ascii_address(value))  # the receipt's To
 
     @field_validator("fund")
     @classmethod

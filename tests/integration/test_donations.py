@@ -151,3 +151,13 @@ def test_card_testing_is_braked_after_repeated_declines(api: Api, stack: Stack, 
     assert repo.get_donation(blocked).status == "pending"  # no card was charged
     other_ip = DeclineGuard(get_outreach_repository(), get_settings().keys, 3600, 2, "192.0.2.1")
     assert confirm_donation(blocked, repo=repo, payments=get_payments(), guard=other_ip).status == "succeeded"
+
+
+def test_a_donor_address_is_one_that_can_be_mailed(api: Api, token) -> None:
+    refused = api.post("/donations", {**GIFT, "email": "用户@example.org"})
+    assert refused.status_code == 422
+    assert [f["field"] for f in refused.json()["error"]["fields"]] == ["email"]
+    created = api.post("/donations", {**GIFT, "email": "Ada@Bücher.example"})
+    assert created.status_code == 201, created.text
+    gift = api.get(f"/staff/donations/{created.json()['donation_id']}", token()).json()
+    assert gift["email"] == "Ada@xn--bcher-kva.example"  # the receipt's To, as SES takes it
