@@ -153,3 +153,17 @@ def test_a_contacts_cursor_is_bound_to_its_program_and_status(api: Api, token, f
         {k: v for k, v in real.items() if k != "q"},
     ):
         _refused(api.get("/staff/contacts", media, limit=1, cursor=_encoded(data)))
+
+
+def test_a_cursor_nested_past_the_parser_depth_is_422_on_every_list(api: Api, token) -> None:
+    deep = base64.urlsafe_b64encode(b"[" * 1200).decode()  # under the 2000-character bound
+    admin = token("admin")
+    answers = {
+        "donations": api.get("/staff/donations", admin, **{"from": DAY, "to": DAY}, cursor=deep),
+        "contacts": api.get("/staff/contacts", admin, program="other", cursor=deep),
+        "failed outbox": api.get("/staff/outbox", admin, cursor=deep),
+        "pending outbox": api.get("/staff/outbox", admin, status="pending", cursor=deep),
+    }
+    assert {name: a.status_code for name, a in answers.items()} == dict.fromkeys(answers, 422)
+    for answer in answers.values():
+        _refused(answer)
