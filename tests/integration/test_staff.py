@@ -167,3 +167,39 @@ def test_a_cursor_nested_past_the_parser_depth_is_422_on_every_list(api: Api, to
     assert {name: a.status_code for name, a in answers.items()} == dict.fromkeys(answers, 422)
     for answer in answers.values():
         _refused(answer)
+
+
+def test_a_name_given_twice_is_422_naming_it_never_one_of_the_values(
+    api: Api, stack: Stack, token, form_token: str
+) -> None:
+    """Parsers disagree on which of two values wins (pydantic keeps the last, many the first),
+    so a body key or query parameter given twice is refused, whatever the values."""
+    email = f"twice-{uuid.uuid4().hex[:8]}@example.org"
+    body = {"name": "Ann", "email": email, "topic": "media", "subject": "Twice", "message": "Hello"}
+    assert api.post("/contact", {**body, "form_token": form_token}).status_code == 202
+    media = token("program:media")
+    mine = [m for m in api.get("/staff/contacts", media, limit=200).json()["items"] if m["email"] == email]
+    assert len(mine) == 1
+    contact_id = mine[0]["id"]
+    patched = requests.patch(
+        f"{stack.config.api_url}/staff/contacts/{contact_id}",
+        data=b'{"status": "new", "status": "archived"}',
+        headers={"Authorization": f"Bearer {media}", "Content-Type": "application/json"},
+        timeout=10,
+    )
+    error = assert_error_shape(patched, 422)
+    assert [f["field"] for f in error["fields"]] == ["status"], error
+    still = [m for m in api.get("/staff/contacts", media, limit=200).json()["items"] if m["id"] == contact_id]
+    assert still and still[0]["status"] == "new"
+
+    raw = json.dumps({**body, "form_token": form_token}).encode()[:-1] + b', "topic": "other"}'
+    error = assert_error_shape(api.post("/contact", raw=raw), 422)
+    assert [f["field"] for f in error["fields"]] == ["topic"], error
+
+    repeated = requests.get(
+        f"{stack.config.api_url}/staff/donations?from={DAY}&from=2024-01-01&to={DAY}",
+        headers={"Authorization": f"Bearer {token()}"},
+        timeout=10,
+    )
+    error = assert_error_shape(repeated, 422)
+    assert [f["field"] for f in error["fields"]] == ["from"], error
