@@ -29,7 +29,7 @@ from chalice.local import (
     LocalGatewayException,
 )
 
-from chalicelib.api.errors import NO_ROUTE
+from chalicelib.api.errors import NO_ROUTE, NO_ROUTE_HEADERS
 
 
 class RouteNotFoundError(LocalGatewayException):
@@ -44,7 +44,7 @@ class Gateway(LocalGateway):
             return super()._generate_lambda_event(method, path, headers, body)
         except ValueError:  # chalice's route matcher found no route for the path
             raise RouteNotFoundError(
-                {"Content-Type": "application/json"}, json.dumps(NO_ROUTE).encode()
+                {"Content-Type": "application/json", **NO_ROUTE_HEADERS}, json.dumps(NO_ROUTE).encode()
             ) from None
 
 

@@ -203,3 +203,22 @@ def test_a_name_given_twice_is_422_naming_it_never_one_of_the_values(
     )
     error = assert_error_shape(repeated, 422)
     assert [f["field"] for f in error["fields"]] == ["from"], error
+
+
+def test_an_unknown_staff_path_is_404_and_not_stored_or_sniffed(stack: Stack, token) -> None:
+    admin = {"Authorization": f"Bearer {token('admin')}"}
+    for path in ("/staff/nope", "/staff/donations/a/b", "/staff"):
+        answer = requests.get(f"{stack.config.api_url}{path}", headers=admin, timeout=10)
+        error = assert_error_shape(answer, 404)
+        assert [f["field"] for f in error["fields"]] == ["path"], error
+        for header, value in NO_STORE.items():
+            assert answer.headers.get(header) == value, (path, header, dict(answer.headers))
+
+
+def test_a_form_route_sent_json_without_a_body_is_415_naming_content_type(stack: Stack) -> None:
+    for path in ("/unsubscribe", "/signups/confirm"):
+        answer = requests.post(
+            f"{stack.config.api_url}{path}", headers={"Content-Type": "application/json"}, timeout=10
+        )
+        error = assert_error_shape(answer, 415)
+        assert [f["field"] for f in error["fields"]] == ["Content-Type"], error

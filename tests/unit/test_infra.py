@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from chalicelib.api.errors import NO_ROUTE
+from chalicelib.api.errors import NO_ROUTE, NO_ROUTE_HEADERS
 
 RESOURCES = Path(__file__).resolve().parents[2] / "infra" / "resources.json"
 
@@ -15,6 +15,11 @@ def test_an_unknown_route_answers_404_in_the_error_shape_on_api_gateway() -> Non
     response = definition["x-amazon-apigateway-gateway-responses"]["MISSING_AUTHENTICATION_TOKEN"]
     assert response["statusCode"] == 404
     assert json.loads(response["responseTemplates"]["application/json"]) == NO_ROUTE
+    headers = {
+        name.removeprefix("gatewayresponse.header."): value.strip("'")
+        for name, value in response["responseParameters"].items()
+    }
+    assert headers == NO_ROUTE_HEADERS  # an unknown /staff/ path is a staff answer too
 
 
 def _resources() -> dict[str, object]:
