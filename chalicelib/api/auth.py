@@ -12,7 +12,7 @@ from typing import Any
 
 from chalice.app import Request
 
-from chalicelib.domain.errors import ForbiddenError, UnauthorizedError
+from chalicelib.domain.errors import ForbiddenError, UnauthorizedError, UpstreamError
 
 ALGORITHMS = ["RS256"]
 LEEWAY_SECONDS = 30
@@ -49,6 +49,10 @@ class TokenVerifier:
                 leeway=LEEWAY_SECONDS,
                 options={"require": ["exp", "iat", "iss", "sub", "token_use"], "verify_aud": False},
             )
+        # The issuer's JWKS could not be fetched: nothing is known about the token yet, so
+        # the caller retries (503) rather than being told its token is bad (401).
+        except jwt.PyJWKClientConnectionError as exc:
+            raise UpstreamError("the staff sign-in keys could not be fetched; retry") from exc
         # PyJWT reads some claims of the wrong type as a TypeError (an `iss` list, say).
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise UnauthorizedError("the bearer token is not valid") from exc
