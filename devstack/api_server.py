@@ -56,6 +56,10 @@ class RequestHandler(ChaliceRequestHandler):
         # BaseHTTPRequestHandler serves the request from its constructor.
         BaseHTTPRequestHandler.__init__(self, request, client_address, server)
 
+    # http.server answers a method chalice lists no handler for with an HTML 501; TRACE goes
+    # to the app instead, which answers 405 in the error shape like any method a route lacks.
+    do_TRACE = ChaliceRequestHandler._generic_handle
+
 
 def create_server(project_dir: str, stage: str, host: str, port: int) -> LocalDevServer:
     """What `chalice local` builds, with the request handler above."""
