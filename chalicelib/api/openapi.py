@@ -57,8 +57,10 @@ class Op:
 
 PAGE = [
     _query("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
-    _query("cursor", {"type": "string"}),
+    _query("cursor", {"type": "string", "maxLength": 2000}),
 ]
+# The routes take a date (the whole day) or a UTC time.
+DAY_OR_TIME = {"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}]}
 BODY_ERRORS = ("413", "415", "422")
 FORM_ERRORS = ("413", "415", "422", "429", "503")
 OPS = [
@@ -167,8 +169,8 @@ OPS = [
         errors=("422",),
         roles=("finance", "admin"),
         params=[
-            _query("from", {"type": "string", "format": "date"}, True),
-            _query("to", {"type": "string", "format": "date"}, True),
+            _query("from", DAY_OR_TIME, True),
+            _query("to", DAY_OR_TIME, True),
             *PAGE,
             _query("include_abandoned", {"type": "boolean", "default": False}),
         ],
@@ -181,7 +183,7 @@ OPS = [
         errors=("422",),
         roles=("admin", "program:<topic>"),
         params=[
-            _query("program", {"type": "string"}),
+            _query("program", {"type": "string", "maxLength": 64}),
             _query("status", {"type": "string", "enum": ["new", "answered", "archived"]}),
             *PAGE,
         ],
@@ -230,7 +232,8 @@ def document() -> dict[str, Any]:
     )
     paths: dict[str, dict[str, Any]] = {}
     for op in OPS:
-        errors = set(op.errors) | ({"401", "403"} if op.roles else set())
+        # A staff route also answers 503 when DynamoDB or the issuer's JWKS cannot be reached.
+        errors = set(op.errors) | ({"401", "403", "503"} if op.roles else set())
         responses = {op.status: {"description": "OK", "content": _content(op.ok)}}
         responses |= {
             code: {"description": text, "content": _content(schemas.ErrorOut)}
