@@ -50,7 +50,8 @@ def test_the_staff_query_parameters_are_documented_as_the_routes_read_them(api: 
         read = model.model_json_schema(by_alias=True)["properties"]
         assert set(documented) == set(read), path
         for name, schema in documented.items():
-            bound = next((s.get("maxLength") for s in read[name].get("anyOf", [read[name]]) if "maxLength" in s), None)
+            choices = read[name].get("anyOf", [read[name]])
+            bound = next((s["maxLength"] for s in choices if "maxLength" in s), None)
             assert schema.get("maxLength") == bound, (path, name)
     day_or_time = paths["/staff/donations"]["get"]["parameters"][0]["schema"]
     assert {f["format"] for f in day_or_time["anyOf"]} == {"date", "date-time"}
