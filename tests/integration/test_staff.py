@@ -231,3 +231,19 @@ def test_a_trace_request_is_405_in_the_error_shape(stack: Stack) -> None:
         if path.startswith("/staff/"):
             for header, value in NO_STORE.items():
                 assert answer.headers.get(header) == value, (header, dict(answer.headers))
+
+
+@pytest.mark.parametrize("role", ["program:", "program:no-such-topic", "program:*"])
+def test_a_program_role_naming_no_configured_topic_is_403(api: Api, stack: Stack, token, role: str) -> None:
+    staff = token(role)
+    for answer in (
+        api.get("/staff/contacts", staff),
+        api.get("/staff/contacts", staff, program="media"),
+        requests.patch(
+            f"{stack.config.api_url}/staff/contacts/{SOME_ID}",
+            json={"status": "answered"},
+            headers={"Authorization": f"Bearer {staff}"},
+            timeout=10,
+        ),
+    ):
+        assert_error_shape(answer, 403)
