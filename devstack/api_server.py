@@ -56,9 +56,13 @@ class RequestHandler(ChaliceRequestHandler):
         # BaseHTTPRequestHandler serves the request from its constructor.
         BaseHTTPRequestHandler.__init__(self, request, client_address, server)
 
-    # http.server answers a method chalice lists no handler for with an HTML 501; TRACE goes
-    # to the app instead, which answers 405 in the error shape like any method a route lacks.
-    do_TRACE = ChaliceRequestHandler._generic_handle
+    def __getattr__(self, name: str) -> Any:
+        """http.server answers a method without a `do_<METHOD>` (TRACE, QUERY, ...) with an
+        HTML 501; every method goes to the app instead, which answers a method a route lacks
+        with 405 in the error shape."""
+        if name.startswith("do_"):
+            return self._generic_handle
+        raise AttributeError(name)
 
 
 def create_server(project_dir: str, stage: str, host: str, port: int) -> LocalDevServer:

@@ -224,9 +224,10 @@ def test_a_form_route_sent_json_without_a_body_is_415_naming_content_type(stack:
         assert [f["field"] for f in error["fields"]] == ["Content-Type"], error
 
 
-def test_a_trace_request_is_405_in_the_error_shape(stack: Stack) -> None:
+@pytest.mark.parametrize("method", ["TRACE", "QUERY", "BREW"])
+def test_a_method_the_server_does_not_know_is_405_in_the_error_shape(stack: Stack, method: str) -> None:
     for path in ("/staff/donations", "/donations", "/health"):
-        answer = requests.request("TRACE", f"{stack.config.api_url}{path}", timeout=10)
+        answer = requests.request(method, f"{stack.config.api_url}{path}", timeout=10)
         assert_error_shape(answer, 405)
         if path.startswith("/staff/"):
             for header, value in NO_STORE.items():
