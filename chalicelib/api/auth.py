@@ -16,6 +16,9 @@ from chalicelib.domain.errors import ForbiddenError, UnauthorizedError, Upstream
 
 ALGORITHMS = ["RS256"]
 LEEWAY_SECONDS = 30
+# PyJWKClient waits 30 s by default: longer than the Lambda's own timeout (25 s), so a JWKS
+# that hangs would end the request as API Gateway's bare 504 instead of our 503.
+JWKS_TIMEOUT_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class TokenVerifier:
     ) -> None:
         import jwt  # loaded on the first staff request, not on every cold start
 
-        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=600)
+        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=600, timeout=JWKS_TIMEOUT_SECONDS)
         self._issuer = issuer
         self._audience = audience
         self._role_claim = role_claim

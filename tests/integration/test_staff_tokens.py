@@ -3,8 +3,10 @@ the local web server serves. Only Cognito-shaped access tokens with well-typed c
 
 from __future__ import annotations
 
+import json
 import socket
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -81,3 +83,18 @@ def test_an_unreachable_jwks_is_503_not_a_bad_token(token) -> None:
     )
     with pytest.raises(UpstreamError):
         verifier.verify(token())
+
+
+def test_a_jwks_that_never_answers_is_503_within_the_lambda_timeout(token) -> None:
+    """A JWKS that accepts the connection and then says nothing must not outlast the Lambda,
+    or the caller gets API Gateway's bare 504 instead of a 503 in our shape."""
+    config = json.loads((Path(__file__).resolve().parents[2] / ".chalice" / "config.json").read_text())
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)  # the kernel accepts the connection; nobody ever reads or writes
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/jwks.json"
+        verifier = TokenVerifier(url, tokens.ISSUER, tokens.AUDIENCE, "cognito:groups")
+        started = time.monotonic()
+        with pytest.raises(UpstreamError):
+            verifier.verify(token())
+        assert time.monotonic() - started < config["lambda_timeout"]
