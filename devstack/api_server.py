@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import sys
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
@@ -55,6 +56,30 @@ class RequestHandler(ChaliceRequestHandler):
         self.local_gateway = Gateway(app_object, config)
         # BaseHTTPRequestHandler serves the request from its constructor.
         BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a header or request line over 64 KiB, a malformed
+        request line) in the error shape, not its HTML page."""
+        status = HTTPStatus(code)
+        field = {431: "headers", 414: "path"}.get(code, "request")
+        body = json.dumps(
+            {
+                "error": {
+                    "code": status.phrase.lower().replace(" ", "_"),
+                    "message": status.phrase,
+                    "fields": [{"field": field, "message": status.description or status.phrase}],
+                }
+            }
+        ).encode()
+        self.log_error("code %d, message %s", code, message)
+        self.send_response(code, status.phrase)
+        for name, value in {"Content-Type": "application/json", **NO_ROUTE_HEADERS}.items():
+            self.send_header(name, value)
+        self.send_header("Connection", "close")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def __getattr__(self, name: str) -> Any:
         """http.server answers a method without a `do_<METHOD>` (TRACE, QUERY, ...) with an

@@ -248,3 +248,13 @@ def test_a_program_role_naming_no_configured_topic_is_403(api: Api, stack: Stack
         ),
     ):
         assert_error_shape(answer, 403)
+
+
+def test_a_huge_token_is_refused_in_the_error_shape(stack: Stack, token) -> None:
+    huge = token(claims={"sub": "x" * 70_000})  # past the server's 64 KiB header line
+    answer = requests.get(
+        f"{stack.config.api_url}/staff/donations", headers={"Authorization": f"Bearer {huge}"}, timeout=10
+    )
+    assert_error_shape(answer, 431)
+    for header, value in NO_STORE.items():
+        assert answer.headers.get(header) == value, (header, dict(answer.headers))
