@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.api import schemas
-from chalicelib.api.errors import STAFF_HEADERS
+from chalicelib.api.errors import FORM_TYPES, STAFF_HEADERS
 from chalicelib.domain.donation import Donation, DonationRequest
 from chalicelib.domain.outreach import ContactMessage, ContactRequest, ContactStatusChange, SignupRequest
 
@@ -29,7 +29,13 @@ ERRORS = {
     "503": "A peer is unavailable; retry",
 }
 ULID = {"type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{26}$"}
-FORM = {"type": "object", "properties": {"token": {"type": "string"}, "List-Unsubscribe": {"type": "string"}}}
+# The two emailed-link routes take a form, urlencoded or multipart (RFC 8058 allows either).
+CONFIRM_FORM = {"type": "object", "properties": {"token": {"type": "string"}, "confirm": {"type": "string"}}}
+UNSUBSCRIBE_FORM = {
+    "type": "object",
+    "properties": {"token": {"type": "string"}, "List-Unsubscribe": {"const": "One-Click"}},
+    "required": ["List-Unsubscribe"],
+}
 HTML = {"text/html": {"schema": {"type": "string"}}}
 STAFF_HEADERS_DOC = {name: {"schema": {"type": "string", "const": v}} for name, v in STAFF_HEADERS.items()}
 
@@ -123,7 +129,7 @@ OPS = [
         "/signups/confirm",
         "Confirm a signup (form post from the confirmation page)",
         HTML,
-        body=FORM,
+        body=CONFIRM_FORM,
         errors=("404", "409", "413", "415", "503"),
         params=[_query("token", {"type": "string"})],
     ),
@@ -139,7 +145,7 @@ OPS = [
         "/unsubscribe",
         "RFC 8058 one-click unsubscribe: List-Unsubscribe=One-Click",
         HTML,
-        body=FORM,
+        body=UNSUBSCRIBE_FORM,
         errors=("404", "413", "415", "422", "503"),
         params=[_query("token", {"type": "string"})],
     ),
@@ -249,8 +255,9 @@ def document() -> dict[str, Any]:
             "responses": responses,
         }
         if op.body is not None:
-            media = "application/x-www-form-urlencoded" if op.body is FORM else "application/json"
-            operation["requestBody"] = {"required": True, "content": _content(op.body, media)}
+            form = op.body is CONFIRM_FORM or op.body is UNSUBSCRIBE_FORM
+            content = {media: {"schema": op.body} for media in FORM_TYPES} if form else _content(op.body)
+            operation["requestBody"] = {"required": True, "content": content}
         if op.roles:
             operation["security"] = [{"bearer": []}]
         paths.setdefault(op.path, {})[op.method] = operation

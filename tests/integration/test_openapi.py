@@ -57,3 +57,15 @@ def test_the_staff_query_parameters_are_documented_as_the_routes_read_them(api: 
     assert {f["format"] for f in day_or_time["anyOf"]} == {"date", "date-time"}
     staff = [op for path, ops in paths.items() if path.startswith("/staff/") for op in ops.values()]
     assert all("503" in op["responses"] for op in staff)  # DynamoDB or the JWKS unreachable
+
+
+def test_the_emailed_link_forms_are_documented_as_the_routes_read_them(api: Api) -> None:
+    paths = api.get("/openapi.json").json()["paths"]
+    for path in ("/unsubscribe", "/signups/confirm"):
+        content = paths[path]["post"]["requestBody"]["content"]
+        assert set(content) == {"application/x-www-form-urlencoded", "multipart/form-data"}, path
+    unsubscribe = paths["/unsubscribe"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert unsubscribe["required"] == ["List-Unsubscribe"]
+    assert unsubscribe["properties"]["List-Unsubscribe"] == {"const": "One-Click"}
+    confirm = paths["/signups/confirm"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert set(confirm["properties"]) == {"token", "confirm"}  # what the confirmation page posts
