@@ -48,6 +48,13 @@ class Gateway(LocalGateway):
                 {"Content-Type": "application/json", **NO_ROUTE_HEADERS}, json.dumps(NO_ROUTE).encode()
             ) from None
 
+    def _has_user_defined_options_method(self, lambda_event: dict[str, Any]) -> bool:
+        """Chalice's local gateway answers OPTIONS itself (200, no body, no headers) on every
+        route. API Gateway answers a CORS preflight only where a view enables CORS; on any
+        other route OPTIONS is a method the route lacks, so the app answers it (405)."""
+        routes = self._app_object.routes[lambda_event["requestContext"]["resourcePath"]]
+        return "OPTIONS" in routes or all(view.cors is None for view in routes.values())
+
 
 class RequestHandler(ChaliceRequestHandler):
     def __init__(

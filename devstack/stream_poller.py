@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
 from chalice.local import LambdaContext
 
 SWEEP_SECONDS = 3.0
@@ -26,9 +25,6 @@ DONATION_SWEEP_SECONDS = 60.0
 POLL_SECONDS = 0.25
 RETRY_ATTEMPTS = 2  # MaximumRetryAttempts of the deployed event source
 RETRY_PAUSE_SECONDS = 0.5
-# An iterator DynamoDB Local no longer honours (it trims a fresh stream when another table is
-# created, for one): read the shard again from its oldest record. Handlers are idempotent.
-STALE_ITERATOR = {"TrimmedDataAccessException", "ExpiredIteratorException"}
 
 
 def lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
@@ -79,31 +75,16 @@ class Poller:
             shard_id = shard["ShardId"]
             if shard_id not in self.iterators:
                 kind = "TRIM_HORIZON" if self.iterators else "LATEST"
-                self.iterators[shard_id] = self._iterator(shard_id, kind)
-
-    def _iterator(self, shard_id: str, kind: str) -> str:
-        return str(
-            self.streams.get_shard_iterator(
-                StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType=kind
-            )["ShardIterator"]
-        )
+                self.iterators[shard_id] = self.streams.get_shard_iterator(
+                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType=kind
+                )["ShardIterator"]
 
     def poll(self) -> list[dict[str, Any]]:
         records: list[dict[str, Any]] = []
         for shard_id, iterator in list(self.iterators.items()):
             if iterator is None:
                 continue
-            try:
-                response = self.streams.get_records(ShardIterator=iterator, Limit=100)
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") not in STALE_ITERATOR:
-                    raise
-                print(
-                    f"stream shard {shard_id}: {exc.response['Error']['Code']}; reading it again", flush=True
-                )
-                response = self.streams.get_records(
-                    ShardIterator=self._iterator(shard_id, "TRIM_HORIZON"), Limit=100
-                )
+            response = self.streams.get_records(ShardIterator=iterator, Limit=100)
             self.iterators[shard_id] = response.get("NextShardIterator")
             records.extend(lambda_record(r, self.stream_arn) for r in response.get("Records", []))
         return records
@@ -174,10 +155,10 @@ def main() -> None:
     while True:
         try:
             records = step(poller, stream_handler)
-        except Exception:  # reading the stream failed: keep driving; the sweeps below recover
+        except Exception:  # reading the stream failed: keep driving; the sweep recovers pending mail
             traceback.print_exc()
-            records = []
             time.sleep(1)
+            continue
         now = time.monotonic()
         if now - last_sweep > SWEEP_SECONDS:
             last_sweep = now
