@@ -36,6 +36,9 @@ RETRYABLE = {
     "ServiceUnavailable",
 }
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+# Abandoned gifts are filtered out after DynamoDB reads them: a page stops after this many
+# queries and hands back a cursor, however many abandoned gifts a month holds.
+MAX_QUERIES_PER_PAGE = 25
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -226,7 +229,9 @@ class DynamoRepository(Repository):
                 partition = keys.donations_by_month(month)
                 last_key = cursors.start_key(data["k"], partition, keys.donation, (start, end))
         items: list[Donation] = []
-        while month <= last and len(items) < limit:
+        queries = 0
+        while month <= last and len(items) < limit and queries < MAX_QUERIES_PER_PAGE:
+            queries += 1
             query: dict[str, Any] = {
                 "TableName": self.table,
                 "IndexName": GSI1,

@@ -264,3 +264,39 @@ def test_a_huge_token_is_refused_in_the_error_shape(stack: Stack, token) -> None
     assert_error_shape(answer, 431)
     for header, value in NO_STORE.items():
         assert answer.headers.get(header) == value, (header, dict(answer.headers))
+
+
+ABANDONED_DAY = "2023-07-04"  # a day of its own: card testing left it full of abandoned gifts
+
+
+def test_a_page_of_gifts_costs_a_bounded_number_of_queries_past_abandoned_gifts(repo: Repository) -> None:
+    """Abandoned gifts are filtered out after DynamoDB reads them, so a month full of them
+    (card testing leaves thousands) must not turn one page into a query per few gifts."""
+    from chalicelib.adapters.dynamo import MAX_QUERIES_PER_PAGE
+
+    kept = []
+    for n in range(150):
+        at = f"{ABANDONED_DAY}T08:{n // 60:02d}:{n % 60:02d}.000Z"
+        status = "succeeded" if n in (0, 149) else "abandoned"
+        gift = donation(created_at=at, updated_at=at, status=status)
+        repo.create_donation(gift, None)
+        if status == "succeeded":
+            kept.append(gift.id)
+    queries = []
+    client = repo.client  # type: ignore[attr-defined]
+    count = lambda **_: queries.append(1)  # noqa: E731
+    client.meta.events.register("before-call.dynamodb.Query", count)
+    try:
+        start, end = f"{ABANDONED_DAY}T00:00:00.000Z", f"{ABANDONED_DAY}T23:59:59.999Z~"
+        found, cursor, pages = [], None, 0
+        while True:
+            before = len(queries)
+            page = repo.list_donations(start, end, 2, cursor)
+            assert len(queries) - before <= MAX_QUERIES_PER_PAGE
+            found += [d.id for d in page.items]
+            cursor, pages = page.cursor, pages + 1
+            if not cursor or pages > 100:
+                break
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.Query", count)
+    assert found == kept  # every kept gift, in order, whatever pages it took
