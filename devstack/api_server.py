@@ -12,6 +12,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
@@ -72,7 +73,7 @@ class RequestHandler(ChaliceRequestHandler):
         body = json.dumps(
             {
                 "error": {
-                    "code": status.phrase.lower().replace(" ", "_"),
+                    "code": re.sub(r"[^a-z]+", "_", status.phrase.lower()),
                     "message": status.phrase,
                     "fields": [{"field": field, "message": status.description or status.phrase}],
                 }
