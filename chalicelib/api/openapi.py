@@ -189,7 +189,10 @@ OPS = [
         errors=("422",),
         roles=("admin", "program:<topic>"),
         params=[
-            _query("program", {"type": "string", "maxLength": 64}),
+            {
+                **_query("program", {"type": "string", "maxLength": 64}),
+                "description": "A topic id from GET /config; may be left out only by staff of one program.",
+            },
             _query("status", {"type": "string", "enum": ["new", "answered", "archived"]}),
             *PAGE,
         ],
