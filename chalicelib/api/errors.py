@@ -139,9 +139,13 @@ def http_middleware(event: Request, get_response: Callable[[Request], Response])
     from chalicelib.bootstrap import get_settings
 
     path = getattr(event, "path", "") or ""
-    limit = WEBHOOK_MAX_BYTES if path.startswith("/webhooks/") else get_settings().max_body_bytes
-    problem = check_body(event, limit)
-    response = to_response(problem) if problem is not None else reshape(get_response(event))
+    try:
+        limit = WEBHOOK_MAX_BYTES if path.startswith("/webhooks/") else get_settings().max_body_bytes
+        problem = check_body(event, limit)
+        response = to_response(problem) if problem is not None else reshape(get_response(event))
+    except Exception:  # a missing setting, say: Chalice's own 500 would have neither shape nor headers
+        log.exception("unhandled error around %s", path)
+        response = error_response(500, "internal_error", "something went wrong on our side")
     if path.startswith("/staff/"):
         response.headers.update(STAFF_HEADERS)
     return response
