@@ -12,7 +12,9 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
@@ -29,7 +31,7 @@ from chalice.local import (
     LocalGatewayException,
 )
 
-from chalicelib.api.errors import NO_ROUTE
+from chalicelib.api.errors import NO_ROUTE, NO_ROUTE_HEADERS
 
 
 class RouteNotFoundError(LocalGatewayException):
@@ -44,8 +46,15 @@ class Gateway(LocalGateway):
             return super()._generate_lambda_event(method, path, headers, body)
         except ValueError:  # chalice's route matcher found no route for the path
             raise RouteNotFoundError(
-                {"Content-Type": "application/json"}, json.dumps(NO_ROUTE).encode()
+                {"Content-Type": "application/json", **NO_ROUTE_HEADERS}, json.dumps(NO_ROUTE).encode()
             ) from None
+
+    def _has_user_defined_options_method(self, lambda_event: dict[str, Any]) -> bool:
+        """Chalice's local gateway answers OPTIONS itself (200, no body, no headers) on every
+        route. API Gateway answers a CORS preflight only where a view enables CORS; on any
+        other route OPTIONS is a method the route lacks, so the app answers it (405)."""
+        routes = self._app_object.routes[lambda_event["requestContext"]["resourcePath"]]
+        return "OPTIONS" in routes or all(view.cors is None for view in routes.values())
 
 
 class RequestHandler(ChaliceRequestHandler):
@@ -55,6 +64,38 @@ class RequestHandler(ChaliceRequestHandler):
         self.local_gateway = Gateway(app_object, config)
         # BaseHTTPRequestHandler serves the request from its constructor.
         BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a header or request line over 64 KiB, a malformed
+        request line) in the error shape, not its HTML page."""
+        status = HTTPStatus(code)
+        field = {431: "headers", 414: "path"}.get(code, "request")
+        body = json.dumps(
+            {
+                "error": {
+                    "code": re.sub(r"[^a-z]+", "_", status.phrase.lower()),
+                    "message": status.phrase,
+                    "fields": [{"field": field, "message": status.description or status.phrase}],
+                }
+            }
+        ).encode()
+        self.log_error("code %d, message %s", code, message)
+        self.send_response(code, status.phrase)
+        for name, value in {"Content-Type": "application/json", **NO_ROUTE_HEADERS}.items():
+            self.send_header(name, value)
+        self.send_header("Connection", "close")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def __getattr__(self, name: str) -> Any:
+        """http.server answers a method without a `do_<METHOD>` (TRACE, QUERY, ...) with an
+        HTML 501; every method goes to the app instead, which answers a method a route lacks
+        with 405 in the error shape."""
+        if name.startswith("do_"):
+            return self._generic_handle
+        raise AttributeError(name)
 
 
 def create_server(project_dir: str, stage: str, host: str, port: int) -> LocalDevServer:

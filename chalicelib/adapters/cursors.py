@@ -35,7 +35,8 @@ def decode(cursor: str, scope: Mapping[str, str]) -> dict[str, Any]:
     """The position a cursor holds, if the query `scope` made it; ValidationFailedError otherwise."""
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, binascii.Error, UnicodeError) as exc:
+    # A cursor nested past the parser's depth (`[[[[…`) is a RecursionError, not a ValueError.
+    except (ValueError, binascii.Error, UnicodeError, RecursionError) as exc:
         raise bad_cursor() from exc
     if not isinstance(data, dict) or data.get("q") != query_digest(scope):
         raise bad_cursor()

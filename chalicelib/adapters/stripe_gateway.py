@@ -136,6 +136,8 @@ class StripePayments(Payments):
         return int(txn["fee"]), int(txn["net"])
 
     def verify_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
+        if not (signature or "").isascii():  # stripe compares it with hmac, which raises on non-ASCII
+            raise InvalidSignatureError("the Stripe-Signature does not verify")
         try:
             text = payload.decode("utf-8")
             stripe.WebhookSignature.verify_header(

@@ -12,10 +12,13 @@ from typing import Any
 
 from chalice.app import Request
 
-from chalicelib.domain.errors import ForbiddenError, UnauthorizedError
+from chalicelib.domain.errors import ForbiddenError, UnauthorizedError, UpstreamError
 
 ALGORITHMS = ["RS256"]
 LEEWAY_SECONDS = 30
+# PyJWKClient waits 30 s by default: longer than the Lambda's own timeout (25 s), so a JWKS
+# that hangs would end the request as API Gateway's bare 504 instead of our 503.
+JWKS_TIMEOUT_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class TokenVerifier:
     ) -> None:
         import jwt  # loaded on the first staff request, not on every cold start
 
-        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=600)
+        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=600, timeout=JWKS_TIMEOUT_SECONDS)
         self._issuer = issuer
         self._audience = audience
         self._role_claim = role_claim
@@ -49,6 +52,10 @@ class TokenVerifier:
                 leeway=LEEWAY_SECONDS,
                 options={"require": ["exp", "iat", "iss", "sub", "token_use"], "verify_aud": False},
             )
+        # The issuer's JWKS could not be fetched: nothing is known about the token yet, so
+        # the caller retries (503) rather than being told its token is bad (401).
+        except jwt.PyJWKClientConnectionError as exc:
+            raise UpstreamError("the staff sign-in keys could not be fetched; retry") from exc
         # PyJWT reads some claims of the wrong type as a TypeError (an `iss` list, say).
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise UnauthorizedError("the bearer token is not valid") from exc

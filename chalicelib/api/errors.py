@@ -39,7 +39,9 @@ STAFF_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff
 
 
 # What an unknown route answers: API Gateway's MISSING_AUTHENTICATION_TOKEN response in
-# infra/resources.json, and devstack/api_server.py locally.
+# infra/resources.json, and devstack/api_server.py locally. The gateway cannot tell a
+# /staff/ path from another, so every such answer carries the staff headers.
+NO_ROUTE_HEADERS = STAFF_HEADERS
 NO_ROUTE = {
     "error": {
         "code": "not_found",
@@ -124,7 +126,8 @@ def reshape(response: Response) -> Response:
             if response.status_code >= 500
             else str(body.get("Message", code))
         )
-        return error_response(response.status_code, code, message, headers=response.headers)
+        fields = [{"field": "Content-Type", "message": message}] if response.status_code == 415 else None
+        return error_response(response.status_code, code, message, fields, headers=response.headers)
     return response
 
 
@@ -136,9 +139,13 @@ def http_middleware(event: Request, get_response: Callable[[Request], Response])
     from chalicelib.bootstrap import get_settings
 
     path = getattr(event, "path", "") or ""
-    limit = WEBHOOK_MAX_BYTES if path.startswith("/webhooks/") else get_settings().max_body_bytes
-    problem = check_body(event, limit)
-    response = to_response(problem) if problem is not None else reshape(get_response(event))
+    try:
+        limit = WEBHOOK_MAX_BYTES if path.startswith("/webhooks/") else get_settings().max_body_bytes
+        problem = check_body(event, limit)
+        response = to_response(problem) if problem is not None else reshape(get_response(event))
+    except Exception:  # a missing setting, say: Chalice's own 500 would have neither shape nor headers
+        log.exception("unhandled error around %s", path)
+        response = error_response(500, "internal_error", "something went wrong on our side")
     if path.startswith("/staff/"):
         response.headers.update(STAFF_HEADERS)
     return response

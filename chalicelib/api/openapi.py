@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.api import schemas
-from chalicelib.api.errors import STAFF_HEADERS
+from chalicelib.api.errors import FORM_TYPES, STAFF_HEADERS
 from chalicelib.domain.donation import Donation, DonationRequest
 from chalicelib.domain.outreach import ContactMessage, ContactRequest, ContactStatusChange, SignupRequest
 
@@ -29,7 +29,13 @@ ERRORS = {
     "503": "A peer is unavailable; retry",
 }
 ULID = {"type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{26}$"}
-FORM = {"type": "object", "properties": {"token": {"type": "string"}, "List-Unsubscribe": {"type": "string"}}}
+# The two emailed-link routes take a form, urlencoded or multipart (RFC 8058 allows either).
+CONFIRM_FORM = {"type": "object", "properties": {"token": {"type": "string"}, "confirm": {"type": "string"}}}
+UNSUBSCRIBE_FORM = {
+    "type": "object",
+    "properties": {"token": {"type": "string"}, "List-Unsubscribe": {"const": "One-Click"}},
+    "required": ["List-Unsubscribe"],
+}
 HTML = {"text/html": {"schema": {"type": "string"}}}
 STAFF_HEADERS_DOC = {name: {"schema": {"type": "string", "const": v}} for name, v in STAFF_HEADERS.items()}
 
@@ -57,8 +63,10 @@ class Op:
 
 PAGE = [
     _query("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
-    _query("cursor", {"type": "string"}),
+    _query("cursor", {"type": "string", "maxLength": 2000}),
 ]
+# The routes take a date (the whole day) or a UTC time.
+DAY_OR_TIME = {"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}]}
 BODY_ERRORS = ("413", "415", "422")
 FORM_ERRORS = ("413", "415", "422", "429", "503")
 OPS = [
@@ -121,7 +129,7 @@ OPS = [
         "/signups/confirm",
         "Confirm a signup (form post from the confirmation page)",
         HTML,
-        body=FORM,
+        body=CONFIRM_FORM,
         errors=("404", "409", "413", "415", "503"),
         params=[_query("token", {"type": "string"})],
     ),
@@ -137,7 +145,7 @@ OPS = [
         "/unsubscribe",
         "RFC 8058 one-click unsubscribe: List-Unsubscribe=One-Click",
         HTML,
-        body=FORM,
+        body=UNSUBSCRIBE_FORM,
         errors=("404", "413", "415", "422", "503"),
         params=[_query("token", {"type": "string"})],
     ),
@@ -167,8 +175,8 @@ OPS = [
         errors=("422",),
         roles=("finance", "admin"),
         params=[
-            _query("from", {"type": "string", "format": "date"}, True),
-            _query("to", {"type": "string", "format": "date"}, True),
+            _query("from", DAY_OR_TIME, True),
+            _query("to", DAY_OR_TIME, True),
             *PAGE,
             _query("include_abandoned", {"type": "boolean", "default": False}),
         ],
@@ -181,7 +189,10 @@ OPS = [
         errors=("422",),
         roles=("admin", "program:<topic>"),
         params=[
-            _query("program", {"type": "string"}),
+            {
+                **_query("program", {"type": "string", "maxLength": 64}),
+                "description": "A topic id from GET /config; may be left out only by staff of one program.",
+            },
             _query("status", {"type": "string", "enum": ["new", "answered", "archived"]}),
             *PAGE,
         ],
@@ -230,7 +241,8 @@ def document() -> dict[str, Any]:
     )
     paths: dict[str, dict[str, Any]] = {}
     for op in OPS:
-        errors = set(op.errors) | ({"401", "403"} if op.roles else set())
+        # A staff route also answers 503 when DynamoDB or the issuer's JWKS cannot be reached.
+        errors = set(op.errors) | ({"401", "403", "503"} if op.roles else set())
         responses = {op.status: {"description": "OK", "content": _content(op.ok)}}
         responses |= {
             code: {"description": text, "content": _content(schemas.ErrorOut)}
@@ -246,8 +258,9 @@ def document() -> dict[str, Any]:
             "responses": responses,
         }
         if op.body is not None:
-            media = "application/x-www-form-urlencoded" if op.body is FORM else "application/json"
-            operation["requestBody"] = {"required": True, "content": _content(op.body, media)}
+            form = op.body is CONFIRM_FORM or op.body is UNSUBSCRIBE_FORM
+            content = {media: {"schema": op.body} for media in FORM_TYPES} if form else _content(op.body)
+            operation["requestBody"] = {"required": True, "content": content}
         if op.roles:
             operation["security"] = [{"bearer": []}]
         paths.setdefault(op.path, {})[op.method] = operation

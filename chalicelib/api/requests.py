@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from typing import Any, TypeVar
 
 from chalice.app import Request
@@ -15,17 +17,47 @@ Model = TypeVar("Model", bound=BaseModel)
 
 
 def parse_body(request: Request, model: type[Model], context: dict[str, Any] | None = None) -> Model:
+    raw = request.raw_body or b"{}"
     try:
-        return model.model_validate_json(request.raw_body or b"{}", context=context)
+        parsed = model.model_validate_json(raw, context=context)
     except ValidationError as exc:
         raise validation_error(exc) from None
+    _refuse_repeated(_repeated_keys(raw), "body")
+    return parsed
 
 
 def parse_query(request: Request, model: type[Model]) -> Model:
+    params: Any = request.query_params or {}
+    if hasattr(params, "getlist"):
+        _refuse_repeated([name for name in params if len(params.getlist(name)) > 1], "query")
     try:
-        return model.model_validate(dict(request.query_params or {}))
+        return model.model_validate(dict(params))
     except ValidationError as exc:
         raise validation_error(exc) from None
+
+
+def _repeated_keys(raw: bytes | str) -> list[str]:
+    """Names a JSON object of the body gives twice. Parsers disagree on which one counts
+    (pydantic keeps the last, others the first), so neither does."""
+    repeated: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        repeated.extend(name for name, count in Counter(name for name, _ in items).items() if count > 1)
+        return dict(items)
+
+    try:
+        json.loads(raw, object_pairs_hook=pairs)
+    except (ValueError, RecursionError):  # pydantic read it; nothing more to find here
+        return []
+    return repeated
+
+
+def _refuse_repeated(names: list[str], where: str) -> None:
+    if names:
+        raise ValidationFailedError(
+            f"the {where} gives a name more than once",
+            fields=[{"field": name, "message": "given more than once"} for name in names],
+        )
 
 
 def header(request: Request, name: str, max_length: int = 255) -> str | None:

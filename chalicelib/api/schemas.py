@@ -126,7 +126,10 @@ def _as_time(value: date | datetime, end: bool) -> datetime:
 class DonationListOut(BaseModel):
     items: list[Donation]
     cursor: str | None = Field(
-        description="Pass back as cursor, with the same query, for the next page; null at the end."
+        description=(
+            "Pass back as cursor, with the same query, for the next page; null at the end. A page"
+            " past many abandoned gifts may hold fewer items than limit, even none, and a cursor."
+        )
     )
 
 

@@ -94,6 +94,8 @@ def list_contacts(
     topics: dict[str, Topic],
 ) -> Page:
     allowed = programs_for(roles, topics)
+    if not allowed:  # a program role for a topic not (or no longer) configured
+        raise ForbiddenError("your roles name no program of this site")
     if program is None and len(allowed) == 1:
         program = allowed[0]
     if program is None:
@@ -115,6 +117,8 @@ def set_contact_status(
     topics: dict[str, Topic],
     now: Clock = utc_now,
 ) -> ContactMessage:
+    if not programs_for(roles, topics):  # refused before the lookup: no probing of ids
+        raise ForbiddenError("your roles name no program of this site")
     current = repo.get_contact(contact_id)
     if current is None:
         raise NotFoundError(

@@ -3,13 +3,16 @@ the local web server serves. Only Cognito-shaped access tokens with well-typed c
 
 from __future__ import annotations
 
+import json
+import socket
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from chalicelib.api.auth import TokenVerifier
-from chalicelib.domain.errors import UnauthorizedError
+from chalicelib.domain.errors import UnauthorizedError, UpstreamError
 from devstack import tokens
 from devstack.stack import Stack
 from tests.helpers import Api
@@ -68,3 +71,30 @@ def test_id_tokens_pass_only_where_configured(stack: Stack, token) -> None:
     for bad in (token(use="id", audience="another-client"), token(use="id", claims={"aud": 5})):
         with pytest.raises(UnauthorizedError):
             verifier.verify(bad)
+
+
+def test_an_unreachable_jwks_is_503_not_a_bad_token(token) -> None:
+    """Nothing is known about a token whose keys could not be fetched: retry, not 401."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # nothing listens here once the socket closes
+    verifier = TokenVerifier(
+        f"http://127.0.0.1:{port}/jwks.json", tokens.ISSUER, tokens.AUDIENCE, "cognito:groups"
+    )
+    with pytest.raises(UpstreamError):
+        verifier.verify(token())
+
+
+def test_a_jwks_that_never_answers_is_503_within_the_lambda_timeout(token) -> None:
+    """A JWKS that accepts the connection and then says nothing must not outlast the Lambda,
+    or the caller gets API Gateway's bare 504 instead of a 503 in our shape."""
+    config = json.loads((Path(__file__).resolve().parents[2] / ".chalice" / "config.json").read_text())
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)  # the kernel accepts the connection; nobody ever reads or writes
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/jwks.json"
+        verifier = TokenVerifier(url, tokens.ISSUER, tokens.AUDIENCE, "cognito:groups")
+        started = time.monotonic()
+        with pytest.raises(UpstreamError):
+            verifier.verify(token())
+        assert time.monotonic() - started < config["lambda_timeout"]

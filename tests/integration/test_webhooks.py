@@ -40,6 +40,7 @@ def stored_event(repo: Repository, event_id: str) -> dict[str, Any] | None:
         "t={t},v1=" + "0" * 64,  # forged
         "garbage",  # malformed
         "",  # missing
+        "t={t},v1=" + "\u00e9" * 64,  # not ASCII: hmac.compare_digest raises on it
     ],
 )
 def test_forged_or_malformed_signatures_get_400_and_write_nothing(

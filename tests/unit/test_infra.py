@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from chalicelib.api.errors import NO_ROUTE
+from chalicelib.api.errors import NO_ROUTE, NO_ROUTE_HEADERS
 
 RESOURCES = Path(__file__).resolve().parents[2] / "infra" / "resources.json"
 
@@ -15,6 +15,29 @@ def test_an_unknown_route_answers_404_in_the_error_shape_on_api_gateway() -> Non
     response = definition["x-amazon-apigateway-gateway-responses"]["MISSING_AUTHENTICATION_TOKEN"]
     assert response["statusCode"] == 404
     assert json.loads(response["responseTemplates"]["application/json"]) == NO_ROUTE
+    headers = {
+        name.removeprefix("gatewayresponse.header."): value.strip("'")
+        for name, value in response["responseParameters"].items()
+    }
+    assert headers == NO_ROUTE_HEADERS  # an unknown /staff/ path is a staff answer too
+
+
+def test_every_gateway_answer_has_the_error_shape_and_the_staff_headers() -> None:
+    """API Gateway's own answers (throttled, too large, the Lambda timed out or crashed) reach
+    staff routes too, so they carry the same shape and headers as the app's."""
+    definition = json.loads(RESOURCES.read_text())["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    answers = definition["x-amazon-apigateway-gateway-responses"]
+    assert {"DEFAULT_4XX", "DEFAULT_5XX", "MISSING_AUTHENTICATION_TOKEN"} <= set(answers)
+    for name, answer in answers.items():
+        # $context.error.messageString is the gateway's message as a quoted JSON string.
+        template = answer["responseTemplates"]["application/json"]
+        body = json.loads(template.replace("$context.error.messageString", json.dumps("Too Many Requests")))
+        assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "fields"}, name
+        headers = {
+            key.removeprefix("gatewayresponse.header."): value.strip("'")
+            for key, value in answer["responseParameters"].items()
+        }
+        assert headers == NO_ROUTE_HEADERS, name
 
 
 def _resources() -> dict[str, object]:
