@@ -168,12 +168,14 @@ def confirm_donation(
     and after a crash at any step: the PaymentIntent is created unconfirmed, its id recorded
     with a conditional write, and only the recorded one is ever confirmed."""
     donation = _load(repo, donation_id)
-    if donation.status == "abandoned" and donation.payment_intent_id:
-        return _late_facts(donation, donation.payment_intent_id, repo, payments, now)
-    if donation.status != "pending":
+    late = donation.status == "abandoned" and donation.payment_intent_id is not None
+    if donation.status != "pending" and not late:
         return ConfirmResult.of(donation)  # settled: no call to Stripe
     if guard:
-        guard.count_attempt()  # every confirm of a pending gift calls Stripe
+        guard.count_attempt()  # every other confirm calls Stripe, an abandoned gift's too
+    if late:
+        assert donation.payment_intent_id is not None
+        return _late_facts(donation, donation.payment_intent_id, repo, payments, now)
     intent = None
     if donation.payment_intent_id:
         intent = payments.retrieve_payment_intent(donation.payment_intent_id)

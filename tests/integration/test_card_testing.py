@@ -330,3 +330,29 @@ def test_confirm_attempts_on_pending_gifts_are_limited_per_ip(
     assert confirm_donation(paid, repo=repo, payments=payments, guard=other_ip).status == "succeeded"
     # a settled gift answers without Stripe, so it takes nothing from the budget
     assert confirm_donation(paid, repo=repo, payments=payments, guard=guard).status == "succeeded"
+
+
+def test_confirms_of_an_abandoned_gift_that_read_stripe_count_against_the_ip(
+    api: Api, stack: Stack, repo: Repository, payments: Payments
+) -> None:
+    """Confirm on an abandoned gift with a PaymentIntent reads it from Stripe every time (a
+    donor may finish 3-D Secure after the sweep): it takes from the same per-IP budget as a
+    pending gift's confirm, so a gift left in 3-D Secure cannot be used to hammer Stripe."""
+    from dataclasses import replace
+
+    from chalicelib.services.donations import confirm_donation
+
+    donation_id = saved_card(api, stack, CARD_OK)
+    gift = repo.get_donation(donation_id)
+    assert gift is not None and gift.setup_intent_id
+    card = payments.retrieve_setup_intent(gift.setup_intent_id).payment_method
+    assert card is not None
+    intent = payments.create_payment_intent(gift, card)  # recorded, then the process died
+    update = {"status": "abandoned", "payment_intent_id": intent.id, "version": gift.version + 1}
+    abandoned = gift.model_copy(update=update)
+    repo.save_donation(abandoned, gift.version, audit=None)
+    guard = replace(guard_for(stack, fake_ip(), 10), attempt_limit=2)
+    for _ in range(2):
+        assert confirm_donation(donation_id, repo=repo, payments=payments, guard=guard).status == "abandoned"
+    with pytest.raises(RateLimitedError):
+        confirm_donation(donation_id, repo=repo, payments=payments, guard=guard)
