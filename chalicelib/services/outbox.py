@@ -59,8 +59,15 @@ def _retry_later(message: OutboxMessage, repo: OutreachRepository, timestamp: st
 
 
 def deliver_due(*, repo: OutreachRepository, mailer: Mailer, now: Clock = utc_now, limit: int = 50) -> int:
-    """The sweep: retry every email whose wait is over. Returns how many were sent."""
-    return sum(deliver(i, repo=repo, mailer=mailer, now=now) for i in repo.due_outbox(now(), limit))
+    """The sweep: retry every email whose wait is over. Returns how many were sent. An item the
+    table fails on is logged and left for the next run; it never holds up the others."""
+    sent = 0
+    for message_id in repo.due_outbox(now(), limit):
+        try:
+            sent += deliver(message_id, repo=repo, mailer=mailer, now=now)
+        except Exception:
+            log.exception("outbox %s: left for the next sweep", message_id)
+    return sent
 
 
 def list_outbox(status: str, limit: int, cursor: str | None, *, repo: OutreachRepository) -> Page:
