@@ -11,7 +11,7 @@ from chalicelib.bootstrap import get_mailer, get_outreach_repository, get_signup
 from chalicelib.services import outbox, signups
 
 bp = Blueprint(__name__)
-logger = logging.getLogger(__name__)
+log = logging.getLogger("steward")
 # Replaced at deploy by the table's real stream ARN (see infra/resources.json).
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/steward/stream/set-by-infra-resources-json"
 
@@ -42,7 +42,7 @@ def pending_signups(event_name: str | None, keys: dict[str, Any]) -> None:
     try:
         signups.process_signup(signup_id, repo=get_outreach_repository(), rules=get_signup_rules())
     except Exception:  # one bad request never stalls the stream; signup_sweep retries it
-        logger.exception("signup request %s left for the sweep", signup_id)
+        log.exception("signup request %s left for the sweep", signup_id)
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES))

@@ -6,8 +6,8 @@ import logging
 
 from chalicelib.domain.donation import AbandonRules, Donation, PaymentUpdate, apply_update, should_abandon
 from chalicelib.domain.errors import ConcurrentUpdateError, NotFoundError, StewardError
-from chalicelib.services.clock import seconds_before, utc_now
-from chalicelib.services.donations import Clock, record_update, update_from_intent
+from chalicelib.services.clock import Clock, seconds_before, utc_now
+from chalicelib.services.donations import record_update, update_from_intent
 from chalicelib.services.ports import Payments, Repository
 
 log = logging.getLogger("steward")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+
+# What services take to read the time: a function answering utc_now()'s format.
+Clock = Callable[[], str]
 
 
 def utc_now() -> str:

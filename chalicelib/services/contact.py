@@ -16,8 +16,7 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.outreach import ContactMessage, ContactRequest, ContactStatus
 from chalicelib.domain.tokens import FORM_TOKEN_MAX_AGE_SECONDS, hash_ip
-from chalicelib.services.clock import epoch_seconds, utc_now
-from chalicelib.services.donations import Clock
+from chalicelib.services.clock import Clock, epoch_seconds, utc_now
 from chalicelib.services.forms import FormRules, screen
 from chalicelib.services.ports import OutboxMessage, OutreachRepository, Page
 

@@ -6,7 +6,6 @@ import hashlib
 import logging
 import secrets
 import string
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from chalicelib.domain.donation import Donation, DonationRequest, PaymentUpdate, apply_update
@@ -20,7 +19,7 @@ from chalicelib.domain.errors import (
     UpstreamError,
 )
 from chalicelib.domain.ids import new_id
-from chalicelib.services.clock import utc_now
+from chalicelib.services.clock import Clock, utc_now
 from chalicelib.services.forms import DeclineGuard, DeclineSlot, DonationScreening
 from chalicelib.services.ports import (
     DonationPage,
@@ -31,7 +30,6 @@ from chalicelib.services.ports import (
 )
 
 log = logging.getLogger("steward")
-Clock = Callable[[], str]
 SAVE_ATTEMPTS = 5
 # A charge in one of these states was not declined: it gives its decline slot back.
 NOT_DECLINED = {"succeeded", "processing", "requires_action", "requires_capture"}

@@ -7,8 +7,7 @@ from __future__ import annotations
 import logging
 
 from chalicelib.domain.errors import PermanentMailError, UpstreamError
-from chalicelib.services.clock import seconds_after, utc_now
-from chalicelib.services.donations import Clock
+from chalicelib.services.clock import Clock, seconds_after, utc_now
 from chalicelib.services.ports import Mailer, OutboxMessage, OutreachRepository, Page
 
 log = logging.getLogger("steward")

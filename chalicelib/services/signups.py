@@ -17,15 +17,14 @@ from chalicelib.domain.tokens import (
     token_digest,
     unsubscribe_token,
 )
-from chalicelib.services.clock import epoch_seconds, seconds_before, utc_now
-from chalicelib.services.donations import Clock
+from chalicelib.services.clock import Clock, epoch_seconds, seconds_before, utc_now
 from chalicelib.services.forms import FormRules, now_ms, screen
 from chalicelib.services.ports import ConfirmTarget, OutboxMessage, OutreachRepository, SignupMove
 
 CONFIRM_TOKEN_DAYS = 7
 ATTEMPTS = 3
 SWEEP_AFTER_SECONDS = 60  # leave a fresh request to the stream
-logger = logging.getLogger(__name__)
+log = logging.getLogger("steward")
 
 
 @dataclass(frozen=True)
@@ -131,7 +130,7 @@ def process_received(
         try:
             handled += process_signup(signup_id, repo=repo, rules=rules, now=now)
         except Exception:  # one bad request never holds up the others; the next sweep retries
-            logger.exception("signup request %s failed; left for the next sweep", signup_id)
+            log.exception("signup request %s failed; left for the next sweep", signup_id)
     return handled
 
 

@@ -8,8 +8,8 @@ from typing import Any
 from chalicelib.domain.donation import DisputeStatus, PaymentUpdate, refund_status
 from chalicelib.domain.errors import InvalidSignatureError, NotFoundError
 from chalicelib.domain.ids import is_id
-from chalicelib.services.clock import utc_now
-from chalicelib.services.donations import Clock, apply_fact, update_from_intent
+from chalicelib.services.clock import Clock, utc_now
+from chalicelib.services.donations import apply_fact, update_from_intent
 from chalicelib.services.ports import PaymentIntentInfo, Payments, Repository
 
 log = logging.getLogger("steward")
