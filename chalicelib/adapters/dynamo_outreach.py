@@ -192,13 +192,7 @@ class DynamoOutreachRepository(OutreachRepository):
         return model_from(PendingSignup, item) if item else None
 
     def move_pending_signup(self, move: SignupMove) -> bool:
-        try:
-            guarded(self.client.update_item, **self._signup_move(move))
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise translate(exc) from exc
-        return True
+        return conditional_update(self.client, **self._signup_move(move))
 
     def received_signups(self, before: str, limit: int) -> list[str]:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -145,6 +146,16 @@ class ContactListQuery(BaseModel):
 class ContactListOut(BaseModel):
     items: list[ContactMessage]
     cursor: str | None
+
+
+class OutboxListQuery(BaseModel):
+    """GET /staff/outbox: failed emails newest first, or pending ones in the order they are due."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["failed", "pending"] = "failed"
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=2000)
 
 
 class OutboxListOut(BaseModel):

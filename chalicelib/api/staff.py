@@ -11,9 +11,9 @@ from chalice.app import Blueprint, Response
 from chalicelib.api.auth import current_staff, requires_role
 from chalicelib.api.errors import json_errors
 from chalicelib.api.requests import parse_body, parse_query, path_id
-from chalicelib.api.schemas import ContactListQuery, DonationListQuery
+from chalicelib.api.schemas import ContactListQuery, DonationListQuery, OutboxListQuery
 from chalicelib.bootstrap import get_outreach_repository, get_repository, get_settings
-from chalicelib.domain.outreach import ContactStatusChange, OutboxListQuery
+from chalicelib.domain.outreach import ContactStatusChange
 from chalicelib.services import contact, donations, outbox
 
 bp = Blueprint(__name__)

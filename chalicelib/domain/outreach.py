@@ -148,13 +148,3 @@ class OutboxRecord(BaseModel):
     last_error: str | None = None
     failed_at: str | None = None
     sent_at: str | None = None
-
-
-class OutboxListQuery(BaseModel):
-    """GET /staff/outbox: failed emails newest first, or pending ones in the order they are due."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    status: Literal["failed", "pending"] = "failed"
-    limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = Field(default=None, max_length=2000)

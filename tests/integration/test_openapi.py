@@ -37,8 +37,7 @@ def test_no_input_causes_a_server_error(stack: Stack, token) -> None:
 
 
 def test_the_staff_query_parameters_are_documented_as_the_routes_read_them(api: Api) -> None:
-    from chalicelib.api.schemas import ContactListQuery, DonationListQuery
-    from chalicelib.domain.outreach import OutboxListQuery
+    from chalicelib.api.schemas import ContactListQuery, DonationListQuery, OutboxListQuery
 
     paths = api.get("/openapi.json").json()["paths"]
     for path, model in (
