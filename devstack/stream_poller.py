@@ -164,8 +164,6 @@ def main() -> None:
     from app import app  # the same handlers Lambda runs
 
     stream_handler = app.handler_map["outbox_stream"]
-    sweep_handler = app.handler_map["outbox_sweep"]
-    signup_sweep = app.handler_map["signup_sweep"]
     poller = Poller(os.environ["STEWARD_TABLE_NAME"], os.environ["STEWARD_DYNAMODB_ENDPOINT"])
     poller.refresh_shards()
     print("stream poller ready", flush=True)
@@ -181,17 +179,8 @@ def main() -> None:
         now = time.monotonic()
         if now - last_sweep > SWEEP_SECONDS:
             last_sweep = now
-            try:
-                signup_sweep(scheduled_event(), LambdaContext("signup_sweep", 256))
-            except Exception:
-                traceback.print_exc()
-            try:
-                result = sweep_handler(scheduled_event(), LambdaContext("outbox_sweep", 256))
-            except Exception:
-                traceback.print_exc()
-            else:
-                if result.get("sent"):
-                    print("sweep", result, flush=True)
+            run_scheduled(app, "signup_sweep")
+            run_scheduled(app, "outbox_sweep")
         if now - last_donation_sweep > DONATION_SWEEP_SECONDS:
             last_donation_sweep = now
             run_scheduled(app, "donation_sweep")
