@@ -131,7 +131,9 @@ class DynamoRepository(Repository):
         put["ConditionExpression"] = "attribute_not_exists(pk)"
         items: list[dict[str, Any]] = [
             {"Put": put},
-            self._audit_put(donation, {"source": "api", "to_status": donation.status}, "created"),
+            self._audit_put(
+                donation, {"source": "api", "actor": "donor", "to_status": donation.status}, "created"
+            ),
         ]
         if idempotency:
             record = keys.idempotency(idempotency.key_hash)

@@ -7,7 +7,7 @@ import logging
 from chalicelib.domain.donation import AbandonRules, Donation, PaymentUpdate, apply_update, should_abandon
 from chalicelib.domain.errors import ConcurrentUpdateError, NotFoundError, StewardError
 from chalicelib.services.clock import Clock, seconds_before, utc_now
-from chalicelib.services.donations import record_update, update_from_intent
+from chalicelib.services.donations import actor_of, record_update, update_from_intent
 from chalicelib.services.ports import Payments, Repository
 
 log = logging.getLogger("steward")
@@ -62,7 +62,12 @@ def _settle(gift: Donation, repo: Repository, payments: Payments, now: Clock) ->
                 return "recorded"
     marked = apply_update(gift, ABANDONED, now())
     stored = marked.model_copy(update={"version": gift.version + 1})
-    audit = {"source": "sweep", "actor": "system", "from_status": gift.status, "to_status": stored.status}
+    audit = {
+        "source": "sweep",
+        "actor": actor_of("sweep"),
+        "from_status": gift.status,
+        "to_status": stored.status,
+    }
     try:
         repo.save_donation(stored, gift.version, audit=audit)  # only if unchanged since read
     except ConcurrentUpdateError:

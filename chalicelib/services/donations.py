@@ -34,6 +34,7 @@ SAVE_ATTEMPTS = 5
 # A charge in one of these states was not declined: it gives its decline slot back.
 NOT_DECLINED = {"succeeded", "processing", "requires_action", "requires_capture"}
 ALPHANUMERIC = string.ascii_letters + string.digits
+ACTORS = {"api": "donor", "confirm": "donor", "sweep": "system"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,12 @@ class ConfirmResult:
     @classmethod
     def of(cls, donation: Donation) -> ConfirmResult:
         return cls(donation.id, donation.status, failure_reason=donation.failure_reason)
+
+
+def actor_of(source: str) -> str:
+    """Who a change to a gift comes from, for its audit entry: the donor's own requests, the
+    system's sweep, or Stripe (every other source is a Stripe event type)."""
+    return ACTORS.get(source, "stripe")
 
 
 def _sha256(text: str) -> str:
@@ -256,6 +263,7 @@ def _new_intent(
         )
         audit = {
             "source": "confirm",
+            "actor": actor_of("confirm"),
             "from_status": "pending",
             "to_status": "pending",
             "payment_intent_id": created.id,
@@ -348,7 +356,12 @@ def apply_fact(
                 repo.mark_event_processed(event_id, now())
             return current, False
         stored = merged.model_copy(update={"version": current.version + 1})
-        audit = {"source": source, "from_status": current.status, "to_status": stored.status}
+        audit = {
+            "source": source,
+            "actor": actor_of(source),
+            "from_status": current.status,
+            "to_status": stored.status,
+        }
         try:
             repo.save_donation(stored, current.version, audit=audit, event_id=event_id)
         except ConcurrentUpdateError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import requests
 
 from chalicelib.services.ports import Repository
@@ -114,3 +116,29 @@ def test_a_success_after_a_declined_attempt_records_the_charge_that_paid(
     assert gift.charge_id == charge_id  # not the declined one
     assert gift.fee is not None and gift.failure_reason is None
     assert repo.donation_id_for(charge_id) == donation_id
+
+
+def test_every_audit_entry_of_a_gift_names_its_actor(api: Api, stack: Stack, repo: Any, token) -> None:
+    """Who changed the gift: the donor (creating and confirming it), Stripe (its events) or
+    the system (the sweep), on every entry, as finance reads the trail."""
+    donation_id, confirmed = give(api, stack)
+    assert confirmed.json()["status"] == "succeeded"
+    gift = api.get(f"/staff/donations/{donation_id}", token()).json()
+    refunded = {
+        "id": gift["charge_id"],
+        "object": "charge",
+        "amount": gift["amount"],
+        "amount_refunded": gift["amount"],
+        "payment_intent": gift["payment_intent_id"],
+        "metadata": {"donation_id": donation_id},
+    }
+    assert deliver(api, stack, event("charge.refunded", refunded)).json()["applied"] is True
+    entries = repo.client.query(
+        TableName=repo.table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :a)",
+        ExpressionAttributeValues={":pk": {"S": f"DONATION#{donation_id}"}, ":a": {"S": "AUDIT#"}},
+    )["Items"]
+    actors = {(e["source"]["S"], e.get("actor", {}).get("S")) for e in entries}
+    assert ("api", "donor") in actors and ("confirm", "donor") in actors, actors
+    assert ("charge.refunded", "stripe") in actors, actors
+    assert all(actor for _, actor in actors), actors
