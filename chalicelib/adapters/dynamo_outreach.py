@@ -208,6 +208,37 @@ class DynamoOutreachRepository(OutreachRepository):
             raise translate(exc) from exc
         return [str(item["pk"]["S"]).removeprefix("SIGNUP#") for item in response.get("Items", [])]
 
+    def record_signup_failure(self, signup_id: str, error: str) -> int:
+        try:
+            response = guarded(
+                self.client.update_item,
+                **self._signup_received_update(
+                    signup_id, "ADD attempts :one SET last_error = :error", {":one": 1, ":error": error[:500]}
+                ),
+                ReturnValues="UPDATED_NEW",
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return 0
+            raise translate(exc) from exc
+        return int(from_item(response["Attributes"])["attempts"])
+
+    def delay_signup(self, signup_id: str, retry_at: str) -> None:
+        sort = {":sort": f"{retry_at}#{signup_id}"}
+        conditional_update(self.client, **self._signup_received_update(signup_id, "SET gsi1sk = :sort", sort))
+
+    def _signup_received_update(
+        self, signup_id: str, expression: str, values: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {
+            "TableName": self.table,
+            "Key": to_item(keys.pending_signup(signup_id)),
+            "UpdateExpression": expression,
+            "ConditionExpression": "#status = :received",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": to_item({**values, ":received": "received"}),
+        }
+
     def _signup_move(self, move: SignupMove) -> dict[str, Any]:
         return {
             "TableName": self.table,

@@ -11,8 +11,9 @@ from chalicelib.domain.text import HeaderText, ascii_address, header_text
 
 SubscriberStatus = Literal["pending", "confirmed", "unsubscribed"]
 # A signup request: received (stored by POST /signups), then its confirmation email was sent
-# (or skipped: the address is on the list, or enough emails went today), then confirmed.
-SignupStatus = Literal["received", "sent", "skipped", "confirmed"]
+# (or skipped: the address is on the list, or enough emails went today), then confirmed; or
+# failed, when the sweep could not handle it after its bounded attempts.
+SignupStatus = Literal["received", "sent", "skipped", "confirmed", "failed"]
 ContactStatus = Literal["new", "answered", "archived"]
 OutboxStatus = Literal["pending", "sent", "failed"]
 # Text that may span lines (a message body): no control characters but tab, CR and LF.
@@ -112,6 +113,8 @@ class PendingSignup(BaseModel):
     ip_hmac: str
     created_at: str
     status: SignupStatus = "received"
+    attempts: int = 0
+    last_error: str | None = None
 
 
 class ContactMessage(BaseModel):

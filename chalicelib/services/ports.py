@@ -246,7 +246,17 @@ class OutreachRepository(abc.ABC):
 
     @abc.abstractmethod
     def received_signups(self, before: str, limit: int) -> list[str]:
-        """Ids of signup requests still waiting for their email, stored before `before`."""
+        """Ids of signup requests still waiting for their email, stored (or due again) before
+        `before`, the longest waiting first."""
+
+    @abc.abstractmethod
+    def record_signup_failure(self, signup_id: str, error: str) -> int:
+        """Count a failed attempt on a request still `received`, with its error; the attempts
+        made so far (0 when it had moved on)."""
+
+    @abc.abstractmethod
+    def delay_signup(self, signup_id: str, retry_at: str) -> None:
+        """Make a request still `received` due again at `retry_at` (its place in the sweep)."""
 
     @abc.abstractmethod
     def list_subscribers(self, limit: int, cursor: str | None) -> Page: ...

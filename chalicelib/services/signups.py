@@ -17,13 +17,15 @@ from chalicelib.domain.tokens import (
     token_digest,
     unsubscribe_token,
 )
-from chalicelib.services.clock import Clock, epoch_seconds, seconds_before, utc_now
+from chalicelib.services.clock import Clock, epoch_seconds, seconds_after, seconds_before, utc_now
 from chalicelib.services.forms import FormRules, now_ms, screen
+from chalicelib.services.outbox import backoff_seconds
 from chalicelib.services.ports import ConfirmTarget, OutboxMessage, OutreachRepository, SignupMove
 
 CONFIRM_TOKEN_DAYS = 7
 ATTEMPTS = 3
 SWEEP_AFTER_SECONDS = 60  # leave a fresh request to the stream
+SWEEP_ATTEMPTS = 10  # as for outbox email: about 20 hours of trying, then `failed`
 log = logging.getLogger("steward")
 
 
@@ -124,14 +126,28 @@ def process_signup(
 def process_received(
     *, repo: OutreachRepository, rules: SignupRules, now: Clock = utc_now, limit: int = 50
 ) -> int:
-    """The sweep: handle the signup requests the stream could not (a failure, a lost record)."""
+    """The sweep: handle the signup requests the stream could not (a failure, a lost record).
+    A request that fails waits longer each time, as outbox email does, and after
+    SWEEP_ATTEMPTS it ends `failed` with its last error: never retried forever."""
     handled = 0
     for signup_id in repo.received_signups(seconds_before(now(), SWEEP_AFTER_SECONDS), limit):
         try:
             handled += process_signup(signup_id, repo=repo, rules=rules, now=now)
-        except Exception:  # one bad request never holds up the others; the next sweep retries
-            log.exception("signup request %s failed; left for the next sweep", signup_id)
+        except Exception as exc:  # one bad request never holds up the others
+            log.exception("signup request %s failed", signup_id)
+            _retry_later(signup_id, repo, now(), f"{type(exc).__name__}: {str(exc)[:200]}")
     return handled
+
+
+def _retry_later(signup_id: str, repo: OutreachRepository, timestamp: str, error: str) -> None:
+    try:
+        attempts = repo.record_signup_failure(signup_id, error)
+        if attempts >= SWEEP_ATTEMPTS:
+            repo.move_pending_signup(SignupMove(signup_id, "received", "failed"))
+        elif attempts:
+            repo.delay_signup(signup_id, seconds_after(timestamp, backoff_seconds(attempts)))
+    except Exception:  # the table is failing too: the request waits as it is
+        log.exception("signup request %s: attempt not recorded", signup_id)
 
 
 def _consent(signup: PendingSignup) -> dict[str, Any]:

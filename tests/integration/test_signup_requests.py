@@ -55,7 +55,8 @@ def test_a_request_the_stream_could_not_handle_is_handled_by_the_sweep(stack: St
     _dynamodb_client().put_item(TableName=name, Item=broken)  # first in line, and unreadable
 
     assert signups.process_received(repo=repo, rules=rules, now=lambda: LATER) == 1
-    assert repo.received_signups(LATER, 10) == ["broken"]
+    assert repo.received_signups(LATER, 10) == []  # it waits before its next attempt
+    assert repo.received_signups("2999-01-01T00:01:00.000Z", 10) == ["broken"]
     stored = repo.get_pending_signup(signup_id)
     assert stored is not None and stored.status == "sent"
     assert signups.process_received(repo=repo, rules=rules, now=lambda: LATER) == 0  # once only
@@ -206,3 +207,33 @@ def test_a_confirmation_racing_another_signup_of_the_address_still_confirms(stac
     assert racing.raced and confirmed.status == "confirmed"
     stored = repo.get_subscriber(email_id(rules.form.keys, email))
     assert stored is not None and (stored.status, stored.name) == ("confirmed", "Ada")
+
+
+def test_a_request_that_always_fails_is_retried_a_bounded_number_of_times_then_failed(stack: Stack) -> None:
+    """As for outbox email: a request the sweep cannot handle waits longer each time, and ends
+    `failed` after the cap instead of being taken again every minute, forever, at the head of
+    the queue."""
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib.services.clock import format_time
+
+    name = f"poison-{uuid.uuid4().hex[:8]}"
+    table.ensure_table(stack.dynamodb_client(), name)
+    repo = DynamoOutreachRepository(name, _dynamodb_client())
+    rules = get_signup_rules()
+    broken = {"pk": {"S": "SIGNUP#broken"}, "sk": {"S": "SIGNUP"}, "status": {"S": "received"}}
+    broken |= {"gsi1pk": {"S": "SIGNUPS#RECEIVED"}, "gsi1sk": {"S": "2000-01-01T00:00:00.000Z#broken"}}
+    _dynamodb_client().put_item(TableName=name, Item=broken)  # unreadable: it can never be handled
+
+    start = datetime(2030, 1, 1, tzinfo=UTC)
+    for day in range(30):  # a sweep a day: every wait is over by the next one
+        signups.process_received(
+            repo=repo, rules=rules, now=lambda d=day: format_time(start + timedelta(days=d))
+        )
+    assert repo.received_signups(LATER, 10) == []
+    item = _dynamodb_client().get_item(
+        TableName=name, Key={"pk": {"S": "SIGNUP#broken"}, "sk": {"S": "SIGNUP"}}
+    )
+    assert item["Item"]["status"]["S"] == "failed"
+    assert int(item["Item"]["attempts"]["N"]) == signups.SWEEP_ATTEMPTS
+    assert item["Item"]["last_error"]["S"]
