@@ -80,7 +80,7 @@ OPS = [
         schemas.DonationCreatedOut,
         "201",
         DonationRequest,
-        (*BODY_ERRORS, "429", "503"),
+        ("409", *BODY_ERRORS, "429", "503"),
         params=[
             {
                 "name": "Idempotency-Key",

@@ -142,6 +142,7 @@ def _with_setup_intent(
     now: Clock,
 ) -> DonationCreated:
     if donation.setup_intent_id is None:
+        _refuse_unless_pending(donation)
         intent = payments.create_setup_intent(donation)
         stored = donation.model_copy(
             update={
@@ -154,11 +155,19 @@ def _with_setup_intent(
             repo.save_donation(stored, donation.version, audit=None)
         except ConcurrentUpdateError:
             donation = _load(repo, donation.id)  # a concurrent request stored its intent first
+            if donation.setup_intent_id is None:  # or the sweep gave the gift up meanwhile
+                _refuse_unless_pending(donation)
+                raise UpstreamError("the gift changed underneath; retry") from None
         else:
             return DonationCreated(donation.id, intent.client_secret, payments.publishable_key)
-    assert donation.setup_intent_id is not None
     intent = payments.retrieve_setup_intent(donation.setup_intent_id)
     return DonationCreated(donation.id, intent.client_secret, payments.publishable_key)
+
+
+def _refuse_unless_pending(donation: Donation) -> None:
+    """A SetupIntent is handed out only for a gift that can still be charged."""
+    if donation.status != "pending":
+        raise ConflictError(f"this gift is {donation.status}; start a new one (with a new Idempotency-Key)")
 
 
 def confirm_donation(

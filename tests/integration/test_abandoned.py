@@ -259,3 +259,32 @@ def test_a_gift_whose_payment_intent_stripe_does_not_know_is_abandoned(repo: Rep
     unknown = stored_gift(repo, ago(hours=30), setup_intent_id="seti_gone", payment_intent_id="pi_unknown_x")
     run_sweep()
     assert status(repo, unknown) == "abandoned"
+
+
+def test_a_replayed_create_of_an_abandoned_gift_hands_out_no_setup_intent(
+    stack: Stack, repo: Repository, payments: Payments
+) -> None:
+    """The first POST /donations stored the gift but Stripe failed before its SetupIntent; the
+    sweep gave it up after an hour. A retry with the same Idempotency-Key must not hand out a
+    SetupIntent for it: the donor would save a card for a gift that can never be charged."""
+    import hashlib
+    import uuid
+
+    from chalicelib.domain.errors import ConflictError, UpstreamError
+    from chalicelib.services.donations import create_donation
+    from tests.faults import Failing
+    from tests.integration.test_card_testing import gift_request
+
+    request, key = gift_request(stack), f"replay-{uuid.uuid4()}"
+    down = Failing(payments, "create_setup_intent", UpstreamError("injected: Stripe unavailable"))
+    with pytest.raises(UpstreamError):
+        create_donation(request, key, repo=repo, payments=down)  # type: ignore[arg-type]
+    record = repo.get_idempotency(hashlib.sha256(key.encode()).hexdigest())
+    gift = repo.get_donation(record.donation_id) if record else None
+    assert gift is not None and gift.setup_intent_id is None
+    abandoned = gift.model_copy(update={"status": "abandoned", "version": gift.version + 1})
+    repo.save_donation(abandoned, gift.version, audit=None)  # the sweep, an hour later
+    with pytest.raises(ConflictError):
+        create_donation(request, key, repo=repo, payments=payments)
+    stored = repo.get_donation(gift.id)
+    assert stored is not None and stored.status == "abandoned" and stored.setup_intent_id is None
