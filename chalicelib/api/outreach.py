@@ -31,6 +31,11 @@ def _query_token(request: Request) -> str:
     return str(params.get("token", ""))[:200]
 
 
+def _link_token(request: Request) -> str:
+    """The token of an emailed link, posted back: in the link's query string, else the form."""
+    return _query_token(request) or (_form_field(request, "token") or "")[:200]
+
+
 def _form_field(request: Request, name: str) -> str | None:
     """A field of a urlencoded or multipart form body (RFC 8058 allows either)."""
     raw = request.raw_body or b""
@@ -83,9 +88,8 @@ def confirm_page() -> Response:
 )
 def confirm_signup() -> Response:
     request = bp.current_request
-    token = _form_field(request, "token") or _query_token(request)
     try:
-        signups.confirm(token, repo=get_outreach_repository())
+        signups.confirm(_link_token(request), repo=get_outreach_repository())
     except StewardError as exc:
         return _link_failed(request, exc)
     return page("You are subscribed", "<p>Thank you for confirming. You will hear from us soon.</p>")
@@ -112,7 +116,7 @@ def unsubscribe() -> Response:
                 fields=[{"field": "List-Unsubscribe", "message": "must be One-Click"}],
             )
         signups.unsubscribe(
-            _query_token(request) or _form_field(request, "token") or "",
+            _link_token(request),
             repo=get_outreach_repository(),
             rules=get_signup_rules(),
         )
