@@ -16,7 +16,7 @@
       });
       const data = await response.json().catch(() => ({}));
       if (!response.ok) {
-        status.textContent = response.status === 429 ? "Too many tries. Please wait a while." : errorText(data);
+        status.textContent = errorText(data, response.status);
         status.className = "error";
         return false;
       }
@@ -73,7 +73,7 @@
       };
       if (await send("/contact", body, status)) {
         event.target.reset();
-        status.textContent = "Thank you! Your message is on its way, and we sent you a copy.";
+        status.textContent = "Thank you! Your message is on its way, and we emailed you to say we received it.";
       }
     });
   }
