@@ -60,7 +60,7 @@
       if (value("signup-name")) body.name = value("signup-name");
       if (await send("/signups", body, status)) {
         event.target.reset();
-        status.textContent = "Thank you! Check your inbox for a link to confirm your subscription.";
+        status.textContent = "Thank you! Check your inbox for a link to confirm your subscription (none is sent if you are already subscribed).";
       }
     });
 

@@ -50,6 +50,8 @@ def test_what_the_page_promises_is_what_is_sent(page: Page, stack: Stack) -> Non
     assert "receipt" not in script.lower()
     assert "check your email" not in script.lower()
     assert "sent you a copy" not in script
+    # A confirmed address gets no link (the answer is the same either way), and the page says so.
+    assert "none is sent if you are already subscribed" in script
 
 
 def test_errors_read_in_plain_words(page: Page) -> None:
