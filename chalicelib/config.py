@@ -61,7 +61,7 @@ class Settings:
     topics: tuple[Topic, ...]
     interests: tuple[Fund, ...]
     keys: Keyring
-    public_url: str
+    public_url: str | None
     org_name: str
     org_address: str
     mail_from: str
@@ -180,7 +180,7 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         ),
         interests=_parse_funds(env.get("STEWARD_INTERESTS", DEFAULT_INTERESTS), "STEWARD_INTERESTS"),
         keys=_keyring(env),
-        public_url=_required(env, "STEWARD_PUBLIC_URL").rstrip("/"),
+        public_url=(env.get("STEWARD_PUBLIC_URL") or "").rstrip("/") or None,
         org_name=env.get("STEWARD_ORG_NAME", "Steward Demo Nonprofit"),
         org_address=env.get("STEWARD_ORG_ADDRESS", "453 Freedom Parkway, Atlanta, GA 30307, USA"),
         mail_from=env.get("STEWARD_MAIL_FROM", "Steward Demo Nonprofit <hello@example.org>"),

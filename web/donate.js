@@ -5,7 +5,7 @@
 // 4. stripe.confirmCardPayment runs 3-D Secure when the bank asks for it.
 (function () {
   "use strict";
-  const { api, errorText } = window.Steward;
+  const { api } = window.Steward;
   const form = document.getElementById("donate");
   const message = document.getElementById("message");
   const give = document.getElementById("give");
@@ -14,6 +14,12 @@
 
   function newKey() {
     return (crypto.randomUUID && crypto.randomUUID()) || String(Date.now()) + Math.random();
+  }
+
+  function errorText(result) {
+    const amount = (units) => "$" + (units / 100).toLocaleString("en-US", { minimumFractionDigits: 2 });
+    const help = { amount: "an amount from " + amount(config.min_amount) + " to " + amount(config.max_amount) };
+    return window.Steward.errorText(result.data, result.status, help);
   }
 
   function say(text, isError) {
@@ -75,7 +81,7 @@
     for (let attempt = 0; attempt < 5; attempt++) {
       const result = await call("/donations/" + donationId + "/confirm", {});
       if (result.status === 409) { await new Promise((r) => setTimeout(r, 1000)); continue; }
-      if (!result.ok) return say(errorText(result.data), true);
+      if (!result.ok) return say(errorText(result), true);
       if (result.data.status === "requires_action") {
         const auth = await stripe.confirmCardPayment(result.data.client_secret);
         if (auth.error) return say(auth.error.message || "Authentication failed.", true);
@@ -84,12 +90,12 @@
       if (result.data.status === "succeeded" || result.data.status === "pending") {
         form.reset();
         idempotencyKey = newKey();
-        return say("Thank you! Your gift was received. A receipt is on its way.", false);
+        return say("Thank you! Your gift was received.", false);
       }
       idempotencyKey = newKey();
       return say(result.data.failure_reason || "Your gift could not be completed.", true);
     }
-    say("We are still confirming your gift. Please check your email shortly.", false);
+    say("We are still confirming your gift. Please wait a few minutes before you try again.", false);
   }
 
   form.addEventListener("submit", async (event) => {
@@ -111,7 +117,7 @@
       const campaign = new URLSearchParams(location.search).get("utm_campaign");
       if (campaign) body.campaign = campaign;
       const created = await call("/donations", body, { "Idempotency-Key": idempotencyKey });
-      if (!created.ok) return say(errorText(created.data), true);
+      if (!created.ok) return say(errorText(created), true);
       const setup = await stripe.confirmCardSetup(created.data.client_secret, {
         payment_method: { card: card, billing_details: { name: body.first_name + " " + body.last_name, email: body.email } },
       });

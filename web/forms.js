@@ -16,7 +16,7 @@
       });
       const data = await response.json().catch(() => ({}));
       if (!response.ok) {
-        status.textContent = response.status === 429 ? "Too many tries. Please wait a while." : errorText(data);
+        status.textContent = errorText(data, response.status);
         status.className = "error";
         return false;
       }
@@ -60,7 +60,7 @@
       if (value("signup-name")) body.name = value("signup-name");
       if (await send("/signups", body, status)) {
         event.target.reset();
-        status.textContent = "Thank you! Check your inbox for a link to confirm your subscription.";
+        status.textContent = "Thank you! Check your inbox for a link to confirm your subscription (none is sent if you are already subscribed).";
       }
     });
 
@@ -73,7 +73,7 @@
       };
       if (await send("/contact", body, status)) {
         event.target.reset();
-        status.textContent = "Thank you! Your message is on its way, and we sent you a copy.";
+        status.textContent = "Thank you! Your message is on its way, and we emailed you to say we received it.";
       }
     });
   }

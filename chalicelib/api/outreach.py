@@ -59,7 +59,8 @@ def _link_failed(request: Request, exc: StewardError) -> Response:
     answer = to_response(exc)
     if "text/html" not in (request.headers.get("accept") or ""):
         return answer
-    return page("This link did not work", f"<p>{html.escape(exc.message)}.</p>", status=answer.status_code)
+    sentence = exc.message[:1].upper() + exc.message[1:]
+    return page("This link did not work", f"<p>{html.escape(sentence)}.</p>", status=answer.status_code)
 
 
 @bp.route("/signups", methods=["POST"], cors=PUBLIC_CORS)
@@ -75,7 +76,7 @@ def create_signup() -> Response:
 @bp.route("/signups/confirm", methods=["GET"])
 def confirm_page() -> Response:
     token = _query_token(bp.current_request)
-    body = "<p>Confirming your subscription…</p>" + post_form(
+    body = "<p>Press the button to confirm your subscription.</p>" + post_form(
         token, "confirm", "yes", "Confirm my subscription"
     )
     return page("Confirm your subscription", body, script=AUTO_SUBMIT)

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.config import MissingSettingError
 from chalicelib.domain.errors import ConcurrentUpdateError, ConflictError, NotFoundError, UpstreamError
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.outreach import PendingSignup, SignupRequest, Subscriber
@@ -32,11 +33,18 @@ log = logging.getLogger("steward")
 @dataclass(frozen=True)
 class SignupRules:
     form: FormRules
-    public_url: str
+    public_url: str | None
     confirm_sends_per_day: int
 
+    def link(self, path: str) -> str:
+        """An absolute link for an email. Only the functions that write links have the API's URL:
+        on AWS the API's own function cannot be given it (a circular dependency)."""
+        if not self.public_url:
+            raise MissingSettingError("STEWARD_PUBLIC_URL must be set where emails with links are written")
+        return self.public_url + path
+
     def unsubscribe_url(self, subscriber_id: str) -> str:
-        return f"{self.public_url}/unsubscribe?token={unsubscribe_token(self.form.keys, subscriber_id)}"
+        return self.link(f"/unsubscribe?token={unsubscribe_token(self.form.keys, subscriber_id)}")
 
 
 def subscribe(
@@ -103,7 +111,7 @@ def process_signup(
             created_at=timestamp,
             context={
                 "greeting": signup.name or "friend",
-                "confirm_url": f"{rules.public_url}/signups/confirm?token={token}",
+                "confirm_url": rules.link(f"/signups/confirm?token={token}"),
             },
             unsubscribe_url=rules.unsubscribe_url(signup.subscriber_id),
         )

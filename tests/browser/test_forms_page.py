@@ -7,7 +7,8 @@ import time
 import uuid
 
 import pytest
-from playwright.sync_api import Page, expect
+import requests
+from playwright.sync_api import Browser, Page, expect
 
 from devstack.stack import Stack
 from tests.helpers import Mailbox, link
@@ -40,3 +41,38 @@ def test_contact_form_sends(page: Page, stack: Stack) -> None:
     page.click("#contact button[type=submit]")
     expect(page.locator("#contact-message-status")).to_contain_text("on its way", timeout=10_000)
     Mailbox(stack).wait_to(email)
+
+
+def test_what_the_page_promises_is_what_is_sent(page: Page, stack: Stack) -> None:
+    # No receipt email exists, and the visitor's acknowledgement does not copy the message.
+    script = requests.get(stack.config.web_url + "/donate.js", timeout=10).text
+    script += requests.get(stack.config.web_url + "/forms.js", timeout=10).text
+    assert "receipt" not in script.lower()
+    assert "check your email" not in script.lower()
+    assert "sent you a copy" not in script
+    # A confirmed address gets no link (the answer is the same either way), and the page says so.
+    assert "none is sent if you are already subscribed" in script
+
+
+def test_errors_read_in_plain_words(page: Page) -> None:
+    page.click("#give")
+    gift = page.locator("#message")
+    expect(gift).to_contain_text("Please enter an amount from $1.00 to $100,000.00", timeout=10_000)
+    expect(gift).to_contain_text("your first name")
+    expect(gift).to_contain_text("a valid email address")
+    for internal in ("request is not valid", "first_name", "String should", "Value error", "@-sign"):
+        expect(gift).not_to_contain_text(internal)
+    page.click("#contact button[type=submit]")
+    status = page.locator("#contact-message-status")
+    expect(status).to_contain_text("your message", timeout=10_000)
+    expect(status).not_to_contain_text("String should")
+    expect(status).to_have_css("color", "rgb(164, 0, 0)")
+
+
+def test_a_phone_wide_page_does_not_scroll_sideways(browser: Browser, stack: Stack) -> None:
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    phone = context.new_page()
+    phone.goto(stack.config.web_url + "/index.html")
+    expect(phone.locator("#give")).to_be_enabled(timeout=15_000)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+    context.close()

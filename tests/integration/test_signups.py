@@ -145,6 +145,20 @@ def test_bad_links_answer_a_page_to_people_and_json_to_programs(stack: Stack) ->
     assert requests.post(f"{base}/unsubscribe?token=x", json={}, timeout=10).status_code == 415
 
 
+def test_link_pages_say_what_a_person_sees(stack: Stack) -> None:
+    base = stack.config.api_url
+    # Without JavaScript nothing confirms until the button is pressed, so the page says so.
+    opened = requests.get(f"{base}/signups/confirm?token=nope", timeout=10).text
+    assert "Confirming your subscription" not in opened
+    assert "Press the button to confirm your subscription." in opened
+    browser = {"Accept": "text/html"}
+    for path, field in (("signups/confirm", "token"), ("unsubscribe", "List-Unsubscribe")):
+        value = "nope" if field == "token" else "One-Click"
+        answer = requests.post(f"{base}/{path}?token=nope", data={field: value}, headers=browser, timeout=10)
+        assert answer.status_code == 404
+        assert "<p>This " in answer.text and "link is not valid.</p>" in answer.text
+
+
 def test_one_click_accepts_a_multipart_body(
     api: Api, stack: Stack, mailbox: Mailbox, outreach: Any, form_token: str
 ) -> None:

@@ -65,3 +65,16 @@ def test_a_base64_master_with_padding_keeps_verifying_after_its_rotation() -> No
     assert (old.kid, old.secret) == ("k1", old_secret.encode())
     assert check_form_token(after, token, issued + 5000, 2) == "ok"
     assert subscriber_from_unsubscribe_token(after, link, issued) == subscriber_id
+
+
+def test_the_public_url_is_needed_only_where_a_link_is_written() -> None:
+    from chalicelib.services.forms import FormRules
+    from chalicelib.services.signups import SignupRules
+
+    settings = load_settings({k: v for k, v in BASE.items() if k != "STEWARD_PUBLIC_URL"})
+    assert settings.public_url is None  # the API's own function on AWS runs without it
+    form = FormRules(settings.keys, 2, 3600, 20, 5)
+    with pytest.raises(MissingSettingError, match="STEWARD_PUBLIC_URL"):
+        SignupRules(form, None, 3).link("/signups/confirm?token=t")
+    assert SignupRules(form, "http://api", 3).link("/x") == "http://api/x"
+    assert load_settings({**BASE, "STEWARD_PUBLIC_URL": "http://api/"}).public_url == "http://api"

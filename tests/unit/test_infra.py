@@ -59,3 +59,15 @@ def test_every_function_that_reads_the_table_may() -> None:
     roles = {role["Ref"] for role in _resources()["StewardTableAccess"]["Properties"]["Roles"]}  # type: ignore[index]
     functions = {"".join(part.title() for part in e.name.split("_")) + "Role" for e in app.event_sources}
     assert functions | {"ApiHandlerRole"} <= roles
+
+
+def test_the_api_function_names_nothing_that_names_it() -> None:
+    """API Gateway's definition calls APIHandler by its ARN, so APIHandler may not name RestAPI
+    (Globals reach it too): CloudFormation refuses the circular dependency. The API's URL goes
+    only to the functions that write links into email."""
+    template = json.loads(RESOURCES.read_text())
+    assert "RestAPI" not in json.dumps(template.get("Globals", {}))
+    assert "RestAPI" not in json.dumps(template["Resources"].get("APIHandler", {}))
+    for name in ("OutboxStream", "SignupSweep"):
+        variables = template["Resources"][name]["Properties"]["Environment"]["Variables"]
+        assert "RestAPI" in json.dumps(variables["STEWARD_PUBLIC_URL"]), name
