@@ -272,16 +272,7 @@ class DynamoRepository(Repository):
         record.update(
             entity="stripe_event", type=event_type, payload=raw, received_at=received_at, processed=False
         )
-        try:
-            guarded(
-                self.client.put_item,
-                TableName=self.table,
-                Item=to_item(record),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise translate(exc) from exc
+        if not put_new(self.client, self.table, record):
             stored = self._get(keys.stripe_event(event_id)) or {}
             return StoredEvent(event_id, bool(stored.get("processed")))
         return StoredEvent(event_id, False)
@@ -314,6 +305,22 @@ class DynamoRepository(Repository):
 def _next_month(month: str) -> str:
     year, number = int(month[:4]), int(month[5:7])
     return f"{year + number // 12:04d}-{number % 12 + 1:02d}"
+
+
+def put_new(client: Any, table: str, values: dict[str, Any]) -> bool:
+    """PutItem of an item that must not exist yet; False (not an error) when it does."""
+    try:
+        guarded(
+            client.put_item,
+            TableName=table,
+            Item=to_item(values),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    except ClientError as exc:
+        if error_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise translate(exc) from exc
+    return True
 
 
 def conditional_update(client: Any, **request: Any) -> bool:

@@ -17,6 +17,7 @@ from chalicelib.adapters.dynamo import (
     get_item,
     guarded,
     model_from,
+    put_new,
     reasons,
     to_item,
     translate,
@@ -175,17 +176,8 @@ class DynamoOutreachRepository(OutreachRepository):
             "gsi1pk": keys.SIGNUPS_RECEIVED,
             "gsi1sk": f"{signup.created_at}#{signup.id}",
         }
-        try:
-            guarded(
-                self.client.put_item,
-                TableName=self.table,
-                Item=to_item(values),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                raise ConflictError("this signup request was already stored") from exc
-            raise translate(exc) from exc
+        if not put_new(self.client, self.table, values):
+            raise ConflictError("this signup request was already stored")
 
     def get_pending_signup(self, signup_id: str) -> PendingSignup | None:
         item = self._get(keys.pending_signup(signup_id))
@@ -195,18 +187,7 @@ class DynamoOutreachRepository(OutreachRepository):
         return conditional_update(self.client, **self._signup_move(move))
 
     def received_signups(self, before: str, limit: int) -> list[str]:
-        try:
-            response = guarded(
-                self.client.query,
-                TableName=self.table,
-                IndexName=GSI1,
-                Limit=limit,
-                KeyConditionExpression="gsi1pk = :received AND gsi1sk < :before",
-                ExpressionAttributeValues=to_item({":received": keys.SIGNUPS_RECEIVED, ":before": before}),
-            )
-        except ClientError as exc:
-            raise translate(exc) from exc
-        return [str(item["pk"]["S"]).removeprefix("SIGNUP#") for item in response.get("Items", [])]
+        return self._ids_before(keys.SIGNUPS_RECEIVED, before, limit)
 
     def record_signup_failure(self, signup_id: str, error: str) -> int:
         try:
@@ -378,18 +359,22 @@ class DynamoOutreachRepository(OutreachRepository):
         )
 
     def due_outbox(self, now: str, limit: int) -> list[str]:
+        return self._ids_before(keys.OUTBOX_PENDING, now + "~", limit)  # "~" sorts after "#<id>"
+
+    def _ids_before(self, partition: str, before: str, limit: int) -> list[str]:
+        """The ids of the first `limit` items of a GSI1 queue (sorted `<time>#<id>`) before `before`."""
         try:
             response = guarded(
                 self.client.query,
                 TableName=self.table,
                 IndexName=GSI1,
                 Limit=limit,
-                KeyConditionExpression="gsi1pk = :pending AND gsi1sk <= :now",
-                ExpressionAttributeValues=to_item({":pending": keys.OUTBOX_PENDING, ":now": now + "~"}),
+                KeyConditionExpression="gsi1pk = :queue AND gsi1sk < :before",
+                ExpressionAttributeValues=to_item({":queue": partition, ":before": before}),
             )
         except ClientError as exc:
             raise translate(exc) from exc
-        return [str(from_item(item)["id"]) for item in response.get("Items", [])]
+        return [str(item["pk"]["S"]).partition("#")[2] for item in response.get("Items", [])]
 
     # -- helpers ---------------------------------------------------------------------
 
