@@ -19,6 +19,9 @@ LEEWAY_SECONDS = 30
 # PyJWKClient waits 30 s by default: longer than the Lambda's own timeout (25 s), so a JWKS
 # that hangs would end the request as API Gateway's bare 504 instead of our 503.
 JWKS_TIMEOUT_SECONDS = 5
+# How long a fetched JWK set is trusted. Keys are read from that set on every request (no
+# per-key cache, which never expires), so a key the issuer withdraws stops verifying then.
+JWKS_CACHE_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -29,11 +32,19 @@ class Staff:
 
 class TokenVerifier:
     def __init__(
-        self, jwks_url: str, issuer: str, audience: str, role_claim: str, accept_id_tokens: bool = False
+        self,
+        jwks_url: str,
+        issuer: str,
+        audience: str,
+        role_claim: str,
+        accept_id_tokens: bool = False,
+        jwks_cache_seconds: float = JWKS_CACHE_SECONDS,
     ) -> None:
         import jwt  # loaded on the first staff request, not on every cold start
 
-        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=600, timeout=JWKS_TIMEOUT_SECONDS)
+        self._jwks = jwt.PyJWKClient(
+            jwks_url, cache_keys=False, lifespan=jwks_cache_seconds, timeout=JWKS_TIMEOUT_SECONDS
+        )
         self._issuer = issuer
         self._audience = audience
         self._role_claim = role_claim

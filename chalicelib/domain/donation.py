@@ -36,7 +36,7 @@ DISPUTE_RANK: dict[str, int] = {"open": 0, "won": 1, "lost": 1}
 # The states in which the money was taken (whatever happened to it afterwards).
 PAID_STATUSES = frozenset({"succeeded", "partially_refunded", "refunded", "disputed"})
 
-NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f]*$"
+NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f-\x9f]*$"
 # A donor's name may reach an email header (a receipt's To), so it is header-safe text.
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_CONTROL_CHARS), HeaderText]
 

@@ -10,11 +10,19 @@ def has_line_break(value: str) -> bool:
     return "".join(value.splitlines()) != value
 
 
+def has_control_character(value: str) -> bool:
+    """A C0 or C1 control character, or DEL (U+0000 to U+001F, U+007F to U+009F)."""
+    return any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in value)
+
+
 def header_text_problem(value: str) -> str | None:
-    """Why this text cannot go into a header, or None: a line break, or `=?`, which the email
-    package decodes as an RFC 2047 encoded word (into CR LF, on some patch levels)."""
+    """Why this text cannot go into a header, or None: a line break, a control character, or
+    `=?`, which the email package decodes as an RFC 2047 encoded word (into CR LF, on some
+    patch levels)."""
     if has_line_break(value):
         return "must be one line: no line break of any kind"
+    if has_control_character(value):
+        return "must not hold a control character"
     if "=?" in value:
         return 'must not contain "=?"'
     return None

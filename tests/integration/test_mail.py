@@ -66,6 +66,18 @@ def test_every_line_break_python_knows_is_refused(api: Api, form_token: str, brk
         )
 
 
+@pytest.mark.parametrize("control", ["\x80", "\x9b", "\x9f", "\x1b", "\x7f"])
+def test_every_control_character_is_refused_in_header_text(api: Api, form_token: str, control: str) -> None:
+    """C1 controls (U+0080 to U+009F) are control characters as much as C0 ones: a terminal or
+    mail client may act on them (U+009B starts an escape sequence)."""
+    email = visitor()
+    for field in ("subject", "name"):
+        _refused(api.post("/contact", question(form_token, email, **{field: f"x{control}y"})), field)
+    _refused(api.post("/signups", {"email": email, "form_token": form_token, "name": f"x{control}y"}), "name")
+    for field in ("first_name", "last_name"):
+        _refused(api.post("/donations", {**GIFT, field: f"x{control}y"}), field)
+
+
 def _no_injection(mailbox: Mailbox) -> None:
     for message in mailbox.messages():
         assert all(message[name] is None for name in INJECTED), message.as_string()[:500]

@@ -98,3 +98,38 @@ def test_a_jwks_that_never_answers_is_503_within_the_lambda_timeout(token) -> No
         with pytest.raises(UpstreamError):
             verifier.verify(token())
         assert time.monotonic() - started < config["lambda_timeout"]
+
+
+def test_a_key_dropped_from_the_jwks_stops_verifying_once_the_cached_set_expires(stack: Stack, token) -> None:
+    """A signing key the issuer withdraws (rotated out after a leak) must stop passing in a warm
+    container once the cached JWK set expires, not live on in a per-key cache for good."""
+    import threading
+    import urllib.request
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    with urllib.request.urlopen(stack.app_env()["STEWARD_JWKS_URL"], timeout=5) as answer:
+        served = {"body": answer.read()}
+
+    class Jwks(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(served["body"])
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+        verifier = TokenVerifier(url, tokens.ISSUER, tokens.AUDIENCE, "cognito:groups", jwks_cache_seconds=1)
+        assert verifier.verify(token()).roles == {"finance"}
+        served["body"] = b'{"keys": []}'
+        time.sleep(1.5)
+        with pytest.raises(UnauthorizedError):
+            verifier.verify(token())
+    finally:
+        server.shutdown()
+        server.server_close()
