@@ -15,6 +15,7 @@ import traceback
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -29,6 +30,16 @@ RETRY_PAUSE_SECONDS = 0.5
 # An iterator DynamoDB Local no longer honours (it trims a fresh stream when another table is
 # created, for one): read the shard again from its oldest record. Handlers are idempotent.
 STALE_ITERATOR = {"TrimmedDataAccessException", "ExpiredIteratorException"}
+# Handlers see the deployed function's time limit, as they do on Lambda.
+LAMBDA_TIMEOUT_MS = 1000 * int(
+    json.loads((Path(__file__).resolve().parent.parent / ".chalice" / "config.json").read_text())[
+        "lambda_timeout"
+    ]
+)
+
+
+def context(name: str) -> LambdaContext:
+    return LambdaContext(name, 256, max_runtime_ms=LAMBDA_TIMEOUT_MS)
 
 
 def lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
@@ -126,7 +137,7 @@ def run_batch(
     handed to on_failure. Every record ends handled or handed over; nothing stalls the shard."""
     for attempt in range(retries + 1 if len(records) == 1 else 1):
         try:
-            result = handler({"Records": records}, LambdaContext("outbox_stream", 256))
+            result = handler({"Records": records}, context("outbox_stream"))
         except Exception:
             traceback.print_exc()
             if attempt < retries and len(records) == 1:
@@ -152,7 +163,7 @@ def step(poller: Poller, stream_handler: Any) -> list[dict[str, Any]]:
 def run_scheduled(app: Any, name: str) -> None:
     """Invoke one scheduled handler as EventBridge would; a failure is printed, not raised."""
     try:
-        result = app.handler_map[name](scheduled_event(), LambdaContext(name, 256))
+        result = app.handler_map[name](scheduled_event(), context(name))
     except Exception:
         traceback.print_exc()
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from chalice.app import Blueprint, DynamoDBEvent, Rate
@@ -14,6 +15,15 @@ bp = Blueprint(__name__)
 log = logging.getLogger("steward")
 # Replaced at deploy by the table's real stream ARN (see infra/resources.json).
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/steward/stream/set-by-infra-resources-json"
+# No new send starts with less time left than one send may take when the mail server hangs
+# (SMTP: 10 s; SES: 2 attempts of 2 s connect + 5 s read). What is not sent stays pending and
+# due, so the next sweep sends it; the invocation is never killed while it holds a lease.
+SEND_BUDGET_MS = 15_000
+
+
+def _time_left(context: Any) -> Callable[[], bool]:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return (lambda: bool(remaining() > SEND_BUDGET_MS)) if remaining else (lambda: True)
 
 
 @bp.on_dynamodb_record(stream_arn=STREAM_ARN, batch_size=25, starting_position="TRIM_HORIZON")
@@ -23,9 +33,11 @@ def outbox_stream(event: DynamoDBEvent) -> dict[str, Any]:
     the event source then bisects the batch, retries it a bounded number of times and sends
     what is left to its on-failure queue (infra/resources.json), so no record stalls a shard."""
     sent = 0
+    time_left = _time_left(event.context)
     for record in event:
         keys = record.keys or {}
-        if record.event_name == "INSERT" and keys.get("pk", {}).get("S", "").startswith("OUTBOX#"):
+        pk = keys.get("pk", {}).get("S", "")
+        if record.event_name == "INSERT" and pk.startswith("OUTBOX#") and time_left():
             message_id = keys["pk"]["S"].removeprefix("OUTBOX#")
             sent += outbox.deliver(message_id, repo=get_outreach_repository(), mailer=get_mailer())
         pending_signups(record.event_name, keys)
@@ -54,7 +66,11 @@ def signup_sweep(event: Any) -> dict[str, Any]:
 @bp.schedule(Rate(1, unit=Rate.MINUTES))
 def outbox_sweep(event: Any) -> dict[str, Any]:
     """Retry emails whose send failed, once their wait is over."""
-    return {"sent": outbox.deliver_due(repo=get_outreach_repository(), mailer=get_mailer())}
+    return {
+        "sent": outbox.deliver_due(
+            repo=get_outreach_repository(), mailer=get_mailer(), keep_going=_time_left(event.context)
+        )
+    }
 
 
 @bp.schedule(Rate(15, unit=Rate.MINUTES))

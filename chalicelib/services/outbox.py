@@ -5,6 +5,7 @@ and fails it after MAX_ATTEMPTS (about a day of trying)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from chalicelib.domain.errors import PermanentMailError, UpstreamError
 from chalicelib.services.clock import Clock, seconds_after, utc_now
@@ -57,11 +58,21 @@ def _retry_later(message: OutboxMessage, repo: OutreachRepository, timestamp: st
         repo.release_outbox(message.id, seconds_after(timestamp, backoff_seconds(message.attempts)), error)
 
 
-def deliver_due(*, repo: OutreachRepository, mailer: Mailer, now: Clock = utc_now, limit: int = 50) -> int:
+def deliver_due(
+    *,
+    repo: OutreachRepository,
+    mailer: Mailer,
+    now: Clock = utc_now,
+    limit: int = 50,
+    keep_going: Callable[[], bool] = lambda: True,
+) -> int:
     """The sweep: retry every email whose wait is over. Returns how many were sent. An item the
-    table fails on is logged and left for the next run; it never holds up the others."""
+    table fails on is logged and left for the next run; it never holds up the others. Stops
+    starting sends once `keep_going` says no (the invocation's time is running out)."""
     sent = 0
     for message_id in repo.due_outbox(now(), limit):
+        if not keep_going():
+            break
         try:
             sent += deliver(message_id, repo=repo, mailer=mailer, now=now)
         except Exception:
