@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import stripe
 
+from chalicelib.adapters.stripe_facts import payment_intent_info, read_event
 from chalicelib.domain.donation import Donation
 from chalicelib.domain.errors import (
     InvalidSignatureError,
@@ -14,6 +14,7 @@ from chalicelib.domain.errors import (
     PaymentDeclinedError,
     UpstreamError,
 )
+from chalicelib.services.facts import StripeEvent
 from chalicelib.services.ports import PaymentIntentInfo, Payments, SetupIntentInfo
 
 # Pinned, as Stripe recommends: parameters and webhook payloads follow this version.
@@ -93,7 +94,7 @@ class StripePayments(Payments):
             },
             {"idempotency_key": f"steward-payment-{donation.id}"},
         )
-        return PaymentIntentInfo.from_stripe(_plain(intent))
+        return payment_intent_info(_plain(intent))
 
     def confirm_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo:
         try:
@@ -109,7 +110,7 @@ class StripePayments(Payments):
             return current
         except stripe.StripeError as exc:
             raise UpstreamError("the payment service did not answer; retry") from exc
-        return PaymentIntentInfo.from_stripe(_plain(intent))
+        return payment_intent_info(_plain(intent))
 
     def cancel_payment_intent(self, payment_intent_id: str) -> None:
         self._call(
@@ -128,7 +129,7 @@ class StripePayments(Payments):
             raise UpstreamError("the payment service did not answer; retry") from exc
         except stripe.StripeError as exc:
             raise UpstreamError("the payment service did not answer; retry") from exc
-        return PaymentIntentInfo.from_stripe(_plain(intent))
+        return payment_intent_info(_plain(intent))
 
     def charge_fee_and_net(self, charge_id: str) -> tuple[int, int] | None:
         charge = _plain(
@@ -139,20 +140,19 @@ class StripePayments(Payments):
             return None
         return int(txn["fee"]), int(txn["net"])
 
-    def verify_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
+    def verify_event(self, payload: bytes, signature: str | None) -> StripeEvent:
         if not (signature or "").isascii():  # stripe compares it with hmac, which raises on non-ASCII
             raise InvalidSignatureError("the Stripe-Signature does not verify")
         try:
             text = payload.decode("utf-8")
-            stripe.WebhookSignature.verify_header(
+            event = self._client.construct_event(
                 text, signature or "", self._webhook_secret, WEBHOOK_TOLERANCE_SECONDS
             )
-            event = json.loads(text)
-        except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as exc:
+        # A body that verifies but is no JSON object fails in the SDK's parse (ValueError) or
+        # its event construction (AttributeError, TypeError, KeyError).
+        except (stripe.SignatureVerificationError, ValueError, AttributeError, TypeError, KeyError) as exc:
             raise InvalidSignatureError("the Stripe-Signature does not verify") from exc
-        if not isinstance(event, dict):
-            raise InvalidSignatureError("the event is not a JSON object")
-        return event
+        return read_event(_plain(event), text)
 
     @staticmethod
     def _call(method: Any, *args: Any) -> Any:

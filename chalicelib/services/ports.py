@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.donation import Donation
 from chalicelib.domain.outreach import ContactMessage, PendingSignup, SignupStatus, Subscriber
+
+if TYPE_CHECKING:  # the facts module builds on PaymentIntentInfo below
+    from chalicelib.services.facts import StripeEvent
 
 
 @dataclass(frozen=True)
@@ -45,21 +48,6 @@ class PaymentIntentInfo:
     charge_id: str | None
     failure_reason: str | None
     donation_id: str | None = None
-
-    @classmethod
-    def from_stripe(cls, obj: dict[str, Any]) -> PaymentIntentInfo:
-        """Read a PaymentIntent as Stripe sends it (latest_charge is an id, or expanded)."""
-        charge = obj.get("latest_charge")
-        error = obj.get("last_payment_error")
-        metadata = obj.get("metadata")
-        return cls(
-            id=str(obj.get("id")),
-            status=str(obj.get("status")),
-            client_secret=str(obj.get("client_secret") or ""),
-            charge_id=charge.get("id") if isinstance(charge, dict) else charge,
-            failure_reason=(error.get("message") or error.get("code")) if isinstance(error, dict) else None,
-            donation_id=metadata.get("donation_id") if isinstance(metadata, dict) else None,
-        )
 
 
 class Repository(abc.ABC):
@@ -141,8 +129,9 @@ class Payments(abc.ABC):
     def charge_fee_and_net(self, charge_id: str) -> tuple[int, int] | None: ...
 
     @abc.abstractmethod
-    def verify_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
-        """Verify Stripe-Signature on the raw body; raises InvalidSignatureError."""
+    def verify_event(self, payload: bytes, signature: str | None) -> StripeEvent:
+        """Verify Stripe-Signature on the raw body and read what the event states;
+        raises InvalidSignatureError."""
 
 
 @dataclass(frozen=True)

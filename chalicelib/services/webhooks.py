@@ -1,19 +1,42 @@
-"""Stripe webhooks: verify, store once by event id, apply each effect exactly once."""
+"""Stripe webhooks: verify, store once by event id, apply each fact exactly once.
+
+The Payments port verifies the event and reads it into a fact (chalicelib/services/facts.py);
+this module dispatches on the fact's type and never reads Stripe JSON.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.domain.donation import DisputeStatus, PaymentUpdate, refund_status
-from chalicelib.domain.errors import InvalidSignatureError, NotFoundError
+from chalicelib.domain.donation import Donation, PaymentUpdate, refund_status
+from chalicelib.domain.errors import NotFoundError
 from chalicelib.domain.ids import is_id
 from chalicelib.services.clock import Clock, utc_now
 from chalicelib.services.donations import apply_fact, update_from_intent
-from chalicelib.services.ports import PaymentIntentInfo, Payments, Repository
+from chalicelib.services.facts import (
+    ChargeRefunded,
+    DisputeClosed,
+    DisputeOpened,
+    NotOurs,
+    PaymentFailed,
+    PaymentSucceeded,
+    StripeEvent,
+    Unknown,
+)
+from chalicelib.services.ports import Payments, Repository
 
 log = logging.getLogger("steward")
-DISPUTE_OUTCOMES: dict[str, DisputeStatus] = {"won": "won", "warning_closed": "won", "lost": "lost"}
+
+
+@dataclass(frozen=True)
+class _Context:
+    event: StripeEvent
+    repo: Repository
+    payments: Payments
+    now: Clock
 
 
 def handle_stripe_event(
@@ -25,79 +48,87 @@ def handle_stripe_event(
     now: Clock = utc_now,
 ) -> dict[str, Any]:
     event = payments.verify_event(payload, signature)
-    event_id, event_type = event.get("id"), event.get("type")
-    data = event.get("data")
-    obj = data.get("object") if isinstance(data, dict) else None
-    if not (isinstance(event_id, str) and isinstance(event_type, str) and isinstance(obj, dict)):
-        raise InvalidSignatureError("the event has no id, type or data.object")
-    stored = repo.put_event(event_id, event_type, payload.decode("utf-8"), now())
+    stored = repo.put_event(event.id, event.type, event.raw, now())
     if stored.processed:
         return {"received": True, "duplicate": True}
-    target = _effect(event_type, obj)
-    donation_id = _donation_for(target[0], repo, payments) if target else None
-    donation = repo.get_donation(donation_id) if donation_id else None
-    if target is None or donation is None:  # not a gift of ours, or nothing to apply
-        if target is not None:
-            log.warning("stripe event %s (%s) is for no gift of ours; acknowledged", event_id, event_type)
-        repo.mark_event_processed(event_id, now())
-        return {"received": True, "applied": False}
-    fact = target[1]
-    if isinstance(fact, PaymentIntentInfo):
-        fact = update_from_intent(fact, payments, fee_known=donation.fee is not None)
-    _, changed = apply_fact(repo, donation, fact, source=event_type, event_id=event_id, now=now)
-    return {"received": True, "applied": changed}
+    handler = HANDLERS[type(event.fact)]
+    return {"received": True, "applied": handler(event.fact, _Context(event, repo, payments, now))}
 
 
-Target = tuple[tuple[str | None, str | None], PaymentUpdate | PaymentIntentInfo]
+def _payment(fact: PaymentSucceeded | PaymentFailed, ctx: _Context) -> bool:
+    intent = fact.intent
+    donation = _gift(ctx, intent.donation_id, intent.id)
+    if donation is None:
+        return _not_ours(fact, ctx)
+    update = update_from_intent(intent, ctx.payments, fee_known=donation.fee is not None)
+    return _apply(ctx, donation, update)
 
 
-def _effect(event_type: str, obj: dict[str, Any]) -> Target | None:
-    """(donation id from metadata, Stripe id to look up) and the update, or None to ignore."""
-    if event_type in ("payment_intent.succeeded", "payment_intent.payment_failed"):
-        intent = PaymentIntentInfo.from_stripe(obj)
-        # Every PaymentIntent Steward creates names its gift in metadata: without it, not ours.
-        return (intent.donation_id, intent.id if intent.donation_id else None), intent
-    if event_type == "charge.refunded":
-        amount, refunded = obj.get("amount"), obj.get("amount_refunded")
-        if not isinstance(amount, int) or not isinstance(refunded, int):
-            return None
-        update = PaymentUpdate(
-            status=refund_status(amount, refunded), charge_id=obj.get("id"), amount_refunded=refunded
-        )
-        return (_metadata_id(obj), obj.get("payment_intent") or obj.get("id")), update
-    if event_type == "charge.dispute.created":
-        return (None, obj.get("payment_intent") or obj.get("charge")), PaymentUpdate(
-            status="disputed", dispute_status="open"
-        )
-    if event_type == "charge.dispute.closed":
-        outcome = DISPUTE_OUTCOMES.get(str(obj.get("status")))
-        if outcome is None:
-            return None
-        return (None, obj.get("payment_intent") or obj.get("charge")), PaymentUpdate(
-            status="disputed", dispute_status=outcome
-        )
-    return None
+def _refunded(fact: ChargeRefunded, ctx: _Context) -> bool:
+    update = PaymentUpdate(
+        status=refund_status(fact.amount, fact.amount_refunded),
+        charge_id=fact.charge_id,
+        amount_refunded=fact.amount_refunded,
+    )
+    donation = _gift(ctx, fact.donation_id, fact.payment_id)
+    return _not_ours(fact, ctx) if donation is None else _apply(ctx, donation, update)
 
 
-def _metadata_id(obj: dict[str, Any]) -> str | None:
-    metadata = obj.get("metadata")
-    return metadata.get("donation_id") if isinstance(metadata, dict) else None
+def _dispute_opened(fact: DisputeOpened, ctx: _Context) -> bool:
+    update = PaymentUpdate(status="disputed", dispute_status="open")
+    donation = _gift(ctx, None, fact.payment_id)
+    return _not_ours(fact, ctx) if donation is None else _apply(ctx, donation, update)
 
 
-def _donation_for(
-    ids: tuple[str | None, str | None],
-    repo: Repository,
-    payments: Payments,
-) -> str | None:
-    donation_id, stripe_id = ids
+def _dispute_closed(fact: DisputeClosed, ctx: _Context) -> bool:
+    update = PaymentUpdate(status="disputed", dispute_status=fact.outcome)
+    donation = _gift(ctx, None, fact.payment_id)
+    return _not_ours(fact, ctx) if donation is None else _apply(ctx, donation, update)
+
+
+def _not_ours(fact: object, ctx: _Context) -> bool:
+    """A fact about no gift of ours: acknowledged (Stripe stops retrying) and logged."""
+    log.warning("stripe event %s (%s) is for no gift of ours; acknowledged", ctx.event.id, ctx.event.type)
+    return _ignore(fact, ctx)
+
+
+def _ignore(fact: object, ctx: _Context) -> bool:
+    """An event Steward does not act on: acknowledged, nothing applied."""
+    ctx.repo.mark_event_processed(ctx.event.id, ctx.now())
+    return False
+
+
+def _apply(ctx: _Context, donation: Donation, update: PaymentUpdate) -> bool:
+    event = ctx.event
+    _, changed = apply_fact(ctx.repo, donation, update, source=event.type, event_id=event.id, now=ctx.now)
+    return changed
+
+
+def _gift(ctx: _Context, donation_id: str | None, stripe_id: str | None) -> Donation | None:
+    """The gift a fact is about: named in metadata, else found by its PaymentIntent or Charge
+    id (here, or at Stripe for a PaymentIntent whose id was never recorded)."""
     if isinstance(donation_id, str) and is_id(donation_id):
-        return donation_id
-    if not isinstance(stripe_id, str):
+        found: str | None = donation_id
+    elif not isinstance(stripe_id, str):
         return None
-    found = repo.donation_id_for(stripe_id)
-    if found is None and stripe_id.startswith("pi_"):
-        try:
-            found = payments.retrieve_payment_intent(stripe_id).donation_id
-        except NotFoundError:  # Stripe knows no such PaymentIntent on this account
-            return None
-    return found if found and is_id(found) else None
+    else:
+        found = ctx.repo.donation_id_for(stripe_id)
+        if found is None and stripe_id.startswith("pi_"):
+            try:
+                found = ctx.payments.retrieve_payment_intent(stripe_id).donation_id
+            except NotFoundError:  # Stripe knows no such PaymentIntent on this account
+                return None
+    return ctx.repo.get_donation(found) if found and is_id(found) else None
+
+
+Handler = Callable[[Any, _Context], bool]
+# One handler per fact type the Payments port can answer (tests/unit check it covers them all).
+HANDLERS: dict[type, Handler] = {
+    PaymentSucceeded: _payment,
+    PaymentFailed: _payment,
+    ChargeRefunded: _refunded,
+    DisputeOpened: _dispute_opened,
+    DisputeClosed: _dispute_closed,
+    NotOurs: _not_ours,
+    Unknown: _ignore,
+}
