@@ -11,7 +11,7 @@ from typing import NoReturn
 from chalicelib.domain.errors import RateLimitedError, UpstreamError, ValidationFailedError
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.tokens import Keyring, check_form_token, email_id, hash_ip
-from chalicelib.services.clock import format_time, utc_now
+from chalicelib.services.clock import utc_now
 from chalicelib.services.ports import OutboxMessage, OutreachRepository
 
 log = logging.getLogger("steward")
@@ -34,8 +34,9 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _iso(epoch: int) -> str:
-    return format_time(datetime.fromtimestamp(epoch, UTC))
+def _when(epoch: int) -> str:
+    """A window's edge as finance staff read it: 2026-11-28 06:00 UTC."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _window(moment_ms: int, seconds: int) -> tuple[int, int, int]:
@@ -130,8 +131,8 @@ class DeclineGuard:
                 "reason": reason,
                 "ip_hash": key_hash,
                 "limit": str(self.limit),
-                "window_start": _iso(window),
-                "window_end": _iso(window + self.window_seconds),
+                "window_start": _when(window),
+                "window_end": _when(window + self.window_seconds),
             },
         )
         try:
