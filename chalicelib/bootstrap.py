@@ -13,8 +13,10 @@ from chalicelib.config import Settings, load_settings
 
 if TYPE_CHECKING:
     from chalicelib.api.auth import TokenVerifier
+    from chalicelib.services.donations import Money
     from chalicelib.services.forms import DeclineGuard, DonationScreening, FormRules
     from chalicelib.services.ports import Mailer, OutreachRepository, Payments, Repository
+    from chalicelib.services.receipts import GiftMail
     from chalicelib.services.signups import SignupRules
 
 
@@ -96,6 +98,24 @@ def get_payments() -> Payments:
 
 
 @lru_cache(maxsize=1)
+def get_gift_mail() -> GiftMail:
+    """Writes the receipts and notices money sends (links only where the public URL is set)."""
+    from chalicelib.domain.receipts import Organization
+    from chalicelib.services.receipts import DonorLinks, GiftMail
+
+    s = get_settings()
+    org = Organization(s.org_name, s.org_legal_name, s.org_address, s.org_ein)
+    links = DonorLinks(s.keys, s.public_url, s.donor_link_days) if s.public_url else None
+    return GiftMail(org, {f.id: f.name for f in s.funds}, s.finance_inbox, links)
+
+
+def get_money() -> Money:
+    from chalicelib.services.donations import Money
+
+    return Money(get_repository(), get_payments(), get_gift_mail())
+
+
+@lru_cache(maxsize=1)
 def get_verifier() -> TokenVerifier:
     from chalicelib.api.auth import TokenVerifier
 
@@ -145,6 +165,7 @@ def reset() -> None:
         get_form_rules,
         get_signup_rules,
         get_payments,
+        get_gift_mail,
         get_verifier,
     ):
         getter.cache_clear()

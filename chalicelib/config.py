@@ -6,8 +6,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
-from chalicelib.domain.donation import DonationRules
+from chalicelib.domain.donation import DonationRules, Premium
 from chalicelib.domain.tokens import Keyring, MasterKey
 
 DEFAULT_FUNDS = (
@@ -77,6 +78,10 @@ class Settings:
     donations_per_ip: int
     confirms_per_ip: int
     finance_inbox: str
+    premiums: tuple[Premium, ...] = ()
+    fee_percent: Decimal = Decimal("2.2")
+    fee_fixed: int = 30
+    donor_link_days: int = 400
 
     @property
     def donation_rules(self) -> DonationRules:
@@ -85,6 +90,9 @@ class Settings:
             min_amount=self.min_amount,
             max_amount=self.max_amount,
             fund_ids=tuple(f.id for f in self.funds),
+            premiums=self.premiums,
+            fee_percent=self.fee_percent,
+            fee_fixed=self.fee_fixed,
         )
 
 
@@ -196,4 +204,29 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         donations_per_ip=int(env.get("STEWARD_DONATIONS_PER_IP", "20")),
         confirms_per_ip=int(env.get("STEWARD_CONFIRMS_PER_IP", "60")),
         finance_inbox=env.get("STEWARD_FINANCE_INBOX", "finance@example.org"),
+        premiums=tuple(
+            Premium(pid, name, _minor_units("STEWARD_PREMIUMS", value))
+            for pid, name, value in _entries("STEWARD_PREMIUMS", env["STEWARD_PREMIUMS"], 3)
+        )
+        if env.get("STEWARD_PREMIUMS")
+        else (),
+        fee_percent=_fee_percent(env.get("STEWARD_FEE_PERCENT", "2.2")),
+        fee_fixed=_minor_units("STEWARD_FEE_FIXED", env.get("STEWARD_FEE_FIXED", "30")),
+        donor_link_days=int(env.get("STEWARD_DONOR_LINK_DAYS", "400")),
     )
+
+
+def _minor_units(name: str, text: str) -> int:
+    if not (text.isascii() and text.isdigit()):
+        raise MissingSettingError(f"{name}: {text!r} is not a whole number of minor units")
+    return int(text)
+
+
+def _fee_percent(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except ArithmeticError as exc:
+        raise MissingSettingError(f"STEWARD_FEE_PERCENT: {text!r} is not a number") from exc
+    if not Decimal(0) <= value < Decimal(50):
+        raise MissingSettingError("STEWARD_FEE_PERCENT must be at least 0 and below 50")
+    return value

@@ -2,97 +2,47 @@
 
 from __future__ import annotations
 
-import logging
 import re
-from decimal import Decimal
-from typing import Any, TypeVar, cast
+from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel
+from botocore.exceptions import ClientError
 
 from chalicelib.adapters import cursors, keys
-from chalicelib.domain.donation import Donation
-from chalicelib.domain.errors import (
-    ConcurrentUpdateError,
-    ConflictError,
-    UpstreamError,
-    ValidationFailedError,
+from chalicelib.adapters.dynamo_base import (
+    from_item,
+    get_item,
+    guarded,
+    model_from,
+    put_new,
+    query_index,
+    reasons,
+    to_item,
+    translate,
+    translate_list,
 )
+from chalicelib.adapters.dynamo_tx import DynamoUnitOfWork, donation_values, event_processed_update
+from chalicelib.domain.aftermath import Dispute, Refund
+from chalicelib.domain.donation import Donation
+from chalicelib.domain.errors import ConflictError
+from chalicelib.domain.recurring import RecurringPlan
 from chalicelib.services.clock import epoch_seconds
-from chalicelib.services.ports import DonationPage, IdempotencyRecord, Repository, StoredEvent
+from chalicelib.services.ports import (
+    DonationPage,
+    GiftRecord,
+    IdempotencyRecord,
+    Page,
+    PlanRecord,
+    Repository,
+    StoredEvent,
+)
 
-M = TypeVar("M", bound=BaseModel)
-log = logging.getLogger("steward")
 GSI1 = "gsi1"
 PENDING_INDEX = "gsi2"
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 # Queries one list page may make: the filter on abandoned gifts (and empty months) can leave
 # query after query empty; past this the page ends early and its cursor goes on from there.
 QUERIES_PER_PAGE = 10
-RETRYABLE = {
-    "ProvisionedThroughputExceededException",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "TransactionConflictException",
-    "InternalServerError",
-    "ServiceUnavailable",
-}
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-def to_item(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
-
-
-def from_item(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _deserializer.deserialize(v) for k, v in item.items()}
-
-
-def error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-def reasons(exc: ClientError) -> list[str]:
-    return [str(r.get("Code", "None")) for r in exc.response.get("CancellationReasons", [])]
-
-
-def translate(exc: ClientError) -> Exception:
-    if error_code(exc) in RETRYABLE or "TransactionConflict" in reasons(exc):
-        return UpstreamError("the database is busy; retry")
-    return cast(Exception, exc)
-
-
-def translate_list(exc: ClientError, cursor: str | None) -> Exception:
-    """A list query's error. DynamoDB's ValidationException means it refused the query or
-    its start key: a 422 (naming the cursor when there was one), never a 500."""
-    if error_code(exc) != "ValidationException":
-        return translate(exc)
-    log.warning("a list query was refused: %s", exc)
-    if cursor:
-        return cursors.bad_cursor()
-    return ValidationFailedError(
-        "the database refused this query", fields=[{"field": "query", "message": "refused"}]
-    )
-
-
-def guarded(call: Any, **kwargs: Any) -> Any:
-    """Run a client call; a connection failure becomes UpstreamError, like throttling."""
-    try:
-        return call(**kwargs)
-    except BotoCoreError as exc:
-        raise UpstreamError("the database did not answer; retry") from exc
-
-
-def model_from(model: type[M], item: dict[str, Any]) -> M:
-    """A pydantic model from a DynamoDB item (numbers come back as Decimal)."""
-    values = from_item(item)
-    fields = model.model_fields
-    return model.model_validate(
-        {k: int(v) if isinstance(v, Decimal) else v for k, v in values.items() if k in fields}
-    )
 
 
 def _donation_from(item: dict[str, Any]) -> Donation:
@@ -110,15 +60,7 @@ class DynamoRepository(Repository):
     # -- donations -----------------------------------------------------------------
 
     def _donation_put(self, donation: Donation) -> dict[str, Any]:
-        values = donation.model_dump()
-        values.update(keys.donation(donation.id))
-        values["gsi1pk"] = keys.donations_by_month(donation.created_at)
-        values["gsi1sk"] = keys.donation_sort(donation.created_at, donation.id)
-        values["entity"] = "donation"
-        if donation.status == "pending":
-            values["gsi2pk"] = keys.pending_donations(donation.setup_intent_id is not None)
-            values["gsi2sk"] = values["gsi1sk"]
-        return {"TableName": self.table, "Item": to_item(values)}
+        return {"TableName": self.table, "Item": to_item(donation_values(donation))}
 
     def _audit_put(self, donation: Donation, audit: dict[str, str], suffix: str) -> dict[str, Any]:
         values: dict[str, Any] = dict(audit)
@@ -168,37 +110,82 @@ class DynamoRepository(Repository):
         response = self._get_raw(keys.donation(donation_id))
         return _donation_from(response) if response else None
 
-    def save_donation(
-        self,
-        donation: Donation,
-        expected_version: int,
-        *,
-        audit: dict[str, str] | None,
-        event_id: str | None = None,
-    ) -> None:
-        put = self._donation_put(donation)
-        put["ConditionExpression"] = "version = :expected"
-        put["ExpressionAttributeValues"] = to_item({":expected": expected_version})
-        items: list[dict[str, Any]] = [{"Put": put}]
-        if audit:
-            items.append(self._audit_put(donation, audit, event_id or f"v{donation.version}"))
-        for stripe_id in (donation.payment_intent_id, donation.charge_id):
-            if stripe_id:
-                link = keys.stripe_link(stripe_id)
-                link["donation_id"] = donation.id
-                items.append({"Put": {"TableName": self.table, "Item": to_item(link)}})
-        if event_id:
-            items.append({"Update": self._event_processed(event_id, donation.updated_at)})
-        try:
-            guarded(self.client.transact_write_items, TransactItems=items)
-        except ClientError as exc:
-            if reasons(exc)[:1] == ["ConditionalCheckFailed"]:
-                raise ConcurrentUpdateError("the gift changed since it was read") from exc
-            raise translate(exc) from exc
+    def unit_of_work(self) -> DynamoUnitOfWork:
+        return DynamoUnitOfWork(self.client, self.table)
 
-    def donation_id_for(self, stripe_id: str) -> str | None:
+    def get_gift(self, donation_id: str) -> GiftRecord | None:
+        items = self._partition(keys.donation(donation_id)["pk"], keys.GIFT_FIRST_SK, keys.GIFT_LAST_SK)
+        donation, refunds, disputes = None, [], []
+        for item in items:
+            entity = item.get("entity", {}).get("S")
+            if entity == "donation":
+                donation = _donation_from(item)
+            elif entity == "refund":
+                refunds.append(model_from(Refund, item))
+            elif entity == "dispute":
+                disputes.append(model_from(Dispute, item))
+        return GiftRecord(donation, refunds, disputes) if donation else None
+
+    def get_plan(self, recurring_id: str) -> RecurringPlan | None:
+        item = self._get_raw(keys.plan(recurring_id))
+        return model_from(RecurringPlan, item) if item else None
+
+    def get_plan_record(self, recurring_id: str) -> PlanRecord | None:
+        pk = keys.plan(recurring_id)["pk"]
+        items = self._partition(pk, "INSTALLMENT#", "RECURRING")
+        plan = next((model_from(RecurringPlan, i) for i in items if i["sk"]["S"] == "RECURRING"), None)
+        if plan is None:
+            return None
+        ids = [i["donation_id"]["S"] for i in items if i["sk"]["S"].startswith("INSTALLMENT#")]
+        return PlanRecord(plan, self._donations(ids))
+
+    def list_plans(self, status: str, limit: int, cursor: str | None) -> Page:
+        partition = keys.plans_by_status(status)
+        return query_index(self.client, self.table, partition, limit, cursor, RecurringPlan, False, keys.plan)
+
+    def stripe_target(self, stripe_id: str) -> dict[str, str] | None:
         values = self._get(keys.stripe_link(stripe_id))
-        return str(values["donation_id"]) if values else None
+        if not values:
+            return None
+        return {k: str(v) for k, v in values.items() if k in ("donation_id", "refund_id", "recurring_id")}
+
+    def _partition(self, pk: str, first: str, last: str) -> list[dict[str, Any]]:
+        """Every item of one partition whose sort key lies in [first, last], read consistently."""
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
+            "ExpressionAttributeValues": to_item({":pk": pk, ":first": first, ":last": last}),
+            "ConsistentRead": True,
+        }
+        items: list[dict[str, Any]] = []
+        while True:
+            try:
+                response = guarded(self.client.query, **request)
+            except ClientError as exc:
+                raise translate(exc) from exc
+            items.extend(response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return items
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def _donations(self, ids: list[str]) -> list[Donation]:
+        """Gifts by id, in the order given (BatchGetItem, 100 at a time, retrying what is left)."""
+        found: dict[str, Donation] = {}
+        for start in range(0, len(ids), 100):
+            wanted = [to_item(keys.donation(i)) for i in ids[start : start + 100]]
+            request = {self.table: {"Keys": wanted, "ConsistentRead": True}}
+            for _ in range(5):
+                try:
+                    response = guarded(self.client.batch_get_item, RequestItems=request)
+                except ClientError as exc:
+                    raise translate(exc) from exc
+                for item in response.get("Responses", {}).get(self.table, []):
+                    gift = _donation_from(item)
+                    found[gift.id] = gift
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+        return [found[i] for i in ids if i in found]
 
     def pending_donations(self, has_setup: bool, created_before: str, limit: int) -> list[Donation]:
         try:
@@ -277,18 +264,9 @@ class DynamoRepository(Repository):
             return StoredEvent(event_id, bool(stored.get("processed")))
         return StoredEvent(event_id, False)
 
-    def _event_processed(self, event_id: str, now: str) -> dict[str, Any]:
-        return {
-            "TableName": self.table,
-            "Key": to_item(keys.stripe_event(event_id)),
-            "UpdateExpression": "SET #processed = :true, processed_at = :now",
-            "ExpressionAttributeNames": {"#processed": "processed"},
-            "ExpressionAttributeValues": to_item({":true": True, ":now": now}),
-        }
-
     def mark_event_processed(self, event_id: str, now: str) -> None:
         try:
-            guarded(self.client.update_item, **self._event_processed(event_id, now))
+            guarded(self.client.update_item, **event_processed_update(self.table, event_id, now))
         except ClientError as exc:
             raise translate(exc) from exc
 
@@ -305,40 +283,3 @@ class DynamoRepository(Repository):
 def _next_month(month: str) -> str:
     year, number = int(month[:4]), int(month[5:7])
     return f"{year + number // 12:04d}-{number % 12 + 1:02d}"
-
-
-def put_new(client: Any, table: str, values: dict[str, Any]) -> bool:
-    """PutItem of an item that must not exist yet; False (not an error) when it does."""
-    try:
-        guarded(
-            client.put_item,
-            TableName=table,
-            Item=to_item(values),
-            ConditionExpression="attribute_not_exists(pk)",
-        )
-    except ClientError as exc:
-        if error_code(exc) == "ConditionalCheckFailedException":
-            return False
-        raise translate(exc) from exc
-    return True
-
-
-def conditional_update(client: Any, **request: Any) -> bool:
-    """UpdateItem; False (not an error) when its condition does not hold."""
-    try:
-        guarded(client.update_item, **request)
-    except ClientError as exc:
-        if error_code(exc) == "ConditionalCheckFailedException":
-            return False
-        raise translate(exc) from exc
-    return True
-
-
-def get_item(client: Any, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
-    """A consistent read of one item, in DynamoDB's typed form."""
-    try:
-        response = guarded(client.get_item, TableName=table, Key=to_item(key), ConsistentRead=True)
-    except ClientError as exc:
-        raise translate(exc) from exc
-    item: dict[str, Any] | None = response.get("Item")
-    return item

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.adapters import cursors, keys
-from chalicelib.adapters.dynamo import (
+from chalicelib.adapters import keys
+from chalicelib.adapters.dynamo_base import (
     GSI1,
     conditional_update,
     error_code,
@@ -18,11 +17,12 @@ from chalicelib.adapters.dynamo import (
     guarded,
     model_from,
     put_new,
+    query_index,
     reasons,
     to_item,
     translate,
-    translate_list,
 )
+from chalicelib.adapters.dynamo_tx import outbox_values
 from chalicelib.domain.errors import ConcurrentUpdateError, ConflictError
 from chalicelib.domain.outreach import ContactMessage, OutboxRecord, PendingSignup, Subscriber
 from chalicelib.services.ports import ConfirmTarget, OutboxMessage, OutreachRepository, Page, SignupMove
@@ -395,14 +395,7 @@ class DynamoOutreachRepository(OutreachRepository):
         return self._put(values, new=new)
 
     def _outbox_put(self, message: OutboxMessage) -> dict[str, Any]:
-        values = {
-            **asdict(message),
-            **keys.outbox(message.id),
-            "entity": "outbox",
-            "gsi1pk": keys.OUTBOX_PENDING,
-            "gsi1sk": f"{message.created_at}#{message.id}",
-        }
-        return self._put(values, new=True)
+        return self._put(outbox_values(message), new=True)
 
     def _update(self, message_id: str, expression: str, values: dict[str, Any]) -> None:
         names = {"ExpressionAttributeNames": {"#status": "status"}} if "#status" in expression else {}
@@ -443,25 +436,4 @@ class DynamoOutreachRepository(OutreachRepository):
         forward: bool,
         record: Callable[[str], keys.Key],
     ) -> Page:
-        scope = {"index": partition}
-        query: dict[str, Any] = {
-            "TableName": self.table,
-            "IndexName": GSI1,
-            "Limit": limit,
-            "ScanIndexForward": forward,
-            "KeyConditionExpression": "gsi1pk = :pk",
-            "ExpressionAttributeValues": to_item({":pk": partition}),
-        }
-        if cursor:
-            query["ExclusiveStartKey"] = cursors.start_key(
-                cursors.decode(cursor, scope).get("k"), partition, record
-            )
-        try:
-            response = guarded(self.client.query, **query)
-        except ClientError as exc:
-            raise translate_list(exc, cursor) from exc
-        last = response.get("LastEvaluatedKey")
-        return Page(
-            [model_from(model, item) for item in response.get("Items", [])],
-            cursors.encode(scope, k=last) if last else None,
-        )
+        return query_index(self.client, self.table, partition, limit, cursor, model, forward, record)

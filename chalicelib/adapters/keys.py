@@ -17,6 +17,38 @@ def donation_audit(donation_id: str, timestamp: str, suffix: str) -> Key:
     return {"pk": f"DONATION#{donation_id}", "sk": f"AUDIT#{timestamp}#{suffix}"}
 
 
+def refund(donation_id: str, refund_id: str) -> Key:
+    return {"pk": f"DONATION#{donation_id}", "sk": f"REFUND#{refund_id}"}
+
+
+def dispute(donation_id: str, dispute_id: str) -> Key:
+    return {"pk": f"DONATION#{donation_id}", "sk": f"DISPUTE#{dispute_id}"}
+
+
+# A gift's partition sorts AUDIT# < DISPUTE# < DONATION < REFUND#: one Query between these
+# bounds reads the gift, its disputes and its refunds, and skips its audit trail.
+GIFT_FIRST_SK, GIFT_LAST_SK = "DISPUTE#", "REFUND#\uffff"
+
+
+def plan(recurring_id: str) -> Key:
+    return {"pk": f"RECURRING#{recurring_id}", "sk": "RECURRING"}
+
+
+def plan_installment(recurring_id: str, created_at: str, donation_id: str) -> Key:
+    """Points from a plan to one of its installments (the gift record holds the rest)."""
+    return {"pk": f"RECURRING#{recurring_id}", "sk": f"INSTALLMENT#{created_at}#{donation_id}"}
+
+
+def plans_by_status(status: str) -> str:
+    """GSI1 partition of plans in one status, sorted by creation."""
+    return f"PLANS#{status}"
+
+
+def record_audit(key: Key, timestamp: str, suffix: str) -> Key:
+    """An audit entry in the partition of the record it is about (a gift or a plan)."""
+    return {"pk": key["pk"], "sk": f"AUDIT#{timestamp}#{suffix}"}
+
+
 def donations_by_month(created_at: str) -> str:
     """GSI1 partition: one per calendar month of creation, sorted by created_at within."""
     return f"DONATIONS#{created_at[:7]}"

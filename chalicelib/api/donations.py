@@ -1,4 +1,5 @@
-"""Donor routes: start a one-time gift, then confirm it once Stripe.js saved the card."""
+"""Donor routes: start a gift (one-time, monthly or annual), then confirm it once Stripe.js
+saved the card."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from chalicelib.api.schemas import ConfirmIn
 from chalicelib.bootstrap import (
     get_decline_guard,
     get_donation_screening,
+    get_gift_mail,
     get_payments,
     get_repository,
     get_settings,
@@ -28,13 +30,15 @@ bp = Blueprint(__name__)
 @json_errors
 def create_donation() -> Response:
     request = bp.current_request
-    body = parse_body(request, DonationRequest, {"rules": get_settings().donation_rules})
+    rules = get_settings().donation_rules
+    body = parse_body(request, DonationRequest, {"rules": rules})
     created = donations.create_donation(
         body,
         header(request, "Idempotency-Key"),
         repo=get_repository(),
         payments=get_payments(),
         screening=get_donation_screening(source_ip(request)),
+        rules=rules,
     )
     return Response(body=asdict(created), status_code=201)
 
@@ -49,5 +53,6 @@ def confirm_donation(donation_id: str) -> dict[str, Any]:
         repo=get_repository(),
         payments=get_payments(),
         guard=get_decline_guard(source_ip(request)),
+        mail=get_gift_mail(),
     )
     return asdict(result)

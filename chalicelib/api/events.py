@@ -76,7 +76,7 @@ def outbox_sweep(event: Any) -> dict[str, Any]:
 @bp.schedule(Rate(15, unit=Rate.MINUTES))
 def donation_sweep(event: Any) -> dict[str, Any]:
     """Mark gifts left pending abandoned (after 24 h, or 1 h without a SetupIntent)."""
-    from chalicelib.bootstrap import get_payments, get_repository
+    from chalicelib.bootstrap import get_gift_mail, get_payments, get_repository
     from chalicelib.services.abandon import sweep_abandoned
 
-    return sweep_abandoned(repo=get_repository(), payments=get_payments())
+    return sweep_abandoned(repo=get_repository(), payments=get_payments(), mail=get_gift_mail())

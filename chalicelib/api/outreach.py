@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import html
-from email import policy
-from email.parser import BytesParser
 from typing import Any
-from urllib.parse import parse_qs
 
 from chalice.app import Blueprint, Request, Response
 
 from chalicelib.api.errors import json_errors, to_response
 from chalicelib.api.pages import page, post_form
 from chalicelib.api.public import PUBLIC_CORS
-from chalicelib.api.requests import parse_body, source_ip
+from chalicelib.api.requests import form_field, link_token, parse_body, query_token, source_ip
 from chalicelib.bootstrap import get_form_rules, get_outreach_repository, get_settings, get_signup_rules
 from chalicelib.domain.errors import StewardError, ValidationFailedError
 from chalicelib.domain.outreach import ContactRequest, SignupRequest
@@ -24,34 +21,6 @@ ACCEPTED = {"status": "accepted"}
 # Opening the link shows this page; its script posts the form at once, so a person needs no
 # second click, while a mail scanner that only fetches the URL (GET) confirms nothing.
 AUTO_SUBMIT = "document.getElementById('form').submit();"
-
-
-def _query_token(request: Request) -> str:
-    params: Any = request.query_params or {}
-    return str(params.get("token", ""))[:200]
-
-
-def _link_token(request: Request) -> str:
-    """The token of an emailed link, posted back: in the link's query string, else the form."""
-    return _query_token(request) or (_form_field(request, "token") or "")[:200]
-
-
-def _form_field(request: Request, name: str) -> str | None:
-    """A field of a urlencoded or multipart form body (RFC 8058 allows either)."""
-    raw = request.raw_body or b""
-    data = raw if isinstance(raw, bytes) else raw.encode()
-    content_type = request.headers.get("content-type") or ""
-    if content_type.lower().startswith("multipart/form-data"):
-        form = BytesParser(policy=policy.HTTP).parsebytes(
-            f"Content-Type: {content_type}\r\n\r\n".encode() + data
-        )
-        for part in form.iter_parts() if form.is_multipart() else []:
-            if part.get_param("name", header="content-disposition") == name:
-                payload = part.get_payload(decode=True)
-                return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else None
-        return None
-    values = parse_qs(data.decode("utf-8", "replace")).get(name)
-    return values[0] if values else None
 
 
 def _link_failed(request: Request, exc: StewardError) -> Response:
@@ -75,7 +44,7 @@ def create_signup() -> Response:
 
 @bp.route("/signups/confirm", methods=["GET"])
 def confirm_page() -> Response:
-    token = _query_token(bp.current_request)
+    token = query_token(bp.current_request)
     body = "<p>Press the button to confirm your subscription.</p>" + post_form(
         token, "confirm", "yes", "Confirm my subscription"
     )
@@ -90,7 +59,7 @@ def confirm_page() -> Response:
 def confirm_signup() -> Response:
     request = bp.current_request
     try:
-        signups.confirm(_link_token(request), repo=get_outreach_repository())
+        signups.confirm(link_token(request), repo=get_outreach_repository())
     except StewardError as exc:
         return _link_failed(request, exc)
     return page("You are subscribed", "<p>Thank you for confirming. You will hear from us soon.</p>")
@@ -98,7 +67,7 @@ def confirm_signup() -> Response:
 
 @bp.route("/unsubscribe", methods=["GET"])
 def unsubscribe_page() -> Response:
-    token = _query_token(bp.current_request)
+    token = query_token(bp.current_request)
     form = post_form(token, "List-Unsubscribe", "One-Click", "Unsubscribe")
     return page("Unsubscribe", "<p>Press the button to stop receiving our emails.</p>" + form)
 
@@ -111,13 +80,13 @@ def unsubscribe_page() -> Response:
 def unsubscribe() -> Response:
     request = bp.current_request
     try:
-        if _form_field(request, "List-Unsubscribe") != "One-Click":
+        if form_field(request, "List-Unsubscribe") != "One-Click":
             raise ValidationFailedError(
                 "the body must be List-Unsubscribe=One-Click",
                 fields=[{"field": "List-Unsubscribe", "message": "must be One-Click"}],
             )
         signups.unsubscribe(
-            _link_token(request),
+            link_token(request),
             repo=get_outreach_repository(),
             rules=get_signup_rules(),
         )

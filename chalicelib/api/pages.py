@@ -13,15 +13,29 @@ STYLE = (
 )
 
 
-def page(title: str, body: str, status: int = 200, script: str | None = None) -> Response:
+def page(
+    title: str,
+    body: str,
+    status: int = 200,
+    script: str | None = None,
+    *,
+    style: str = "",
+    stripe_origin: str | None = None,
+    script_src: str | None = None,
+) -> Response:
+    """An HTML page under a strict CSP. `stripe_origin` and `script_src` open only what
+    Stripe.js needs (its script, its API and its frames) on the pages that mount it."""
     nonce = secrets.token_urlsafe(12)
+    loader = f'<script src="{html.escape(script_src)}"></script>' if script_src else ""
     script_tag = f'<script nonce="{nonce}">{script}</script>' if script else ""
     document = (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>"
-        f"<body><h1>{html.escape(title)}</h1>{body}{script_tag}</body></html>"
+        f"<title>{html.escape(title)}</title><style>{STYLE}{style}</style></head>"
+        f"<body><h1>{html.escape(title)}</h1>{body}{loader}{script_tag}</body></html>"
     )
+    scripts = f"'nonce-{nonce}'" + (f" {stripe_origin}" if stripe_origin else "")
+    stripe = f"; connect-src 'self' {stripe_origin}; frame-src {stripe_origin}" if stripe_origin else ""
     return Response(
         body=document,
         status_code=status,
@@ -31,8 +45,8 @@ def page(title: str, body: str, status: int = 200, script: str | None = None) ->
             "Referrer-Policy": "no-referrer",
             "X-Robots-Tag": "noindex",
             "Content-Security-Policy": (
-                f"default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{nonce}'; "
-                "form-action 'self'; frame-ancestors 'none'"
+                f"default-src 'none'; style-src 'unsafe-inline'; script-src {scripts}; "
+                f"form-action 'self'; frame-ancestors 'none'{stripe}"
             ),
         },
     )

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from email import policy
+from email.parser import BytesParser
 from typing import Any, TypeVar
+from urllib.parse import parse_qs
 
 from chalice.app import Request
 from pydantic import BaseModel, ValidationError
@@ -84,3 +87,31 @@ def source_ip(request: Request) -> str:
     """API Gateway's sourceIp, never X-Forwarded-For (which the client controls)."""
     context: dict[str, Any] = request.context or {}
     return str((context.get("identity") or {}).get("sourceIp") or "unknown")
+
+
+def query_token(request: Request) -> str:
+    params: Any = request.query_params or {}
+    return str(params.get("token", ""))[:200]
+
+
+def link_token(request: Request) -> str:
+    """The token of an emailed link, posted back: in the link's query string, else the form."""
+    return query_token(request) or (form_field(request, "token") or "")[:200]
+
+
+def form_field(request: Request, name: str) -> str | None:
+    """A field of a urlencoded or multipart form body (RFC 8058 allows either)."""
+    raw = request.raw_body or b""
+    data = raw if isinstance(raw, bytes) else raw.encode()
+    content_type = request.headers.get("content-type") or ""
+    if content_type.lower().startswith("multipart/form-data"):
+        form = BytesParser(policy=policy.HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + data
+        )
+        for part in form.iter_parts() if form.is_multipart() else []:
+            if part.get_param("name", header="content-disposition") == name:
+                payload = part.get_payload(decode=True)
+                return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else None
+        return None
+    values = parse_qs(data.decode("utf-8", "replace")).get(name)
+    return values[0] if values else None

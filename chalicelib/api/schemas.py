@@ -134,6 +134,16 @@ class DonationListOut(BaseModel):
     )
 
 
+class PlanListQuery(BaseModel):
+    """GET /staff/recurring: monthly and annual plans in one status, newest first."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["active", "past_due", "canceled", "incomplete"] = "active"
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=2000)
+
+
 class ContactListQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

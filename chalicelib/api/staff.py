@@ -10,11 +10,12 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.api.auth import current_staff, requires_role
 from chalicelib.api.errors import json_errors
-from chalicelib.api.requests import parse_body, parse_query, path_id
-from chalicelib.api.schemas import ContactListQuery, DonationListQuery, OutboxListQuery
-from chalicelib.bootstrap import get_outreach_repository, get_repository, get_settings
+from chalicelib.api.requests import header, parse_body, parse_query, path_id
+from chalicelib.api.schemas import ContactListQuery, DonationListQuery, OutboxListQuery, PlanListQuery
+from chalicelib.bootstrap import get_money, get_outreach_repository, get_repository, get_settings
+from chalicelib.domain.aftermath import RefundRequest
 from chalicelib.domain.outreach import ContactStatusChange
-from chalicelib.services import contact, donations, outbox
+from chalicelib.services import contact, donations, outbox, recurring, refunds
 
 bp = Blueprint(__name__)
 FINANCE = ("finance", "admin")
@@ -48,7 +49,41 @@ def list_donations() -> dict[str, Any]:
 @json_errors
 @requires_role(_request, *FINANCE)
 def get_donation(donation_id: str) -> dict[str, Any]:
-    return donations.get_donation(path_id(donation_id), repo=get_repository()).model_dump()
+    record = donations.get_donation(path_id(donation_id), repo=get_repository())
+    return {
+        **record.donation.model_dump(),
+        "refunds": [r.model_dump() for r in record.refunds],
+        "disputes": [d.model_dump() for d in record.disputes],
+    }
+
+
+@bp.route("/staff/donations/{donation_id}/refunds", methods=["POST"])
+@json_errors
+@requires_role(_request, *FINANCE)
+def refund_donation(donation_id: str) -> Response:
+    request = bp.current_request
+    body = parse_body(request, RefundRequest)
+    refund = refunds.refund_gift(
+        path_id(donation_id), body, current_staff().subject, header(request, "Idempotency-Key"), get_money()
+    )
+    return Response(body=refund.model_dump(), status_code=201)
+
+
+@bp.route("/staff/recurring", methods=["GET"])
+@json_errors
+@requires_role(_request, *FINANCE)
+def list_plans() -> dict[str, Any]:
+    query = parse_query(bp.current_request, PlanListQuery)
+    page = recurring.list_plans(query.status, query.limit, query.cursor, get_money())
+    return {"items": [p.model_dump() for p in page.items], "cursor": page.cursor}
+
+
+@bp.route("/staff/recurring/{recurring_id}", methods=["GET"])
+@json_errors
+@requires_role(_request, *FINANCE)
+def get_plan(recurring_id: str) -> dict[str, Any]:
+    record = recurring.get_plan(path_id(recurring_id, "recurring_id"), get_money())
+    return {**record.plan.model_dump(), "installments": [g.model_dump() for g in record.installments]}
 
 
 CSV_COLUMNS = [

@@ -7,7 +7,7 @@ from typing import Any
 from chalice.app import Blueprint
 
 from chalicelib.api.errors import json_errors
-from chalicelib.bootstrap import get_payments, get_repository
+from chalicelib.bootstrap import get_gift_mail, get_payments, get_repository
 from chalicelib.services.webhooks import handle_stripe_event
 
 bp = Blueprint(__name__)
@@ -23,4 +23,5 @@ def stripe_webhook() -> dict[str, Any]:
         request.headers.get("stripe-signature"),
         repo=get_repository(),
         payments=get_payments(),
+        mail=get_gift_mail(),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 
@@ -21,3 +22,9 @@ def new_id(now_ms: int | None = None) -> str:
 
 def is_id(text: str) -> bool:
     return len(text) == 26 and all(c in _ALPHABET for c in text)
+
+
+def derived_id(text: str) -> str:
+    """An id made from text (the same text, the same id), in the same alphabet and length."""
+    value = int.from_bytes(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()[:17], "big") >> 6
+    return "".join(_ALPHABET[(value >> (5 * i)) & 31] for i in reversed(range(26)))

@@ -163,3 +163,30 @@ def new_secret_token() -> tuple[str, str]:
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+DonorAction = Literal["gift", "plan"]
+
+
+def donor_link_token(keys: Keyring, action: DonorAction, record_id: str, expires_ms: int) -> str:
+    """A donor's link to one gift (view it, its receipt) or one plan (cancel, update the card):
+    signed with the link key, bound to the action and the record, and expiring."""
+    kid, key = keys.signing("link")
+    body = f"{kid}.{action}.{record_id}.{expires_ms}"
+    return f"{body}.{_mac(key, 'donor', body, 32)}"
+
+
+def check_donor_link(keys: Keyring, token: str, action: DonorAction, record_id: str, now_ms: int) -> bool:
+    """Whether the token is this action's link to this record, unaltered and not expired."""
+    parts = token.split(".")
+    if len(parts) != 5:
+        return False
+    kid, given_action, given_id, expires, mac = parts
+    if given_action != action or not _same(given_id, record_id):
+        return False
+    if not (expires.isascii() and expires.isdigit()) or len(expires) > 15:
+        return False
+    key = keys.verifying(kid, "link", now_ms)
+    if key is None or not _same(mac, _mac(key, "donor", f"{kid}.{action}.{given_id}.{expires}", 32)):
+        return False
+    return now_ms < int(expires)

@@ -7,8 +7,10 @@ import logging
 from chalicelib.domain.donation import AbandonRules, Donation, PaymentUpdate, apply_update, should_abandon
 from chalicelib.domain.errors import ConcurrentUpdateError, NotFoundError, StewardError
 from chalicelib.services.clock import Clock, seconds_before, utc_now
-from chalicelib.services.donations import actor_of, record_update, update_from_intent
-from chalicelib.services.ports import Payments, Repository
+from chalicelib.services.donations import Money, record_payment, update_from_intent
+from chalicelib.services.gifts import Decision, change_gift
+from chalicelib.services.ports import GiftRecord, Payments, Repository
+from chalicelib.services.receipts import GiftMail
 
 log = logging.getLogger("steward")
 SWEEP_LIMIT = 100  # gifts looked at per run; the next run takes the rest
@@ -22,6 +24,7 @@ def sweep_abandoned(
     payments: Payments,
     rules: AbandonRules = DEFAULT_RULES,
     limit: int = SWEEP_LIMIT,
+    mail: GiftMail | None = None,
     now: Clock = utc_now,
 ) -> dict[str, int]:
     """Mark abandoned each gift still pending after rules.pending_hours, or after
@@ -39,7 +42,7 @@ def sweep_abandoned(
         if gift is None or not should_abandon(gift, pending_before, no_setup_before):
             continue
         try:
-            outcome = _settle(gift, repo, payments, now)
+            outcome = _settle(gift, Money(repo, payments, mail, now))
         except StewardError as exc:  # one gift's trouble never stops the others
             log.warning("sweep left gift %s for the next run: %r", gift.id, exc)
             continue
@@ -48,28 +51,26 @@ def sweep_abandoned(
     return counts
 
 
-def _settle(gift: Donation, repo: Repository, payments: Payments, now: Clock) -> str | None:
+def _settle(gift: Donation, money: Money) -> str | None:
     if gift.payment_intent_id:
         try:
-            intent = payments.retrieve_payment_intent(gift.payment_intent_id)
+            intent = money.payments.retrieve_payment_intent(gift.payment_intent_id)
         except NotFoundError:  # Stripe has no such PaymentIntent: no money comes through it
             log.warning("gift %s names a PaymentIntent Stripe does not know", gift.id)
             intent = None
         if intent:
-            fact = update_from_intent(intent, payments, fee_known=gift.fee is not None)
-            gift = record_update(repo, gift, fact, source="sweep", now=now)
+            gift = record_payment(money, gift.id, update_from_intent(intent), source="sweep")
             if gift.status != "pending":
                 return "recorded"
-    marked = apply_update(gift, ABANDONED, now())
-    stored = marked.model_copy(update={"version": gift.version + 1})
-    audit = {
-        "source": "sweep",
-        "actor": actor_of("sweep"),
-        "from_status": gift.status,
-        "to_status": stored.status,
-    }
-    try:
-        repo.save_donation(stored, gift.version, audit=audit)  # only if unchanged since read
+    version = gift.version
+
+    def decide(record: GiftRecord) -> Decision | None:
+        if record.donation.version != version:
+            raise ConcurrentUpdateError("the gift moved on since it was read")
+        return Decision(apply_update(record.donation, ABANDONED, money.now()))
+
+    try:  # only if unchanged since read
+        change_gift(money.repo, gift.id, decide, source="sweep", now=money.now)
     except ConcurrentUpdateError:
         return None  # it moved on meanwhile; the next run looks again
     return "abandoned"

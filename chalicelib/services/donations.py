@@ -1,4 +1,5 @@
-"""Use cases for one-time gifts: create, confirm, record payment facts, read."""
+"""Use cases for gifts: create, confirm, record payment facts, read. A monthly or annual gift
+starts the same way; its confirm starts the plan (chalicelib/services/recurring.py)."""
 
 from __future__ import annotations
 
@@ -8,33 +9,43 @@ import secrets
 import string
 from dataclasses import dataclass
 
-from chalicelib.domain.donation import Donation, DonationRequest, PaymentUpdate, apply_update
+from chalicelib.domain.donation import (
+    Donation,
+    DonationRequest,
+    DonationRules,
+    PaymentUpdate,
+    apply_settlement,
+    apply_update,
+)
 from chalicelib.domain.errors import (
     ConcurrentUpdateError,
     ConflictError,
     IdempotencyKeyReusedError,
-    NotFoundError,
     PaymentDeclinedError,
     StewardError,
     UpstreamError,
 )
 from chalicelib.domain.ids import new_id
+from chalicelib.domain.recurring import plan_for
 from chalicelib.services.clock import Clock, utc_now
 from chalicelib.services.forms import DeclineGuard, DeclineSlot, DonationScreening
+from chalicelib.services.gifts import Decision, change_gift, load_gift
 from chalicelib.services.ports import (
     DonationPage,
+    GiftRecord,
     IdempotencyRecord,
     PaymentIntentInfo,
     Payments,
     Repository,
+    Settlement,
 )
+from chalicelib.services.receipts import GiftMail
 
 log = logging.getLogger("steward")
 SAVE_ATTEMPTS = 5
 # A charge in one of these states was not declined: it gives its decline slot back.
 NOT_DECLINED = {"succeeded", "processing", "requires_action", "requires_capture"}
 ALPHANUMERIC = string.ascii_letters + string.digits
-ACTORS = {"api": "donor", "confirm": "donor", "sweep": "system"}
 
 
 @dataclass(frozen=True)
@@ -56,12 +67,6 @@ class ConfirmResult:
         return cls(donation.id, donation.status, failure_reason=donation.failure_reason)
 
 
-def actor_of(source: str) -> str:
-    """Who a change to a gift comes from, for its audit entry: the donor's own requests, the
-    system's sweep, or Stripe (every other source is a Stripe event type)."""
-    return ACTORS.get(source, "stripe")
-
-
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -73,10 +78,12 @@ def create_donation(
     repo: Repository,
     payments: Payments,
     screening: DonationScreening | None = None,
+    rules: DonationRules | None = None,
     now: Clock = utc_now,
 ) -> DonationCreated:
     """Write a pending gift and the SetupIntent the browser confirms; a repeated key replays.
-    Every call, a replay too, counts against the IP's limit before anything else."""
+    Every call, a replay too, counts against the IP's limit before anything else. A monthly
+    or annual gift also gets its Stripe Customer and its plan, `incomplete` until confirmed."""
     if screening and not screening.admit(request.form_token, request.honeypot):
         return _decoy(payments.publishable_key)
     request_hash = _sha256(request.model_dump_json(exclude={"form_token", "honeypot"}))
@@ -85,20 +92,7 @@ def create_donation(
         existing = repo.get_idempotency(key_hash)
         if existing:
             return _replay(existing, request_hash, repo, payments, now)
-    timestamp = now()
-    donation = Donation(
-        id=new_id(),
-        amount=request.amount,
-        currency=request.currency,
-        fund=request.fund,
-        campaign=request.campaign or None,
-        anonymous=request.anonymous,
-        email=str(request.email),
-        first_name=request.first_name,
-        last_name=request.last_name,
-        created_at=timestamp,
-        updated_at=timestamp,
-    )
+    donation = new_gift(request, rules, now())
     record = IdempotencyRecord(key_hash, request_hash, donation.id) if key_hash else None
     try:
         repo.create_donation(donation, record)
@@ -109,6 +103,41 @@ def create_donation(
             raise UpstreamError("the idempotency record vanished; retry") from None
         return _replay(winner, request_hash, repo, payments, now)
     return _with_setup_intent(donation, repo, payments, now)
+
+
+def new_gift(request: DonationRequest, rules: DonationRules | None, timestamp: str) -> Donation:
+    """The pending gift a request describes: a covered fee raises the amount and is kept on its
+    own; a premium's fair-market value decides the deductible amount."""
+    covered = rules.covered_fee(request.amount) if rules and request.cover_fee else 0
+    premium = rules.premium(request.premium) if rules else None
+    tribute = request.tribute
+    gift_id = new_id()
+    return Donation(
+        id=gift_id,
+        recurring_id=gift_id if request.frequency != "one_time" else None,
+        amount=request.amount + covered,
+        covered_fee=covered,
+        currency=request.currency,
+        frequency=request.frequency,
+        fund=request.fund,
+        campaign=request.campaign or None,
+        anonymous=request.anonymous,
+        email=str(request.email),
+        first_name=request.first_name,
+        last_name=request.last_name,
+        tribute_kind=tribute.kind if tribute else None,
+        tribute_name=tribute.name if tribute else None,
+        tribute_notify_name=tribute.notify_name if tribute else None,
+        tribute_notify_email=str(tribute.notify_email) if tribute and tribute.notify_email else None,
+        premium_id=premium.id if premium else None,
+        premium_name=premium.name if premium else None,
+        premium_value=premium.value if premium else 0,
+        utm_source=request.utm_source or None,
+        utm_medium=request.utm_medium or None,
+        utm_campaign=request.utm_campaign or None,
+        created_at=timestamp,
+        updated_at=timestamp,
+    )
 
 
 def _random(length: int) -> str:
@@ -143,7 +172,11 @@ def _with_setup_intent(
 ) -> DonationCreated:
     if donation.setup_intent_id is None:
         _refuse_unless_pending(donation)
-        intent = payments.create_setup_intent(donation)
+        customer = None
+        if donation.frequency != "one_time":  # Stripe answers the same Customer to a retry
+            name = f"{donation.first_name} {donation.last_name}"
+            customer = payments.create_customer(donation.id, donation.email, name)
+        intent = payments.create_setup_intent(donation, customer)
         stored = donation.model_copy(
             update={
                 "setup_intent_id": intent.id,
@@ -151,8 +184,12 @@ def _with_setup_intent(
                 "version": donation.version + 1,
             }
         )
+        work = repo.unit_of_work()
+        work.save_donation(stored, donation.version)
+        if customer:
+            work.save_plan(plan_for(stored, customer), None)
         try:
-            repo.save_donation(stored, donation.version, audit=None)
+            work.commit()
         except ConcurrentUpdateError:
             donation = _load(repo, donation.id)  # a concurrent request stored its intent first
             if donation.setup_intent_id is None:  # or the sweep gave the gift up meanwhile
@@ -170,18 +207,35 @@ def _refuse_unless_pending(donation: Donation) -> None:
         raise ConflictError(f"this gift is {donation.status}; start a new one (with a new Idempotency-Key)")
 
 
+@dataclass(frozen=True)
+class Money:
+    """What a payment use case talks to: the table, Stripe, the receipt writer, the clock."""
+
+    repo: Repository
+    payments: Payments
+    mail: GiftMail | None = None
+    now: Clock = utc_now
+
+
 def confirm_donation(
     donation_id: str,
     *,
     repo: Repository,
     payments: Payments,
     guard: DeclineGuard | None = None,
+    mail: GiftMail | None = None,
     now: Clock = utc_now,
 ) -> ConfirmResult:
     """Charge the card the browser saved on the SetupIntent; safe to call again and again,
     and after a crash at any step: the PaymentIntent is created unconfirmed, its id recorded
-    with a conditional write, and only the recorded one is ever confirmed."""
+    with a conditional write, and only the recorded one is ever confirmed. A monthly or annual
+    gift starts its plan instead (chalicelib/services/recurring.py)."""
+    money = Money(repo, payments, mail, now)
     donation = _load(repo, donation_id)
+    if donation.frequency != "one_time":
+        from chalicelib.services.recurring import start_plan
+
+        return start_plan(donation, money, guard)
     late = donation.status == "abandoned" and donation.payment_intent_id is not None
     if donation.status != "pending" and not late:
         return ConfirmResult.of(donation)  # settled: no call to Stripe
@@ -189,60 +243,57 @@ def confirm_donation(
         guard.count_attempt()  # every other confirm calls Stripe, an abandoned gift's too
     if late:
         assert donation.payment_intent_id is not None
-        return _late_facts(donation, donation.payment_intent_id, repo, payments, now)
+        return _late_facts(donation, donation.payment_intent_id, money)
     intent = None
     if donation.payment_intent_id:
         intent = payments.retrieve_payment_intent(donation.payment_intent_id)
         if intent.status != "requires_confirmation":
             if guard and intent.failure_reason and intent.status != "succeeded":
                 guard.count_decline()  # declined, but its answer never reached us: it counts now
-            return _sync(donation, intent, repo, payments, now)
-    payment_method = None if intent else _saved_card(donation, payments)
+            return _sync(donation, intent, money)
+    payment_method = None if intent else saved_card(donation, payments)
     slot = guard.reserve() if guard else None  # before this card reaches Stripe
     try:
         if payment_method:
-            donation, intent = _new_intent(donation, payment_method, repo, payments, now)
+            donation, intent = _new_intent(donation, payment_method, money)
             if intent is None or donation.status != "pending" or intent.status != "requires_confirmation":
                 if slot:
                     slot.release()  # another request charges this gift
                     slot = None
                 if intent is None:
                     return ConfirmResult.of(donation)
-                return _sync(donation, intent, repo, payments, now)
+                return _sync(donation, intent, money)
         assert intent is not None
         intent = payments.confirm_payment_intent(intent.id)
     except PaymentDeclinedError as exc:  # the gift's answer, not an error: status failed, with why
         assert intent is not None
         declined = PaymentUpdate(status="failed", payment_intent_id=intent.id, failure_reason=exc.message)
-        return ConfirmResult.of(record_update(repo, donation, declined, source="confirm", now=now))
+        return ConfirmResult.of(record_payment(money, donation.id, declined, source="confirm"))
     except Exception:
         if slot:  # an outage (Stripe or the table) is no decline: the retry takes a slot again
-            _give_back(slot)
+            give_back(slot)
         raise
     if slot and intent.status in NOT_DECLINED:
         slot.release()
-    return _sync(donation, intent, repo, payments, now)
+    return _sync(donation, intent, money)
 
 
-def _give_back(slot: DeclineSlot) -> None:
+def give_back(slot: DeclineSlot) -> None:
     try:
         slot.release()
     except StewardError as exc:  # the table is down too; the slot expires with its window
         log.warning("decline slot not given back: %s", exc.message)
 
 
-def _late_facts(
-    donation: Donation, payment_intent_id: str, repo: Repository, payments: Payments, now: Clock
-) -> ConfirmResult:
+def _late_facts(donation: Donation, payment_intent_id: str, money: Money) -> ConfirmResult:
     """An abandoned gift is never charged from here, but the donor may have finished 3-D
     Secure after the sweep: what Stripe says about its PaymentIntent is recorded and answered,
     so a donor who paid is not told the gift failed (and does not give twice)."""
-    intent = payments.retrieve_payment_intent(payment_intent_id)
-    fact = update_from_intent(intent, payments, fee_known=donation.fee is not None)
-    return ConfirmResult.of(record_update(repo, donation, fact, source="confirm", now=now))
+    intent = money.payments.retrieve_payment_intent(payment_intent_id)
+    return ConfirmResult.of(record_payment(money, donation.id, update_from_intent(intent), source="confirm"))
 
 
-def _saved_card(donation: Donation, payments: Payments) -> str:
+def saved_card(donation: Donation, payments: Payments) -> str:
     if donation.setup_intent_id is None:
         raise ConflictError("this gift has no card setup yet; create it again")
     setup = payments.retrieve_setup_intent(donation.setup_intent_id)
@@ -252,39 +303,23 @@ def _saved_card(donation: Donation, payments: Payments) -> str:
 
 
 def _new_intent(
-    donation: Donation,
-    payment_method: str,
-    repo: Repository,
-    payments: Payments,
-    now: Clock,
+    donation: Donation, payment_method: str, money: Money
 ) -> tuple[Donation, PaymentIntentInfo | None]:
     """Create an unconfirmed PaymentIntent (it charges nothing) and record its id unless another
     request recorded one first; returns the gift as stored and the PaymentIntent it records."""
+    payments = money.payments
     created = payments.create_payment_intent(donation, payment_method)
-    current = donation
-    for attempt in range(SAVE_ATTEMPTS):
-        if attempt:
-            current = _load(repo, donation.id)
+
+    def decide(record: GiftRecord) -> Decision | None:
+        current = record.donation
         if current.payment_intent_id or current.status != "pending":
-            break
-        stored = current.model_copy(
-            update={"payment_intent_id": created.id, "updated_at": now(), "version": current.version + 1}
-        )
-        audit = {
-            "source": "confirm",
-            "actor": actor_of("confirm"),
-            "from_status": "pending",
-            "to_status": "pending",
-            "payment_intent_id": created.id,
-        }
-        try:
-            repo.save_donation(stored, current.version, audit=audit)
-        except ConcurrentUpdateError:
-            continue
-        return stored, created
-    else:
-        raise UpstreamError("the gift kept changing underneath; retry")
-    if current.payment_intent_id == created.id:  # Stripe answered the same key with the same one
+            return None
+        stored = current.model_copy(update={"payment_intent_id": created.id})
+        return Decision(stored, details={"payment_intent_id": created.id})
+
+    record, _ = change_gift(money.repo, donation.id, decide, source="confirm", now=money.now)
+    current = record.donation
+    if current.payment_intent_id == created.id:  # ours, or Stripe answered the same key alike
         return current, created
     try:
         payments.cancel_payment_intent(created.id)  # never recorded, so never confirmed anyway
@@ -295,31 +330,17 @@ def _new_intent(
     return current, payments.retrieve_payment_intent(current.payment_intent_id)
 
 
-def _sync(
-    donation: Donation,
-    intent: PaymentIntentInfo,
-    repo: Repository,
-    payments: Payments,
-    now: Clock,
-) -> ConfirmResult:
-    fact = update_from_intent(intent, payments, fee_known=donation.fee is not None)
-    stored = record_update(repo, donation, fact, source="confirm", now=now)
+def _sync(donation: Donation, intent: PaymentIntentInfo, money: Money) -> ConfirmResult:
+    stored = record_payment(money, donation.id, update_from_intent(intent), source="confirm")
     if intent.status == "requires_action":
         return ConfirmResult(donation.id, "requires_action", intent.client_secret)
     return ConfirmResult.of(stored)
 
 
-def update_from_intent(
-    intent: PaymentIntentInfo, payments: Payments, fee_known: bool = False
-) -> PaymentUpdate:
-    """The facts a PaymentIntent states about its gift (fee and net come from the charge,
-    fetched only while the gift does not have them yet)."""
+def update_from_intent(intent: PaymentIntentInfo) -> PaymentUpdate:
+    """The facts a PaymentIntent states about its gift."""
     if intent.status == "succeeded" and intent.charge_id:
-        amounts = None if fee_known else payments.charge_fee_and_net(intent.charge_id)
-        fee, net = amounts if amounts else (None, None)
-        return PaymentUpdate(
-            status="succeeded", payment_intent_id=intent.id, charge_id=intent.charge_id, fee=fee, net=net
-        )
+        return PaymentUpdate(status="succeeded", payment_intent_id=intent.id, charge_id=intent.charge_id)
     if intent.failure_reason or intent.status == "canceled":
         return PaymentUpdate(
             status="failed",
@@ -330,57 +351,57 @@ def update_from_intent(
     return PaymentUpdate(payment_intent_id=intent.id)
 
 
-def record_update(
-    repo: Repository,
-    donation: Donation,
+def payment_decision(
+    before: Donation, update: PaymentUpdate, money: Money, settled: Settlement | None = None
+) -> Decision | None:
+    """The gift with a payment fact merged in (and the fee and net, when read); once it is
+    newly paid, its receipt goes in the same transaction. None when nothing changes."""
+    timestamp = money.now()
+    merged = apply_update(before, update, timestamp)
+    if settled:
+        merged = apply_settlement(merged, settled.fee, settled.net, settled.currency, timestamp)
+    if merged is before:
+        return None
+    paid = before.status != "succeeded" and merged.status == "succeeded"
+    messages = money.mail.paid(merged, timestamp) if paid and money.mail else ()
+    return Decision(merged, messages=messages)
+
+
+def settlement_for(money: Money, donation: Donation, charge_id: str | None) -> Settlement | None:
+    """The charge's fee and net, read from Stripe while the gift does not have them yet."""
+    if charge_id is None or donation.fee is not None:
+        return None
+    return money.payments.settlement(charge_id)
+
+
+def record_payment(
+    money: Money,
+    donation_id: str,
     update: PaymentUpdate,
     *,
     source: str,
     event_id: str | None = None,
-    now: Clock = utc_now,
+    record: GiftRecord | None = None,
 ) -> Donation:
-    """Merge a fact into the gift; the gift as stored afterwards."""
-    return apply_fact(repo, donation, update, source=source, event_id=event_id, now=now)[0]
+    """Merge a payment fact into the gift and commit it; the gift as stored afterwards."""
+    record = record or load_gift(money.repo, donation_id)
+    settled = None
+    if update.status == "succeeded":
+        settled = settlement_for(money, record.donation, update.charge_id)
+    stored, _ = change_gift(
+        money.repo,
+        donation_id,
+        lambda current: payment_decision(current.donation, update, money, settled),
+        source=source,
+        event_id=event_id,
+        record=record,
+        now=money.now,
+    )
+    return stored.donation
 
 
-def apply_fact(
-    repo: Repository,
-    donation: Donation,
-    update: PaymentUpdate,
-    *,
-    source: str,
-    event_id: str | None = None,
-    now: Clock = utc_now,
-) -> tuple[Donation, bool]:
-    """Merge a fact into the gift as read, with optimistic locking (re-read when another writer
-    won); marks the webhook event processed in the same write. Returns the stored gift and
-    whether this fact changed it."""
-    current = donation
-    for attempt in range(SAVE_ATTEMPTS):
-        if attempt:
-            current = _load(repo, donation.id)
-        merged = apply_update(current, update, now())
-        if merged is current:
-            if event_id:
-                repo.mark_event_processed(event_id, now())
-            return current, False
-        stored = merged.model_copy(update={"version": current.version + 1})
-        audit = {
-            "source": source,
-            "actor": actor_of(source),
-            "from_status": current.status,
-            "to_status": stored.status,
-        }
-        try:
-            repo.save_donation(stored, current.version, audit=audit, event_id=event_id)
-        except ConcurrentUpdateError:
-            continue
-        return stored, True
-    raise UpstreamError("the gift kept changing underneath; retry")
-
-
-def get_donation(donation_id: str, *, repo: Repository) -> Donation:
-    return _load(repo, donation_id)
+def get_donation(donation_id: str, *, repo: Repository) -> GiftRecord:
+    return load_gift(repo, donation_id)
 
 
 def list_donations(
@@ -397,7 +418,4 @@ def list_donations(
 
 
 def _load(repo: Repository, donation_id: str) -> Donation:
-    donation = repo.get_donation(donation_id)
-    if donation is None:
-        raise NotFoundError("no gift with this id", fields=[{"field": "id", "message": "not found"}])
-    return donation
+    return load_gift(repo, donation_id).donation

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from chalicelib.domain.aftermath import Dispute, Refund
 from chalicelib.domain.donation import Donation
 from chalicelib.domain.outreach import ContactMessage, PendingSignup, SignupStatus, Subscriber
+from chalicelib.domain.recurring import RecurringPlan
 
 if TYPE_CHECKING:  # the facts module builds on PaymentIntentInfo below
     from chalicelib.services.facts import StripeEvent
@@ -50,6 +52,106 @@ class PaymentIntentInfo:
     donation_id: str | None = None
 
 
+@dataclass(frozen=True)
+class Settlement:
+    """A charge's balance transaction: fee and net in the settlement currency."""
+
+    fee: int
+    net: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class SubscriptionInfo:
+    id: str
+    customer_id: str
+    status: str  # Stripe's status word (active, incomplete, past_due, canceled, ...)
+    current_period_end: str | None  # ISO-8601 UTC
+    latest_invoice_id: str | None
+    invoice_paid: bool  # the latest invoice is paid
+    payment_id: str | None  # the latest invoice's PaymentIntent, when Stripe names it
+    charge_id: str | None
+    failure_reason: str | None  # the first installment's decline message, if it failed
+    client_secret: str | None  # the latest invoice PaymentIntent's secret when it needs 3-D Secure
+
+
+@dataclass(frozen=True)
+class RefundInfo:
+    id: str  # re_
+    amount: int
+    currency: str
+    status: str  # pending | succeeded | failed | canceled | requires_action
+    failure_reason: str | None
+
+
+@dataclass(frozen=True)
+class GiftRecord:
+    """A gift with the refund and dispute records under it."""
+
+    donation: Donation
+    refunds: list[Refund]
+    disputes: list[Dispute]
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    """A recurring plan with its installments, oldest first."""
+
+    plan: RecurringPlan
+    installments: list[Donation]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """Who changed a record, from where, and what changed. actor: a staff subject, `stripe`,
+    `donor` (the donor's own request or link) or `system`."""
+
+    actor: str
+    source: str
+    at: str
+    details: dict[str, str]
+
+
+class UnitOfWork(abc.ABC):
+    """One use case's writes, committed together in one transaction or not at all."""
+
+    @abc.abstractmethod
+    def save_donation(self, donation: Donation, expected_version: int | None) -> None:
+        """A gift at `version`, conditional on the stored one being `expected_version` (None:
+        new); also the lookups from its Stripe ids to it."""
+
+    @abc.abstractmethod
+    def save_refund(self, refund: Refund) -> None:
+        """Guarded by the gift's version, which every refund change also saves."""
+
+    @abc.abstractmethod
+    def save_dispute(self, dispute: Dispute) -> None: ...
+
+    @abc.abstractmethod
+    def save_plan(self, plan: RecurringPlan, expected_version: int | None) -> None: ...
+
+    @abc.abstractmethod
+    def add_installment(self, plan_id: str, donation: Donation, invoice_id: str) -> None:
+        """Link a new installment to its plan, once: a second gift for the same invoice makes
+        the commit fail with ConflictError."""
+
+    @abc.abstractmethod
+    def audit(self, kind: str, record_id: str, entry: AuditEntry, suffix: str) -> None:
+        """An audit entry for a `donation` or `recurring` record."""
+
+    @abc.abstractmethod
+    def send(self, message: OutboxMessage) -> None:
+        """An email for the outbox."""
+
+    @abc.abstractmethod
+    def event_processed(self, event_id: str, now: str) -> None: ...
+
+    @abc.abstractmethod
+    def commit(self) -> None:
+        """Raises ConcurrentUpdateError when a record changed since it was read, ConflictError
+        when a once-only item exists already, UpstreamError when the table is busy or down."""
+
+
 class Repository(abc.ABC):
     @abc.abstractmethod
     def ping(self) -> None:
@@ -66,20 +168,25 @@ class Repository(abc.ABC):
     def get_donation(self, donation_id: str) -> Donation | None: ...
 
     @abc.abstractmethod
-    def save_donation(
-        self,
-        donation: Donation,
-        expected_version: int,
-        *,
-        audit: dict[str, str] | None,
-        event_id: str | None = None,
-    ) -> None:
-        """Conditional on the version; in the same transaction it writes the audit entry,
-        the Stripe id lookups and marks the event processed. Raises ConcurrentUpdateError."""
+    def get_gift(self, donation_id: str) -> GiftRecord | None:
+        """The gift with its refunds and disputes, read consistently in one query."""
 
     @abc.abstractmethod
-    def donation_id_for(self, stripe_id: str) -> str | None:
-        """The gift behind a PaymentIntent or Charge id."""
+    def unit_of_work(self) -> UnitOfWork: ...
+
+    @abc.abstractmethod
+    def get_plan(self, recurring_id: str) -> RecurringPlan | None: ...
+
+    @abc.abstractmethod
+    def get_plan_record(self, recurring_id: str) -> PlanRecord | None: ...
+
+    @abc.abstractmethod
+    def list_plans(self, status: str, limit: int, cursor: str | None) -> Page: ...
+
+    @abc.abstractmethod
+    def stripe_target(self, stripe_id: str) -> dict[str, str] | None:
+        """What a Stripe id (PaymentIntent, Charge, invoice, refund, dispute, subscription)
+        points at here: donation_id, refund_id, recurring_id."""
 
     @abc.abstractmethod
     def put_event(self, event_id: str, event_type: str, raw: str, received_at: str) -> StoredEvent:
@@ -103,7 +210,7 @@ class Payments(abc.ABC):
     publishable_key: str
 
     @abc.abstractmethod
-    def create_setup_intent(self, donation: Donation) -> SetupIntentInfo: ...
+    def create_setup_intent(self, donation: Donation, customer_id: str | None = None) -> SetupIntentInfo: ...
 
     @abc.abstractmethod
     def retrieve_setup_intent(self, setup_intent_id: str) -> SetupIntentInfo: ...
@@ -126,7 +233,52 @@ class Payments(abc.ABC):
         """Raises NotFoundError when Stripe has no such PaymentIntent."""
 
     @abc.abstractmethod
-    def charge_fee_and_net(self, charge_id: str) -> tuple[int, int] | None: ...
+    def settlement(self, charge_id: str) -> Settlement | None:
+        """The charge's balance transaction (None while Stripe has none yet)."""
+
+    @abc.abstractmethod
+    def create_customer(self, recurring_id: str, email: str, name: str) -> str:
+        """A Stripe Customer for a recurring gift; idempotency key from the plan's id."""
+
+    @abc.abstractmethod
+    def create_card_update_intent(self, recurring_id: str, customer_id: str) -> SetupIntentInfo:
+        """A SetupIntent (off_session, for the customer) the donor confirms on the card page."""
+
+    @abc.abstractmethod
+    def create_subscription(
+        self,
+        recurring_id: str,
+        customer_id: str,
+        payment_method: str,
+        amount: int,
+        currency: str,
+        interval: Literal["month", "year"],
+        metadata: dict[str, str],
+    ) -> SubscriptionInfo:
+        """Idempotency key from the plan's id; the card is its default payment method."""
+
+    @abc.abstractmethod
+    def retrieve_subscription(self, subscription_id: str) -> SubscriptionInfo:
+        """NotFoundError when Stripe has no such subscription."""
+
+    @abc.abstractmethod
+    def cancel_subscription(self, subscription_id: str) -> SubscriptionInfo:
+        """Cancel now; one already canceled answers as it stands."""
+
+    @abc.abstractmethod
+    def set_default_payment_method(
+        self, subscription_id: str, customer_id: str, payment_method: str
+    ) -> None: ...
+
+    @abc.abstractmethod
+    def invoice_payment(self, invoice_id: str) -> tuple[str | None, str | None]:
+        """The PaymentIntent and Charge ids that paid an invoice."""
+
+    @abc.abstractmethod
+    def create_refund(
+        self, refund_id: str, payment_intent_id: str, amount: int, reason: str, metadata: dict[str, str]
+    ) -> RefundInfo:
+        """Idempotency key from the refund's id; ConflictError when Stripe refuses it."""
 
     @abc.abstractmethod
     def verify_event(self, payload: bytes, signature: str | None) -> StripeEvent:

@@ -11,32 +11,48 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.domain.donation import Donation, PaymentUpdate, refund_status
+from chalicelib.domain.aftermath import Dispute, Refund, merge_dispute, merge_refund
+from chalicelib.domain.donation import apply_settlement
 from chalicelib.domain.errors import NotFoundError
 from chalicelib.domain.ids import is_id
+from chalicelib.services import recurring
 from chalicelib.services.clock import Clock, utc_now
-from chalicelib.services.donations import apply_fact, update_from_intent
+from chalicelib.services.donations import Money, record_payment, update_from_intent
 from chalicelib.services.facts import (
     ChargeRefunded,
-    DisputeClosed,
-    DisputeOpened,
+    ChargeSettled,
+    DisputeChanged,
+    InvoiceFailed,
+    InvoicePaid,
     NotOurs,
     PaymentFailed,
     PaymentSucceeded,
+    RefundChanged,
     StripeEvent,
+    SubscriptionChanged,
     Unknown,
 )
-from chalicelib.services.ports import Payments, Repository
+from chalicelib.services.gifts import Decision, change_gift
+from chalicelib.services.ports import GiftRecord, Payments, Repository
+from chalicelib.services.receipts import GiftMail
+from chalicelib.services.refunds import refund_change
 
 log = logging.getLogger("steward")
 
 
 @dataclass(frozen=True)
-class _Context:
+class Context:
     event: StripeEvent
-    repo: Repository
-    payments: Payments
-    now: Clock
+    money: Money
+
+    @property
+    def repo(self) -> Repository:
+        return self.money.repo
+
+    def done(self) -> bool:
+        """Acknowledge the event with nothing to apply."""
+        self.repo.mark_event_processed(self.event.id, self.money.now())
+        return False
 
 
 def handle_stripe_event(
@@ -45,6 +61,7 @@ def handle_stripe_event(
     *,
     repo: Repository,
     payments: Payments,
+    mail: GiftMail | None = None,
     now: Clock = utc_now,
 ) -> dict[str, Any]:
     event = payments.verify_event(payload, signature)
@@ -52,59 +69,163 @@ def handle_stripe_event(
     if stored.processed:
         return {"received": True, "duplicate": True}
     handler = HANDLERS[type(event.fact)]
-    return {"received": True, "applied": handler(event.fact, _Context(event, repo, payments, now))}
+    return {
+        "received": True,
+        "applied": handler(event.fact, Context(event, Money(repo, payments, mail, now))),
+    }
 
 
-def _payment(fact: PaymentSucceeded | PaymentFailed, ctx: _Context) -> bool:
+def _payment(fact: PaymentSucceeded | PaymentFailed, ctx: Context) -> bool:
     intent = fact.intent
-    donation = _gift(ctx, intent.donation_id, intent.id)
-    if donation is None:
-        return _not_ours(fact, ctx)
-    update = update_from_intent(intent, ctx.payments, fee_known=donation.fee is not None)
-    return _apply(ctx, donation, update)
-
-
-def _refunded(fact: ChargeRefunded, ctx: _Context) -> bool:
-    update = PaymentUpdate(
-        status=refund_status(fact.amount, fact.amount_refunded),
-        charge_id=fact.charge_id,
-        amount_refunded=fact.amount_refunded,
+    record = gift_for(ctx, intent.donation_id, intent.id)
+    if record is None:
+        return not_ours(fact, ctx)
+    before = record.donation.version
+    stored = record_payment(
+        ctx.money,
+        record.donation.id,
+        update_from_intent(intent),
+        source=ctx.event.type,
+        event_id=ctx.event.id,
     )
-    donation = _gift(ctx, fact.donation_id, fact.payment_id)
-    return _not_ours(fact, ctx) if donation is None else _apply(ctx, donation, update)
+    return stored.version != before
 
 
-def _dispute_opened(fact: DisputeOpened, ctx: _Context) -> bool:
-    update = PaymentUpdate(status="disputed", dispute_status="open")
-    donation = _gift(ctx, None, fact.payment_id)
-    return _not_ours(fact, ctx) if donation is None else _apply(ctx, donation, update)
+def _settled(fact: ChargeSettled, ctx: Context) -> bool:
+    """Fee and net as the charge's balance transaction states them now."""
+    record = gift_for(ctx, fact.donation_id, fact.payment_id or fact.charge_id)
+    if record is None or record.donation.charge_id not in (None, fact.charge_id):
+        return not_ours(fact, ctx)
+    settled = ctx.money.payments.settlement(fact.charge_id)
+    if settled is None:
+        return ctx.done()
+
+    def decide(current: GiftRecord) -> Decision | None:
+        gift = current.donation
+        if gift.status != "succeeded":
+            return None  # the payment fact brings the fee with it
+        changed = apply_settlement(gift, settled.fee, settled.net, settled.currency, ctx.money.now())
+        return None if changed is gift else Decision(changed)
+
+    return _change(ctx, record, decide)
 
 
-def _dispute_closed(fact: DisputeClosed, ctx: _Context) -> bool:
-    update = PaymentUpdate(status="disputed", dispute_status=fact.outcome)
-    donation = _gift(ctx, None, fact.payment_id)
-    return _not_ours(fact, ctx) if donation is None else _apply(ctx, donation, update)
+def _refund(fact: RefundChanged, ctx: Context) -> bool:
+    target = ctx.repo.stripe_target(fact.refund_id) or {}
+    record = gift_for(ctx, target.get("donation_id") or fact.donation_id, fact.payment_id or fact.charge_id)
+    if record is None:
+        return not_ours(fact, ctx)
+    refund_id = target.get("refund_id") or fact.steward_refund_id or fact.refund_id
+    return _change(ctx, record, refund_decision(ctx.money, refund_id, fact))
 
 
-def _not_ours(fact: object, ctx: _Context) -> bool:
-    """A fact about no gift of ours: acknowledged (Stripe stops retrying) and logged."""
-    log.warning("stripe event %s (%s) is for no gift of ours; acknowledged", ctx.event.id, ctx.event.type)
-    return _ignore(fact, ctx)
+def refund_decision(
+    money: Money, refund_id: str, fact: RefundChanged
+) -> Callable[[GiftRecord], Decision | None]:
+    """A refund as Stripe states it, merged into its record; a refund made at Stripe (not here)
+    gets a record of its own. When Stripe first takes it, the donor gets the corrected notice."""
+
+    def decide(current: GiftRecord) -> Decision | None:
+        stored = next((r for r in current.refunds if r.id == refund_id), None)
+        timestamp = money.now()
+        update = Refund(
+            id=refund_id,
+            donation_id=current.donation.id,
+            amount=fact.amount,
+            currency=fact.currency,
+            reason=fact.reason or "other",
+            actor="stripe",
+            status=fact.status,
+            stripe_refund_id=fact.refund_id,
+            created_at=fact.created_at,
+            updated_at=timestamp,
+        )
+        merged = merge_refund(stored, update)
+        if merged is None:
+            return None
+        return refund_change(current, merged, stored, money)
+
+    return decide
 
 
-def _ignore(fact: object, ctx: _Context) -> bool:
-    """An event Steward does not act on: acknowledged, nothing applied."""
-    ctx.repo.mark_event_processed(ctx.event.id, ctx.now())
-    return False
-
-
-def _apply(ctx: _Context, donation: Donation, update: PaymentUpdate) -> bool:
-    event = ctx.event
-    _, changed = apply_fact(ctx.repo, donation, update, source=event.type, event_id=event.id, now=ctx.now)
+def _charge_refunded(fact: ChargeRefunded, ctx: Context) -> bool:
+    """Each refund the event lists is recorded; without a list, the refund events bring them."""
+    record = gift_for(ctx, fact.donation_id, fact.payment_id)
+    if record is None:
+        return not_ours(fact, ctx)
+    changed = False
+    for refund in fact.refunds:
+        target = ctx.repo.stripe_target(refund.refund_id) or {}
+        refund_id = target.get("refund_id") or refund.steward_refund_id or refund.refund_id
+        _, moved = change_gift(
+            ctx.repo,
+            record.donation.id,
+            refund_decision(ctx.money, refund_id, refund),
+            source=ctx.event.type,
+            now=ctx.money.now,
+        )
+        changed = changed or moved
+    ctx.done()
     return changed
 
 
-def _gift(ctx: _Context, donation_id: str | None, stripe_id: str | None) -> Donation | None:
+def _dispute(fact: DisputeChanged, ctx: Context) -> bool:
+    record = gift_for(ctx, None, fact.payment_id or fact.charge_id)
+    if record is None:
+        return not_ours(fact, ctx)
+
+    def decide(current: GiftRecord) -> Decision | None:
+        stored = next((d for d in current.disputes if d.id == fact.dispute_id), None)
+        update = Dispute(
+            id=fact.dispute_id,
+            donation_id=current.donation.id,
+            amount=fact.amount,
+            currency=fact.currency,
+            reason=fact.reason,
+            status=fact.status,
+            evidence_due_by=fact.evidence_due_by,
+            created_at=fact.created_at,
+            updated_at=ctx.money.now(),
+        )
+        merged = merge_dispute(stored, update)
+        if merged is None:
+            return None
+        mail = ctx.money.mail
+        messages = (
+            (mail.dispute(current.donation, merged, ctx.money.now()),) if mail and stored is None else ()
+        )
+        details = {"dispute_id": merged.id, "dispute_status": merged.status}
+        return Decision(current.donation, disputes=(merged,), messages=messages, details=details)
+
+    return _change(ctx, record, decide)
+
+
+def not_ours(fact: object, ctx: Context) -> bool:
+    """A fact about no gift of ours: acknowledged (Stripe stops retrying) and logged."""
+    log.warning("stripe event %s (%s) is for no gift of ours; acknowledged", ctx.event.id, ctx.event.type)
+    return ctx.done()
+
+
+def _ignore(fact: object, ctx: Context) -> bool:
+    """An event Steward does not act on: acknowledged, nothing applied."""
+    return ctx.done()
+
+
+def _change(ctx: Context, record: GiftRecord, decide: Callable[[GiftRecord], Decision | None]) -> bool:
+    event = ctx.event
+    _, changed = change_gift(
+        ctx.repo,
+        record.donation.id,
+        decide,
+        source=event.type,
+        event_id=event.id,
+        record=record,
+        now=ctx.money.now,
+    )
+    return changed
+
+
+def gift_for(ctx: Context, donation_id: str | None, stripe_id: str | None) -> GiftRecord | None:
     """The gift a fact is about: named in metadata, else found by its PaymentIntent or Charge
     id (here, or at Stripe for a PaymentIntent whose id was never recorded)."""
     if isinstance(donation_id, str) and is_id(donation_id):
@@ -112,23 +233,39 @@ def _gift(ctx: _Context, donation_id: str | None, stripe_id: str | None) -> Dona
     elif not isinstance(stripe_id, str):
         return None
     else:
-        found = ctx.repo.donation_id_for(stripe_id)
+        found = (ctx.repo.stripe_target(stripe_id) or {}).get("donation_id")
         if found is None and stripe_id.startswith("pi_"):
             try:
-                found = ctx.payments.retrieve_payment_intent(stripe_id).donation_id
+                found = ctx.money.payments.retrieve_payment_intent(stripe_id).donation_id
             except NotFoundError:  # Stripe knows no such PaymentIntent on this account
                 return None
-    return ctx.repo.get_donation(found) if found and is_id(found) else None
+    return ctx.repo.get_gift(found) if found and is_id(found) else None
 
 
-Handler = Callable[[Any, _Context], bool]
+Handler = Callable[[Any, Context], bool]
+
+
+def _plan(handle: Callable[[Any, Money, str, str], bool | None]) -> Handler:
+    """A fact about a plan: applied by the recurring service, or not ours (None)."""
+
+    def handler(fact: Any, ctx: Context) -> bool:
+        applied = handle(fact, ctx.money, ctx.event.id, ctx.event.type)
+        return not_ours(fact, ctx) if applied is None else applied
+
+    return handler
+
+
 # One handler per fact type the Payments port can answer (tests/unit check it covers them all).
 HANDLERS: dict[type, Handler] = {
     PaymentSucceeded: _payment,
     PaymentFailed: _payment,
-    ChargeRefunded: _refunded,
-    DisputeOpened: _dispute_opened,
-    DisputeClosed: _dispute_closed,
-    NotOurs: _not_ours,
+    ChargeSettled: _settled,
+    RefundChanged: _refund,
+    ChargeRefunded: _charge_refunded,
+    DisputeChanged: _dispute,
+    InvoicePaid: _plan(recurring.invoice_paid),
+    InvoiceFailed: _plan(recurring.invoice_failed),
+    SubscriptionChanged: _plan(recurring.subscription_changed),
+    NotOurs: not_ours,
     Unknown: _ignore,
 }

@@ -1,0 +1,153 @@
+"""DynamoDB helpers every repository shares. ClientErrors become named domain errors here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, TypeVar, cast
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BaseModel
+
+from chalicelib.adapters import cursors, keys
+from chalicelib.domain.errors import UpstreamError, ValidationFailedError
+from chalicelib.services.ports import Page
+
+M = TypeVar("M", bound=BaseModel)
+log = logging.getLogger("steward")
+GSI1 = "gsi1"
+RETRYABLE = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TransactionConflictException",
+    "InternalServerError",
+    "ServiceUnavailable",
+}
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_item(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def reasons(exc: ClientError) -> list[str]:
+    return [str(r.get("Code", "None")) for r in exc.response.get("CancellationReasons", [])]
+
+
+def translate(exc: ClientError) -> Exception:
+    if error_code(exc) in RETRYABLE or "TransactionConflict" in reasons(exc):
+        return UpstreamError("the database is busy; retry")
+    return cast(Exception, exc)
+
+
+def translate_list(exc: ClientError, cursor: str | None) -> Exception:
+    """A list query's error. DynamoDB's ValidationException means it refused the query or
+    its start key: a 422 (naming the cursor when there was one), never a 500."""
+    if error_code(exc) != "ValidationException":
+        return translate(exc)
+    log.warning("a list query was refused: %s", exc)
+    if cursor:
+        return cursors.bad_cursor()
+    return ValidationFailedError(
+        "the database refused this query", fields=[{"field": "query", "message": "refused"}]
+    )
+
+
+def guarded(call: Any, **kwargs: Any) -> Any:
+    """Run a client call; a connection failure becomes UpstreamError, like throttling."""
+    try:
+        return call(**kwargs)
+    except BotoCoreError as exc:
+        raise UpstreamError("the database did not answer; retry") from exc
+
+
+def model_from(model: type[M], item: dict[str, Any]) -> M:
+    """A pydantic model from a DynamoDB item (numbers come back as Decimal)."""
+    values = from_item(item)
+    fields = model.model_fields
+    return model.model_validate(
+        {k: int(v) if isinstance(v, Decimal) else v for k, v in values.items() if k in fields}
+    )
+
+
+def put_new(client: Any, table: str, values: dict[str, Any]) -> bool:
+    """PutItem of an item that must not exist yet; False (not an error) when it does."""
+    try:
+        guarded(
+            client.put_item,
+            TableName=table,
+            Item=to_item(values),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    except ClientError as exc:
+        if error_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise translate(exc) from exc
+    return True
+
+
+def conditional_update(client: Any, **request: Any) -> bool:
+    """UpdateItem; False (not an error) when its condition does not hold."""
+    try:
+        guarded(client.update_item, **request)
+    except ClientError as exc:
+        if error_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise translate(exc) from exc
+    return True
+
+
+def get_item(client: Any, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+    """A consistent read of one item, in DynamoDB's typed form."""
+    try:
+        response = guarded(client.get_item, TableName=table, Key=to_item(key), ConsistentRead=True)
+    except ClientError as exc:
+        raise translate(exc) from exc
+    item: dict[str, Any] | None = response.get("Item")
+    return item
+
+
+def query_index(
+    client: Any,
+    table: str,
+    partition: str,
+    limit: int,
+    cursor: str | None,
+    model: Any,
+    forward: bool,
+    record: Callable[[str], keys.Key],
+) -> Page:
+    scope = {"index": partition}
+    query: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": GSI1,
+        "Limit": limit,
+        "ScanIndexForward": forward,
+        "KeyConditionExpression": "gsi1pk = :pk",
+        "ExpressionAttributeValues": to_item({":pk": partition}),
+    }
+    if cursor:
+        query["ExclusiveStartKey"] = cursors.start_key(
+            cursors.decode(cursor, scope).get("k"), partition, record
+        )
+    try:
+        response = guarded(client.query, **query)
+    except ClientError as exc:
+        raise translate_list(exc, cursor) from exc
+    last = response.get("LastEvaluatedKey")
+    return Page(
+        [model_from(model, item) for item in response.get("Items", [])],
+        cursors.encode(scope, k=last) if last else None,
+    )

@@ -1,0 +1,131 @@
+"""What happens to a gift's money after it is paid: each refund and each dispute is its own
+record under the gift, and the gift's refunded total and dispute flag are derived from them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from chalicelib.domain.donation import DisputeState, Donation
+from chalicelib.domain.errors import ConflictError
+
+RefundReason = Literal["duplicate", "fraudulent", "requested_by_customer", "other"]
+# requested: reserved here, not yet answered by Stripe; pending/succeeded: Stripe took it;
+# failed/canceled: the money stayed with us, so the refund no longer counts.
+RefundStatus = Literal["requested", "pending", "succeeded", "failed", "canceled"]
+REFUND_RANK: dict[str, int] = {"requested": 0, "pending": 1, "succeeded": 2, "failed": 3, "canceled": 3}
+COUNTED = frozenset({"requested", "pending", "succeeded"})
+NOTE_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"  # text with line breaks and tabs
+DISPUTE_RANK: dict[str, int] = {"open": 0, "won": 1, "lost": 1}
+
+
+class RefundRequest(BaseModel):
+    """The body of POST /staff/donations/{id}/refunds."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+    amount: StrictInt | None = Field(
+        default=None, gt=0, description="Minor units; default: all that is left to refund."
+    )
+    reason: RefundReason
+    note: str = Field(
+        default="", max_length=500, pattern=NOTE_TEXT, description="For the audit; lines allowed."
+    )
+
+
+class Refund(BaseModel):
+    """One refund of a gift: made by staff here (id is ours), or at Stripe (id is Stripe's)."""
+
+    id: str
+    donation_id: str
+    amount: int
+    currency: str
+    reason: str
+    note: str = ""
+    actor: str
+    status: RefundStatus
+    stripe_refund_id: str | None = None
+    failure_reason: str | None = None
+    created_at: str
+    updated_at: str
+
+
+class Dispute(BaseModel):
+    """A dispute (chargeback) of a gift's charge, by Stripe's dispute id."""
+
+    id: str
+    donation_id: str
+    amount: int
+    currency: str
+    reason: str
+    status: DisputeState
+    evidence_due_by: str | None = None
+    created_at: str
+    updated_at: str
+
+
+def summarize(donation: Donation, refunds: list[Refund], disputes: list[Dispute]) -> Donation:
+    """The gift with its derived totals: refunded (every refund that still counts) and the
+    dispute flag (open while any dispute is, else lost if any was lost, else won)."""
+    refunded = sum(r.amount for r in refunds if r.status in COUNTED)
+    states = {d.status for d in disputes}
+    dispute: DisputeState | None = next((s for s in ("open", "lost", "won") if s in states), None)
+    if (refunded, dispute) == (donation.refunded, donation.dispute):
+        return donation
+    return donation.model_copy(update={"refunded": refunded, "dispute": dispute})
+
+
+def refundable(donation: Donation, refunds: list[Refund]) -> int:
+    """How much can still be refunded: what was paid, less every refund that counts."""
+    if donation.status != "succeeded":
+        return 0
+    return donation.amount - sum(r.amount for r in refunds if r.status in COUNTED)
+
+
+def check_refund(donation: Donation, refunds: list[Refund], amount: int | None) -> int:
+    """The amount a new refund may take; ConflictError when it would exceed what is left."""
+    left = refundable(donation, refunds)
+    if donation.status != "succeeded":
+        raise ConflictError(f"this gift is {donation.status}: nothing was paid to refund")
+    if left <= 0:
+        raise ConflictError("this gift is refunded in full already")
+    wanted = left if amount is None else amount
+    if wanted > left:
+        raise ConflictError(
+            f"only {left} is left to refund",
+            fields=[{"field": "amount", "message": f"must be at most {left}"}],
+        )
+    return wanted
+
+
+def merge_refund(current: Refund | None, update: Refund) -> Refund | None:
+    """A refund as Stripe states it now, merged into the stored one; None when nothing changes.
+    Its status only moves forward; the first note, actor and reason stay."""
+    if current is None:
+        return update
+    changes: dict[str, object] = {}
+    if REFUND_RANK[update.status] > REFUND_RANK[current.status]:
+        changes["status"] = update.status
+        if update.failure_reason:
+            changes["failure_reason"] = update.failure_reason
+    if current.stripe_refund_id is None and update.stripe_refund_id:
+        changes["stripe_refund_id"] = update.stripe_refund_id
+    if not changes:
+        return None
+    return current.model_copy(update={**changes, "updated_at": update.updated_at})
+
+
+def merge_dispute(current: Dispute | None, update: Dispute) -> Dispute | None:
+    """A dispute as Stripe states it now; once won or lost it stays so. None: no change."""
+    if current is None:
+        return update
+    changes: dict[str, object] = {}
+    if DISPUTE_RANK[update.status] > DISPUTE_RANK[current.status]:
+        changes["status"] = update.status
+    for name in ("evidence_due_by", "reason", "amount"):
+        if getattr(update, name) != getattr(current, name) and getattr(update, name) is not None:
+            changes[name] = getattr(update, name)
+    if not changes:
+        return None
+    return current.model_copy(update={**changes, "updated_at": update.updated_at})

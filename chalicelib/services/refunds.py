@@ -1,0 +1,107 @@
+"""Staff refunds: reserved here before Stripe hears of them, so two refunds racing can never
+take more than was paid; sent to Stripe with an idempotency key from the refund's own id;
+recorded from Stripe's answer at once, and confirmed again by its webhook."""
+
+from __future__ import annotations
+
+import logging
+
+from chalicelib.domain.aftermath import Refund, RefundRequest, check_refund, merge_refund, summarize
+from chalicelib.domain.errors import ConflictError, IdempotencyKeyReusedError
+from chalicelib.domain.ids import derived_id, new_id
+from chalicelib.services.clock import seconds_before
+from chalicelib.services.donations import Money
+from chalicelib.services.gifts import Decision, change_gift, load_gift
+from chalicelib.services.ports import GiftRecord, OutboxMessage
+
+log = logging.getLogger("steward")
+# A refund reserved but never answered by Stripe (the process died in between) is sent again
+# by the next refund of the same gift once it is this old, with the same idempotency key.
+RESUME_AFTER_SECONDS = 60
+STRIPE_STATES = {"pending": "pending", "requires_action": "pending", "succeeded": "succeeded"}
+
+
+def refund_gift(
+    donation_id: str, request: RefundRequest, staff: str, idempotency_key: str | None, money: Money
+) -> Refund:
+    """Refund all or part of a paid gift; a retry with the same Idempotency-Key answers the
+    same refund and sends nothing twice."""
+    refund_id = derived_id(f"refund:{donation_id}:{idempotency_key}") if idempotency_key else new_id()
+    record = load_gift(money.repo, donation_id)
+    stale = seconds_before(money.now(), RESUME_AFTER_SECONDS)
+    for waiting in record.refunds:
+        if waiting.status == "requested" and waiting.id != refund_id and waiting.created_at < stale:
+            send_refund(waiting, record, money)
+
+    def reserve(current: GiftRecord) -> Decision | None:
+        if any(r.id == refund_id for r in current.refunds):
+            return None
+        amount = check_refund(current.donation, current.refunds, request.amount)
+        timestamp = money.now()
+        refund = Refund(
+            id=refund_id,
+            donation_id=donation_id,
+            amount=amount,
+            currency=current.donation.currency,
+            reason=request.reason,
+            note=request.note,
+            actor=staff,
+            status="requested",
+            created_at=timestamp,
+            updated_at=timestamp,
+        )
+        return Decision(current.donation, refunds=(refund,), details=_details(refund))
+
+    record, _ = change_gift(money.repo, donation_id, reserve, source="staff", actor=staff)
+    refund = next(r for r in record.refunds if r.id == refund_id)
+    if request.amount not in (None, refund.amount) or request.reason != refund.reason:
+        raise IdempotencyKeyReusedError(
+            "this Idempotency-Key was used with a different refund",
+            fields=[{"field": "Idempotency-Key", "message": "already used with another body"}],
+        )
+    if refund.status != "requested":
+        return refund
+    return send_refund(refund, record, money)
+
+
+def send_refund(refund: Refund, record: GiftRecord, money: Money) -> Refund:
+    """Send a reserved refund to Stripe and record its answer; a refusal gives the amount back."""
+    gift = record.donation
+    payment = gift.payment_intent_id or gift.charge_id
+    metadata = {"donation_id": gift.id, "refund_id": refund.id}
+    try:
+        if payment is None:
+            raise ConflictError("this gift has no payment at Stripe to refund")
+        answer = money.payments.create_refund(refund.id, payment, refund.amount, refund.reason, metadata)
+    except ConflictError as exc:
+        failed = refund.model_copy(update={"status": "failed", "failure_reason": exc.message[:300]})
+        _record(failed, money, source="staff", actor=refund.actor)
+        raise
+    status = STRIPE_STATES.get(answer.status, "failed" if answer.status == "failed" else "canceled")
+    changes = {"status": status, "stripe_refund_id": answer.id, "failure_reason": answer.failure_reason}
+    return _record(refund.model_copy(update=changes), money, source="staff", actor=refund.actor)
+
+
+def _record(update: Refund, money: Money, *, source: str, actor: str) -> Refund:
+    def decide(current: GiftRecord) -> Decision | None:
+        stored = next((r for r in current.refunds if r.id == update.id), None)
+        merged = merge_refund(stored, update.model_copy(update={"updated_at": money.now()}))
+        return None if merged is None else refund_change(current, merged, stored, money)
+
+    record, _ = change_gift(money.repo, update.donation_id, decide, source=source, actor=actor, now=money.now)
+    return next(r for r in record.refunds if r.id == update.id)
+
+
+def refund_change(current: GiftRecord, refund: Refund, before: Refund | None, money: Money) -> Decision:
+    """The gift with this refund saved; the donor's corrected notice once Stripe has taken it."""
+    taken = refund.status in ("pending", "succeeded") and (before is None or before.status == "requested")
+    messages: tuple[OutboxMessage, ...] = ()
+    if taken and money.mail:
+        refunds = [r for r in current.refunds if r.id != refund.id] + [refund]
+        gift = summarize(current.donation, refunds, current.disputes)
+        messages = (money.mail.refunded(gift, refund, money.now()),)
+    return Decision(current.donation, refunds=(refund,), messages=messages, details=_details(refund))
+
+
+def _details(refund: Refund) -> dict[str, str]:
+    return {"refund_id": refund.id, "refund_status": refund.status, "refund_amount": str(refund.amount)}
