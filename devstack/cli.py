@@ -3,6 +3,7 @@
 steward run                  start the whole local stack in the foreground
 steward token --role ROLE    print a bearer token for the local stack (last line)
 steward install              fetch and check DynamoDB Local
+steward statements --year Y  queue each donor's giving statement for year Y [--email ADDRESS]
 """
 
 from __future__ import annotations
@@ -54,10 +55,17 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--role", required=True, help="e.g. finance, admin")
     token.add_argument("--subject", default="local-staff")
     commands.add_parser("install", help="fetch and check DynamoDB Local")
+    statements = commands.add_parser("statements", help="send year-end giving statements")
+    statements.add_argument("--year", type=int, required=True)
+    statements.add_argument("--email", help="only this donor (sent again if sent before)")
     args = parser.parse_args(argv)
     config = StackConfig.from_env()
     if args.command == "run":
         return _run()
+    if args.command == "statements":
+        from devstack.operator import statements as send
+
+        return send(config, args.year, args.email)
     if args.command == "token":
         print(f"Bearer token for role {args.role} (valid {tokens.LIFETIME_SECONDS // 60} minutes):")
         print(tokens.mint(config.local_dir / "jwt", args.role, args.subject))

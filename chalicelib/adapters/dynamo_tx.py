@@ -123,6 +123,11 @@ class DynamoUnitOfWork(UnitOfWork):
         self._put(values, "attribute_not_exists(pk)")
         self._once.add((values["pk"], values["sk"]))
 
+    def claim(self, marker: str) -> None:
+        key = keys.once(marker)
+        self._put({**key, "entity": "once"}, "attribute_not_exists(pk)")
+        self._once.add((key["pk"], key["sk"]))
+
     def event_processed(self, event_id: str, now: str) -> None:
         key = keys.stripe_event(event_id)
         self._items[(key["pk"], key["sk"])] = {"Update": event_processed_update(self.table, event_id, now)}

@@ -128,3 +128,8 @@ def alert_marker(scope: str, key_hash: str, window_start: int) -> Key:
 def submission(digest: str) -> Key:
     """Marks a form submission as seen, so a replayed one changes nothing (TTL)."""
     return {"pk": f"SUBMISSION#{digest}", "sk": "SUBMISSION"}
+
+
+def once(marker: str) -> Key:
+    """Marks something done once for good, such as a year's giving statement to one donor."""
+    return {"pk": f"ONCE#{marker}", "sk": "ONCE"}

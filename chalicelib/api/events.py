@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from chalice.app import Blueprint, DynamoDBEvent, Rate
+from chalice.app import Blueprint, Cron, DynamoDBEvent, Rate
 
 from chalicelib.bootstrap import get_mailer, get_outreach_repository, get_signup_rules
 from chalicelib.services import outbox, signups
@@ -80,3 +80,20 @@ def donation_sweep(event: Any) -> dict[str, Any]:
     from chalicelib.services.abandon import sweep_abandoned
 
     return sweep_abandoned(repo=get_repository(), payments=get_payments(), mail=get_gift_mail())
+
+
+# Mid-January, once a day for a week: each run queues what the last one left (a donor who has
+# a statement for the year is skipped), so a year of donors fits in however many runs it takes.
+@bp.schedule(Cron(0, 15, "15-21", 1, "?", "*"))
+def giving_statements(event: Any) -> dict[str, Any]:
+    """Send last year's giving statement to every donor."""
+    from datetime import UTC, datetime
+
+    from chalicelib.bootstrap import get_gift_mail, get_repository
+    from chalicelib.services.statements import send_statements
+
+    year = datetime.now(UTC).year - 1
+    run = send_statements(
+        year, repo=get_repository(), mail=get_gift_mail(), keep_going=_time_left(event.context)
+    )
+    return {"year": year, "sent": run.sent, "already_sent": run.already_sent, "left": run.left}

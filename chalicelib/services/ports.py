@@ -144,6 +144,10 @@ class UnitOfWork(abc.ABC):
         """An email for the outbox."""
 
     @abc.abstractmethod
+    def claim(self, marker: str) -> None:
+        """A marker written once: when it exists already the commit fails with ConflictError."""
+
+    @abc.abstractmethod
     def event_processed(self, event_id: str, now: str) -> None: ...
 
     @abc.abstractmethod

@@ -13,10 +13,12 @@ from chalicelib.domain.receipts import (
     Organization,
     Receipt,
     ReceiptLinks,
+    StatementLine,
     dispute_alert_email,
     receipt_email,
     recurring_canceled_email,
     refund_notice_email,
+    statement_email,
     tribute_email,
 )
 from chalicelib.domain.recurring import RecurringPlan
@@ -111,6 +113,11 @@ class GiftMail:
             gift.id, dispute.amount, dispute.currency, dispute.reason, dispute.evidence_due_by, dispute.status
         )
         return _message(self.finance_inbox, alert, now)
+
+    def statement(
+        self, year: int, name: str, email: str, lines: list[StatementLine], now: str
+    ) -> OutboxMessage:
+        return _message(email, statement_email(year, name, email, lines, self.org), now)
 
     def canceled(self, plan: RecurringPlan, now: str) -> OutboxMessage:
         notice = recurring_canceled_email(
