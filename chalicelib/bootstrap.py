@@ -54,7 +54,9 @@ def get_mailer() -> Mailer:
     from chalicelib.adapters.mailer import Org, SesMailer, SmtpMailer
 
     settings = get_settings()
-    org = Org(settings.org_name, settings.org_address, settings.mail_from)
+    org = Org(
+        settings.org_name, settings.org_address, settings.mail_from, settings.org_legal_name, settings.org_ein
+    )
     if settings.mail_transport == "smtp":
         return SmtpMailer(org, settings.smtp_host, settings.smtp_port)
     import boto3
