@@ -312,7 +312,7 @@ def recurring_canceled_email(
     canceled_at: str,
     org: Organization,
 ) -> tuple[str, dict[str, str]]:
-    plan = {"monthly": "monthly", "annual": "annual"}.get(frequency, frequency)
+    plan = frequency.replace("_", "-")
     rows = [
         ("Gift", f"{format_money(amount, currency)} {plan}"),
         ("Fund", fund_name),

@@ -9,6 +9,8 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.adapters.mailer import Org, render
 from chalicelib.domain.errors import PermanentMailError
@@ -27,6 +29,7 @@ from chalicelib.domain.receipts import (
     statement_email,
     tribute_email,
 )
+from chalicelib.domain.text import has_control_character, has_line_break
 from chalicelib.services.ports import OutboxMessage
 
 ORG = Organization(
@@ -227,6 +230,19 @@ def test_hostile_donor_text_stays_inert_in_every_email() -> None:
         _eml(*recurring_canceled_email(HOSTILE, 2500, "usd", "monthly", HOSTILE, "2026-12-01T00:00:00Z", ORG))
     )
     _inert(_eml(*dispute_alert_email("d1", 2500, "usd", HOSTILE, None, "open")))
+
+
+@settings(max_examples=150, deadline=None)
+@given(name=st.text(max_size=40), tribute=st.text(max_size=40), fund=st.text(max_size=20))
+def test_any_donor_text_keeps_the_receipt_to_its_rows_and_renders(name: str, tribute: str, fund: str) -> None:
+    receipt = _receipt(donor_name=name, tribute=tribute or None, fund_name=fund)
+    template, context = receipt_email(receipt, ORG, LINKS)
+    rows = context["summary_rows"].split("\n")
+    assert len(rows) == 6 + (1 if tribute else 0)
+    assert all(len(row.split("\t")) == 2 for row in rows)
+    cells = [cell for value in context.values() for line in value.split("\n") for cell in line.split("\t")]
+    assert not any(has_line_break(cell) or has_control_character(cell) for cell in cells)
+    _eml(template, context)
 
 
 def test_a_tribute_notice_never_states_the_amount() -> None:
