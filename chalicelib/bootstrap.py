@@ -56,7 +56,9 @@ def get_mailer() -> Mailer:
     from chalicelib.adapters.mailer import Org, SesMailer, SmtpMailer
 
     settings = get_settings()
-    org = Org(settings.org_name, settings.org_address, settings.mail_from)
+    org = Org(
+        settings.org_name, settings.org_address, settings.mail_from, settings.org_legal_name, settings.org_ein
+    )
     if settings.mail_transport == "smtp":
         return SmtpMailer(org, settings.smtp_host, settings.smtp_port)
     import boto3
@@ -100,11 +102,10 @@ def get_payments() -> Payments:
 @lru_cache(maxsize=1)
 def get_gift_mail() -> GiftMail:
     """Writes the receipts and notices money sends (links only where the public URL is set)."""
-    from chalicelib.domain.receipts import Organization
     from chalicelib.services.receipts import DonorLinks, GiftMail
 
     s = get_settings()
-    org = Organization(s.org_name, s.org_legal_name, s.org_address, s.org_ein)
+    org = s.organization
     links = DonorLinks(s.keys, s.public_url, s.donor_link_days) if s.public_url else None
     return GiftMail(org, {f.id: f.name for f in s.funds}, s.finance_inbox, links)
 

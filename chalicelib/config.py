@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from chalicelib.domain.donation import DonationRules, Premium
+from chalicelib.domain.receipts import Organization
 from chalicelib.domain.tokens import Keyring, MasterKey
 
 DEFAULT_FUNDS = (
@@ -64,7 +66,9 @@ class Settings:
     keys: Keyring
     public_url: str | None
     org_name: str
+    org_legal_name: str
     org_address: str
+    org_ein: str | None
     mail_from: str
     mail_transport: str
     smtp_host: str
@@ -94,6 +98,13 @@ class Settings:
             fee_percent=self.fee_percent,
             fee_fixed=self.fee_fixed,
         )
+
+    @property
+    def organization(self) -> Organization:
+        """The issuer a receipt names; only code that writes receipts asks, and needs the EIN."""
+        if not self.org_ein:
+            raise MissingSettingError("STEWARD_ORG_EIN must be set where receipts are written")
+        return Organization(self.org_name, self.org_legal_name, self.org_address, self.org_ein)
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
@@ -161,6 +172,13 @@ def _keyring(env: Mapping[str, str]) -> Keyring:
         raise MissingSettingError(f"STEWARD_SIGNING_KEY_ID, {name}: {exc}") from exc
 
 
+def _ein(env: Mapping[str, str]) -> str | None:
+    value = env.get("STEWARD_ORG_EIN", "").strip()
+    if value and not re.fullmatch(r"[0-9]{2}-[0-9]{7}", value):
+        raise MissingSettingError("STEWARD_ORG_EIN must be an EIN written NN-NNNNNNN")
+    return value or None
+
+
 def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
     return Settings(
         table_name=_required(env, "STEWARD_TABLE_NAME"),
@@ -190,7 +208,10 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         keys=_keyring(env),
         public_url=(env.get("STEWARD_PUBLIC_URL") or "").rstrip("/") or None,
         org_name=env.get("STEWARD_ORG_NAME", "Steward Demo Nonprofit"),
+        org_legal_name=env.get("STEWARD_ORG_LEGAL_NAME")
+        or env.get("STEWARD_ORG_NAME", "Steward Demo Nonprofit"),
         org_address=env.get("STEWARD_ORG_ADDRESS", "453 Freedom Parkway, Atlanta, GA 30307, USA"),
+        org_ein=_ein(env),
         mail_from=env.get("STEWARD_MAIL_FROM", "Steward Demo Nonprofit <hello@example.org>"),
         mail_transport=env.get("STEWARD_MAIL_TRANSPORT", "ses"),
         smtp_host=env.get("STEWARD_SMTP_HOST", "127.0.0.1"),

@@ -146,6 +146,7 @@ class Stack:
             "STEWARD_SMTP_PORT": str(c.smtp_port),
             "STEWARD_MAIL_TRANSPORT": "smtp",
             "STEWARD_PUBLIC_URL": c.api_url,
+            "STEWARD_ORG_EIN": "12-3456789",  # fictional, for local receipts
             "STEWARD_SIGNING_KEY": self.local_secret("signing-key"),
             "STEWARD_SIGNING_KEY_ID": "local1",
             "STEWARD_IDENTITY_KEY": self.local_secret("identity-key"),

@@ -3,12 +3,18 @@
 A render that could add a header line or a body (a line break, or an RFC 2047 encoded word
 the email package would decode into one) fails with PermanentMailError, as does a message
 the server refuses for good (SES MessageRejected, SMTP 5xx). Other send failures raise
-UpstreamError, so the outbox retries them."""
+UpstreamError, so the outbox retries them.
+
+A context value is plain text, escaped for the HTML part. A few key endings carry a block
+whose parts are escaped one by one, so variable-length content never becomes markup:
+`_rows` rows ("\n") of cells ("\t") as a table, `_table` the same with a header row,
+`_paragraphs` one paragraph a line, `_links` one "label\turl" a line (http or https only)."""
 
 from __future__ import annotations
 
 import html
 import smtplib
+import textwrap
 from dataclasses import dataclass
 from email.errors import MessageError
 from email.header import decode_header, make_header
@@ -56,9 +62,13 @@ def _transfer_encoding(text: str) -> str:
 
 @dataclass(frozen=True)
 class Org:
+    """The sender. Without an EIN, a template that states it ($org_ein) fails to render."""
+
     name: str
     address: str
     mail_from: str
+    legal_name: str | None = None
+    ein: str | None = None
 
 
 @cache
@@ -109,11 +119,78 @@ def _check_generated(email: EmailMessage) -> None:
         raise PermanentMailError("cannot render: the headers would not be the ones set")
 
 
+WRAP = 76
+BLOCKS = ("_rows", "_table", "_paragraphs", "_links")
+
+
+def _cells(value: str) -> list[list[str]]:
+    return [line.split("\t") for line in value.split("\n")] if value else []
+
+
+def _text_table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) if i < len(row) else 0 for row in rows) for i in range(max(map(len, rows)))]
+    return "\n".join("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows)
+
+
+def _link(row: list[str]) -> tuple[str, str]:
+    if len(row) != 2 or not row[1].startswith(("https://", "http://")):
+        raise ValueError("a link must be one label and one http(s) URL")
+    return row[0], row[1]
+
+
+def _text_block(key: str, value: str) -> str:
+    rows = _cells(value)
+    if not rows or not key.endswith(BLOCKS):
+        return value
+    if key.endswith("_paragraphs"):
+        return "\n\n".join(textwrap.fill(line, WRAP, break_long_words=False) for line in value.split("\n"))
+    if key.endswith("_links"):
+        return "\n".join(f"{label}: {url}" for label, url in map(_link, rows))
+    return _text_table(rows)
+
+
+def _html_block(key: str, value: str) -> str:
+    e = html.escape
+    rows = _cells(value)
+    if not key.endswith(BLOCKS):
+        return e(value)
+    if not rows:
+        return ""
+    if key.endswith("_paragraphs"):
+        return "".join(f"<p>{e(line)}</p>" for line in value.split("\n"))
+    if key.endswith("_links"):
+        return (
+            "<p>"
+            + "<br>".join(f'<a href="{e(url)}">{e(label)}</a>' for label, url in map(_link, rows))
+            + "</p>"
+        )
+    head = ""
+    if key.endswith("_table"):
+        head = "<thead><tr>" + "".join(f"<th>{e(cell)}</th>" for cell in rows[0]) + "</tr></thead>"
+        body = ["<tr>" + "".join(f"<td>{e(cell)}</td>" for cell in row) + "</tr>" for row in rows[1:]]
+    else:
+        body = [
+            f'<tr><th scope="row" style="text-align:left;padding-right:1em">{e(row[0])}</th>'
+            + "".join(f"<td>{e(cell)}</td>" for cell in row[1:])
+            + "</tr>"
+            for row in rows
+        ]
+    return f'<table style="border-collapse:collapse">{head}<tbody>{"".join(body)}</tbody></table>'
+
+
+def _org_values(org: Org) -> dict[str, str]:
+    values = {"org_name": org.name, "org_address": org.address, "org_legal_name": org.legal_name or org.name}
+    if org.ein:
+        values["org_ein"] = org.ein
+    return values
+
+
 def _build(message: OutboxMessage, org: Org) -> EmailMessage:
-    values = {**message.context, "org_name": org.name, "org_address": org.address}
-    subject, _, text = _template(f"{message.template}.txt").substitute(values).partition("\n---\n")
-    text += _template("footer.txt").substitute(values)
-    escaped = {key: html.escape(value) for key, value in values.items()}
+    values = {**message.context, **_org_values(org)}
+    plain = {key: _text_block(key, value) for key, value in values.items()}
+    subject, _, text = _template(f"{message.template}.txt").substitute(plain).partition("\n---\n")
+    text += _template("footer.txt").substitute(plain)
+    escaped = {key: _html_block(key, value) for key, value in values.items()}
     unsubscribe_html = ""
     if message.unsubscribe_url:
         text += f"Unsubscribe: {message.unsubscribe_url}\n"

@@ -1,4 +1,4 @@
-"""Small HTML pages for links people open from email (confirm, unsubscribe)."""
+"""Small HTML pages for links people open from email (confirm, unsubscribe, receipt)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,22 @@ import secrets
 
 from chalice.app import Response
 
+from chalicelib.domain.receipts import Organization, Receipt, ReceiptLinks, receipt_page
+
 STYLE = (
     "body{font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}"
     "button{font:inherit;padding:.5rem 1rem}"
+)
+# A receipt reads on a screen and prints on one page: no links, no page margin of its own.
+RECEIPT_STYLE = (
+    "table{border-collapse:collapse;width:100%;margin:1rem 0}"
+    "th,td{text-align:left;vertical-align:top;padding:.25rem .5rem .25rem 0;border-bottom:1px solid #ddd}"
+    "th{font-weight:600;width:40%}"
+    ".no-print a{display:inline-block;margin-right:1rem}"
+    "@page{size:auto;margin:15mm}"
+    "@media print{body{max-width:none;margin:0;padding:0;font-size:11pt;color:#000}"
+    "h1{font-size:16pt;margin:0 0 .5rem}.no-print{display:none}"
+    "table,tr,p{break-inside:avoid}}"
 )
 
 
@@ -60,3 +73,8 @@ def post_form(token: str, field: str, value: str, button: str) -> str:
         f'<input type="hidden" name="token" value="{html.escape(token)}">'
         f'<button type="submit">{html.escape(button)}</button></form>'
     )
+
+
+def receipt(receipt: Receipt, org: Organization, links: ReceiptLinks | None) -> Response:
+    """The print-friendly receipt page."""
+    return page("Donation receipt", receipt_page(receipt, org, links), style=RECEIPT_STYLE)
