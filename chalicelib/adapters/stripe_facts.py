@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib.domain.donation import DisputeStatus
 from chalicelib.domain.errors import InvalidSignatureError
 from chalicelib.services.facts import (
     ChargeRefunded,
-    DisputeClosed,
-    DisputeOpened,
+    DisputeChanged,
+    DisputeStatus,
     Fact,
     NotOurs,
     PaymentFailed,
@@ -79,18 +78,31 @@ def _refunded(obj: dict[str, Any]) -> Fact:
         payment_id=_text(obj.get("payment_intent") or obj.get("id")),
         amount=amount,
         amount_refunded=refunded,
+        refunds=(),
     )
 
 
 def _dispute_created(obj: dict[str, Any]) -> Fact:
-    return DisputeOpened(payment_id=_disputed_payment(obj))
+    return _dispute(obj, "open")
 
 
 def _dispute_closed(obj: dict[str, Any]) -> Fact:
     outcome = DISPUTE_OUTCOMES.get(str(obj.get("status")))
-    if outcome is None:
-        return Unknown()
-    return DisputeClosed(payment_id=_disputed_payment(obj), outcome=outcome)
+    return Unknown() if outcome is None else _dispute(obj, outcome)
+
+
+def _dispute(obj: dict[str, Any], status: DisputeStatus) -> Fact:
+    return DisputeChanged(
+        dispute_id=str(obj.get("id")),
+        charge_id=_text(obj.get("charge")),
+        payment_id=_disputed_payment(obj),
+        amount=int(obj.get("amount") or 0),
+        currency=str(obj.get("currency")),
+        reason=str(obj.get("reason")),
+        status=status,
+        evidence_due_by=None,
+        created_at="",
+    )
 
 
 def _disputed_payment(obj: dict[str, Any]) -> str | None:

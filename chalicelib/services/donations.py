@@ -315,8 +315,8 @@ def update_from_intent(
     """The facts a PaymentIntent states about its gift (fee and net come from the charge,
     fetched only while the gift does not have them yet)."""
     if intent.status == "succeeded" and intent.charge_id:
-        amounts = None if fee_known else payments.charge_fee_and_net(intent.charge_id)
-        fee, net = amounts if amounts else (None, None)
+        settled = None if fee_known else payments.settlement(intent.charge_id)
+        fee, net = (settled.fee, settled.net) if settled else (None, None)
         return PaymentUpdate(
             status="succeeded", payment_intent_id=intent.id, charge_id=intent.charge_id, fee=fee, net=net
         )

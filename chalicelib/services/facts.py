@@ -1,15 +1,20 @@
 """What a verified Stripe event states, in Steward's own terms.
 
 The Payments port answers a `StripeEvent` carrying one of these facts; the webhook service
-dispatches on the fact's type and never reads Stripe JSON.
+dispatches on the fact's type and never reads Stripe JSON. Times are ISO-8601 UTC strings
+("2026-11-27T15:04:05.000Z"), money is integer minor units.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
-from chalicelib.domain.donation import DisputeStatus
 from chalicelib.services.ports import PaymentIntentInfo
+
+DisputeStatus = Literal["open", "won", "lost"]
+RefundState = Literal["pending", "succeeded", "failed", "canceled"]
+PlanState = Literal["active", "past_due", "canceled"]
 
 
 @dataclass(frozen=True)
@@ -27,29 +32,102 @@ class PaymentFailed:
 
 
 @dataclass(frozen=True)
+class ChargeSettled:
+    """`charge.succeeded` / `charge.updated`: the charge's balance transaction may have
+    appeared or changed, so its fee and net are read again (Payments.settlement)."""
+
+    charge_id: str
+    payment_id: str | None  # the PaymentIntent id
+    donation_id: str | None  # from metadata, when it carries one
+
+
+@dataclass(frozen=True)
+class RefundChanged:
+    """`refund.created`, `refund.updated`, `charge.refund.updated`: one refund as it stands."""
+
+    refund_id: str  # Stripe's re_ id
+    steward_refund_id: str | None  # metadata.refund_id when Steward made it
+    donation_id: str | None  # metadata.donation_id of the refund, when present
+    charge_id: str | None
+    payment_id: str | None  # the PaymentIntent id, else the charge id
+    amount: int
+    currency: str
+    status: RefundState
+    reason: str | None  # Stripe's reason: duplicate | fraudulent | requested_by_customer | ...
+    created_at: str
+
+
+@dataclass(frozen=True)
 class ChargeRefunded:
-    """`charge.refunded`: the charge's amount and how much of it is refunded so far."""
+    """`charge.refunded`: the charge's totals, and each refund when the event lists them
+    (older API versions and localstripe do; since 2022-11-15 the list is not expanded)."""
 
     charge_id: str | None
     donation_id: str | None  # from the charge's metadata, when it carries one
-    payment_id: str | None  # the PaymentIntent id, else the charge id: where to look the gift up
+    payment_id: str | None  # the PaymentIntent id, else the charge id
     amount: int
     amount_refunded: int
+    refunds: tuple[RefundChanged, ...]
 
 
 @dataclass(frozen=True)
-class DisputeOpened:
-    """`charge.dispute.created`."""
+class DisputeChanged:
+    """`charge.dispute.created`, `.updated`, `.closed`, `.funds_withdrawn`, `.funds_reinstated`."""
 
+    dispute_id: str  # dp_ / du_
+    charge_id: str | None
     payment_id: str | None  # the PaymentIntent id, else the disputed charge's id
+    amount: int
+    currency: str
+    reason: str  # Stripe's reason, e.g. "fraudulent", "product_not_received"
+    status: DisputeStatus  # open while Stripe says needs_response/under_review/warning_*
+    evidence_due_by: str | None
+    created_at: str
 
 
 @dataclass(frozen=True)
-class DisputeClosed:
-    """`charge.dispute.closed` with an outcome Steward records."""
+class InvoicePaid:
+    """`invoice.paid`, or `invoice.payment_succeeded` where only that arrives: one installment.
+    Reads the subscription from `parent.subscription_details.subscription` (basil) or the
+    top-level `subscription` (older shapes, localstripe)."""
 
-    payment_id: str | None
-    outcome: DisputeStatus
+    invoice_id: str
+    subscription_id: str
+    recurring_id: str | None  # the subscription's metadata.recurring_id, when the event has it
+    customer_id: str | None
+    payment_id: str | None  # the PaymentIntent id, when the invoice names it (older shapes)
+    charge_id: str | None  # likewise
+    amount: int  # amount_paid
+    currency: str
+    paid_at: str
+    period_end: str | None  # the end of the period this installment pays for
+
+
+@dataclass(frozen=True)
+class InvoiceFailed:
+    """`invoice.payment_failed`: an installment that did not go through; Stripe may retry."""
+
+    invoice_id: str
+    subscription_id: str
+    recurring_id: str | None
+    amount: int  # amount_due
+    currency: str
+    attempt_count: int
+    next_attempt_at: str | None  # None when Stripe will not retry
+    failure_reason: str | None
+    failed_at: str
+
+
+@dataclass(frozen=True)
+class SubscriptionChanged:
+    """`customer.subscription.created`, `.updated`, `.deleted`: the plan's state at Stripe."""
+
+    subscription_id: str
+    recurring_id: str | None  # metadata.recurring_id
+    status: PlanState  # active | past_due | canceled (incomplete*/unpaid read as past_due...)
+    stripe_status: str  # Stripe's own status word, kept for the audit
+    current_period_end: str | None  # items.data[0].current_period_end (basil) or top level
+    ended: bool  # true for `.deleted` (and status canceled)
 
 
 @dataclass(frozen=True)
@@ -62,7 +140,19 @@ class Unknown:
     """An event type Steward does not act on, or one that states nothing it records."""
 
 
-Fact = PaymentSucceeded | PaymentFailed | ChargeRefunded | DisputeOpened | DisputeClosed | NotOurs | Unknown
+Fact = (
+    PaymentSucceeded
+    | PaymentFailed
+    | ChargeSettled
+    | RefundChanged
+    | ChargeRefunded
+    | DisputeChanged
+    | InvoicePaid
+    | InvoiceFailed
+    | SubscriptionChanged
+    | NotOurs
+    | Unknown
+)
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,38 @@ class PaymentIntentInfo:
     donation_id: str | None = None
 
 
+@dataclass(frozen=True)
+class Settlement:
+    """A charge's balance transaction: fee and net in the settlement currency."""
+
+    fee: int
+    net: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class SubscriptionInfo:
+    id: str
+    customer_id: str
+    status: str  # Stripe's status word (active, incomplete, past_due, canceled, ...)
+    current_period_end: str | None  # ISO-8601 UTC
+    latest_invoice_id: str | None
+    invoice_paid: bool  # the latest invoice is paid
+    payment_id: str | None  # the latest invoice's PaymentIntent, when Stripe names it
+    charge_id: str | None
+    failure_reason: str | None  # the first installment's decline message, if it failed
+    client_secret: str | None  # the latest invoice PaymentIntent's secret when it needs 3-D Secure
+
+
+@dataclass(frozen=True)
+class RefundInfo:
+    id: str  # re_
+    amount: int
+    currency: str
+    status: str  # pending | succeeded | failed | canceled | requires_action
+    failure_reason: str | None
+
+
 class Repository(abc.ABC):
     @abc.abstractmethod
     def ping(self) -> None:
@@ -126,7 +158,8 @@ class Payments(abc.ABC):
         """Raises NotFoundError when Stripe has no such PaymentIntent."""
 
     @abc.abstractmethod
-    def charge_fee_and_net(self, charge_id: str) -> tuple[int, int] | None: ...
+    def settlement(self, charge_id: str) -> Settlement | None:
+        """The charge's balance transaction (None while Stripe has none yet)."""
 
     @abc.abstractmethod
     def verify_event(self, payload: bytes, signature: str | None) -> StripeEvent:

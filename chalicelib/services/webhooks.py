@@ -18,12 +18,16 @@ from chalicelib.services.clock import Clock, utc_now
 from chalicelib.services.donations import apply_fact, update_from_intent
 from chalicelib.services.facts import (
     ChargeRefunded,
-    DisputeClosed,
-    DisputeOpened,
+    ChargeSettled,
+    DisputeChanged,
+    InvoiceFailed,
+    InvoicePaid,
     NotOurs,
     PaymentFailed,
     PaymentSucceeded,
+    RefundChanged,
     StripeEvent,
+    SubscriptionChanged,
     Unknown,
 )
 from chalicelib.services.ports import Payments, Repository
@@ -74,14 +78,8 @@ def _refunded(fact: ChargeRefunded, ctx: _Context) -> bool:
     return _not_ours(fact, ctx) if donation is None else _apply(ctx, donation, update)
 
 
-def _dispute_opened(fact: DisputeOpened, ctx: _Context) -> bool:
-    update = PaymentUpdate(status="disputed", dispute_status="open")
-    donation = _gift(ctx, None, fact.payment_id)
-    return _not_ours(fact, ctx) if donation is None else _apply(ctx, donation, update)
-
-
-def _dispute_closed(fact: DisputeClosed, ctx: _Context) -> bool:
-    update = PaymentUpdate(status="disputed", dispute_status=fact.outcome)
+def _dispute(fact: DisputeChanged, ctx: _Context) -> bool:
+    update = PaymentUpdate(status="disputed", dispute_status=fact.status)
     donation = _gift(ctx, None, fact.payment_id)
     return _not_ours(fact, ctx) if donation is None else _apply(ctx, donation, update)
 
@@ -127,8 +125,12 @@ HANDLERS: dict[type, Handler] = {
     PaymentSucceeded: _payment,
     PaymentFailed: _payment,
     ChargeRefunded: _refunded,
-    DisputeOpened: _dispute_opened,
-    DisputeClosed: _dispute_closed,
+    DisputeChanged: _dispute,
+    ChargeSettled: _ignore,
+    RefundChanged: _ignore,
+    InvoicePaid: _ignore,
+    InvoiceFailed: _ignore,
+    SubscriptionChanged: _ignore,
     NotOurs: _not_ours,
     Unknown: _ignore,
 }
