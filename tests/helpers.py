@@ -87,16 +87,30 @@ def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
     return f"t={stamp},v1={digest}"
 
 
-def event(event_type: str, obj: dict[str, Any], event_id: str | None = None) -> bytes:
-    return json.dumps(
-        {
-            "id": event_id or f"evt_test_{time.time_ns()}",
-            "object": "event",
-            "type": event_type,
-            "created": int(time.time()),
-            "data": {"object": obj},
-        }
-    ).encode()
+def event(
+    event_type: str,
+    obj: dict[str, Any],
+    event_id: str | None = None,
+    *,
+    api_version: str | None = None,
+    created: int | None = None,
+) -> bytes:
+    """An event envelope around `obj`; with `api_version`, the fields Stripe adds to it."""
+    envelope: dict[str, Any] = {
+        "id": event_id or f"evt_test_{time.time_ns()}",
+        "object": "event",
+        "type": event_type,
+        "created": int(time.time()) if created is None else created,
+        "data": {"object": obj},
+    }
+    if api_version is not None:
+        envelope.update(
+            api_version=api_version,
+            livemode=False,
+            pending_webhooks=1,
+            request={"id": None, "idempotency_key": None},
+        )
+    return json.dumps(envelope).encode()
 
 
 def wait_for(check: Any, timeout: float = 15.0) -> Any:

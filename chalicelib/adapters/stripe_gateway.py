@@ -15,7 +15,7 @@ from chalicelib.domain.errors import (
     UpstreamError,
 )
 from chalicelib.services.facts import StripeEvent
-from chalicelib.services.ports import PaymentIntentInfo, Payments, SetupIntentInfo
+from chalicelib.services.ports import PaymentIntentInfo, Payments, Settlement, SetupIntentInfo
 
 # Pinned, as Stripe recommends: parameters and webhook payloads follow this version.
 # Set the webhook endpoint in the Stripe dashboard to the same version.
@@ -131,14 +131,14 @@ class StripePayments(Payments):
             raise UpstreamError("the payment service did not answer; retry") from exc
         return payment_intent_info(_plain(intent))
 
-    def charge_fee_and_net(self, charge_id: str) -> tuple[int, int] | None:
+    def settlement(self, charge_id: str) -> Settlement | None:
         charge = _plain(
             self._call(self._client.v1.charges.retrieve, charge_id, {"expand": ["balance_transaction"]})
         )
         txn = charge.get("balance_transaction")
         if not isinstance(txn, dict):
             return None
-        return int(txn["fee"]), int(txn["net"])
+        return Settlement(fee=int(txn["fee"]), net=int(txn["net"]), currency=str(txn["currency"]))
 
     def verify_event(self, payload: bytes, signature: str | None) -> StripeEvent:
         if not (signature or "").isascii():  # stripe compares it with hmac, which raises on non-ASCII

@@ -9,6 +9,7 @@ import requests
 from chalicelib.services.ports import Repository
 from devstack.stack import Stack
 from tests.helpers import GIFT, Api, event, give, sign
+from tests.stripe_events import dispute_object
 
 
 def deliver(api: Api, stack: Stack, payload: bytes) -> requests.Response:
@@ -64,13 +65,9 @@ def test_an_event_for_a_payment_intent_not_ours_is_acknowledged(api: Api, stack:
     answer = deliver(api, stack, event("payment_intent.succeeded", foreign))
     assert answer.status_code == 200, answer.text
     assert answer.json()["applied"] is False
-    dispute = {
-        "id": "dp_not_ours",
-        "object": "dispute",
-        "status": "needs_response",
-        "charge": "ch_not_ours",
-        "payment_intent": "pi_not_ours_either",
-    }
+    dispute = dispute_object(
+        dispute_id="dp_not_ours", charge_id="ch_not_ours", payment_intent_id="pi_not_ours_either"
+    )
     answer = deliver(api, stack, event("charge.dispute.created", dispute))
     assert answer.status_code == 200, answer.text
     assert answer.json()["applied"] is False

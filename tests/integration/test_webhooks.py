@@ -23,6 +23,7 @@ from tests.helpers import (
     sign,
     wait_for,
 )
+from tests.stripe_events import dispute_object
 
 
 def deliver(api: Api, stack: Stack, payload: bytes, signature: str | None = None) -> requests.Response:
@@ -157,23 +158,21 @@ def test_replayed_events_in_shuffled_order_end_in_the_right_state(
         ),
         event(
             "charge.dispute.created",
-            {
-                "id": "dp_1",
-                "object": "dispute",
-                "status": "needs_response",
-                "charge": charge_of(disputed_pi),
-                "payment_intent": disputed_pi,
-            },
+            dispute_object(
+                dispute_id="dp_1",
+                status="needs_response",
+                charge_id=charge_of(disputed_pi),
+                payment_intent_id=disputed_pi,
+            ),
         ),
         event(
             "charge.dispute.closed",
-            {
-                "id": "dp_1",
-                "object": "dispute",
-                "status": "lost",
-                "charge": charge_of(disputed_pi),
-                "payment_intent": disputed_pi,
-            },
+            dispute_object(
+                dispute_id="dp_1",
+                status="lost",
+                charge_id=charge_of(disputed_pi),
+                payment_intent_id=disputed_pi,
+            ),
         ),
     ]
     deliveries = (from_stripe + ours) * 3

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
 from chalicelib.adapters.stripe_facts import TRANSLATORS, to_fact
 from chalicelib.services.facts import Fact, Unknown
@@ -50,23 +50,39 @@ def test_every_fact_type_has_exactly_one_handler() -> None:
 
 def test_the_translator_covers_every_event_type_the_readme_registers() -> None:
     registered = _readme_event_types()
-    assert registered == {
-        "payment_intent.succeeded",
-        "payment_intent.payment_failed",
-        "charge.refunded",
-        "charge.dispute.created",
-        "charge.dispute.closed",
-    }
     assert registered == set(TRANSLATORS)
-    shaped = {
+    shaped: dict[str, dict[str, Any]] = {
         "payment_intent.succeeded": {"id": "pi_1", "status": "succeeded", "metadata": {"donation_id": "x"}},
         "payment_intent.payment_failed": {"id": "pi_1", "status": "x", "metadata": {"donation_id": "x"}},
+        "charge.succeeded": {"id": "ch_1", "payment_intent": "pi_1"},
+        "charge.updated": {"id": "ch_1", "payment_intent": "pi_1"},
         "charge.refunded": {"id": "ch_1", "amount": 500, "amount_refunded": 500, "payment_intent": "pi_1"},
-        "charge.dispute.created": {"id": "dp_1", "charge": "ch_1", "status": "needs_response"},
-        "charge.dispute.closed": {"id": "dp_1", "charge": "ch_1", "status": "lost"},
+        "invoice.paid": {"id": "in_1", "subscription": "sub_1", "amount_paid": 500, "currency": "usd"},
+        "invoice.payment_succeeded": {
+            "id": "in_1",
+            "subscription": "sub_1",
+            "amount_paid": 5,
+            "currency": "usd",
+        },
+        "invoice.payment_failed": {"id": "in_1", "subscription": "sub_1", "amount_due": 5, "currency": "usd"},
     }
+    refund = {"id": "re_1", "amount": 500, "currency": "usd", "status": "succeeded", "charge": "ch_1"}
+    dispute = {
+        "id": "du_1",
+        "charge": "ch_1",
+        "status": "lost",
+        "amount": 5,
+        "currency": "usd",
+        "reason": "x",
+    }
+    for name in ("refund.created", "refund.updated", "charge.refund.updated"):
+        shaped[name] = refund
+    for name in ("created", "updated", "closed", "funds_withdrawn", "funds_reinstated"):
+        shaped[f"charge.dispute.{name}"] = dispute
+    for name in ("created", "updated", "deleted"):
+        shaped[f"customer.subscription.{name}"] = {"id": "sub_1", "status": "active"}
     for event_type in registered:
-        fact = to_fact(event_type, shaped[event_type])
+        fact = to_fact(event_type, shaped[event_type], 1764300000)
         assert not isinstance(fact, Unknown), event_type
         assert type(fact) in HANDLERS
 
