@@ -9,6 +9,38 @@ class ProcessDied(BaseException):
     """The process stopped here; nothing after this point ran (no except clause catches it)."""
 
 
+# A method of what a port hands out: "unit_of_work().commit" is the commit of every unit of
+# work the repository makes (each DynamoDB transaction a use case writes).
+NESTED = "()."
+
+
+def _nested(wrapper: Any, name: str) -> Any:
+    """The attribute, wrapped when the fault is on a method of what it returns."""
+    attribute = getattr(wrapper._inner, name)
+    outer, _, inner = wrapper._method.partition(NESTED)
+    if not inner or name != outer:
+        return None
+
+    def make(*args: Any, **kwargs: Any) -> Any:
+        made = attribute(*args, **kwargs)
+        return _Delegate(made, inner, wrapper)
+
+    return make
+
+
+class _Delegate:
+    """Routes one method of a made object through the wrapper that counts and faults."""
+
+    def __init__(self, inner: Any, method: str, owner: Any) -> None:
+        self._inner, self._method, self._owner = inner, method, owner
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._inner, name)
+        if name != self._method:
+            return attribute
+        return self._owner._fault(name, attribute)
+
+
 class Crashing:
     """Wraps a port (Repository, Payments): the process dies at the nth call of `method`,
     before the call reaches the peer or right after it answered."""
@@ -21,9 +53,15 @@ class Crashing:
         self.calls = 0
 
     def __getattr__(self, name: str) -> Any:
+        nested = _nested(self, name)
+        if nested:
+            return nested
         attribute = getattr(self._inner, name)
         if name != self._method:
             return attribute
+        return self._fault(name, attribute)
+
+    def _fault(self, name: str, attribute: Any) -> Any:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             self.calls += 1
@@ -52,10 +90,15 @@ class Failing:
         self.down = False
 
     def __getattr__(self, name: str) -> Any:
+        nested = _nested(self, name)
+        if nested:
+            return nested
         attribute = getattr(self._inner, name)
         if name != self._method:
             return attribute
+        return self._fault(name, attribute)
 
+    def _fault(self, name: str, attribute: Any) -> Any:
         def call(*args: Any, **kwargs: Any) -> Any:
             if self.down:
                 raise self._error
@@ -76,10 +119,15 @@ class AnswerLost:
         self.calls = 0
 
     def __getattr__(self, name: str) -> Any:
+        nested = _nested(self, name)
+        if nested:
+            return nested
         attribute = getattr(self._inner, name)
         if name != self._method:
             return attribute
+        return self._fault(name, attribute)
 
+    def _fault(self, name: str, attribute: Any) -> Any:
         def call(*args: Any, **kwargs: Any) -> Any:
             self.calls += 1
             try:

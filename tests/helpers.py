@@ -154,3 +154,10 @@ def link(message: EmailMessage, path: str) -> str:
     found = re.search(r"(http://\S+" + re.escape(path) + r"\?token=\S+)", plain_text(message))
     assert found, plain_text(message)
     return found.group(1)
+
+
+def store(repo: Any, donation: Any, expected_version: int) -> None:
+    """Write a gift as a test's setup, conditional on its version (one unit of work)."""
+    work = repo.unit_of_work()
+    work.save_donation(donation, expected_version)
+    work.commit()

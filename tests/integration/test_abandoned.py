@@ -19,7 +19,7 @@ from chalicelib.services.ports import Payments, Repository
 from devstack.stack import Stack
 from devstack.stream_poller import scheduled_event
 from tests.faults import Crashing, ProcessDied
-from tests.helpers import GIFT, Api, confirm_card_setup, event, sign
+from tests.helpers import GIFT, Api, confirm_card_setup, event, sign, store
 
 
 def ago(**delta: float) -> str:
@@ -126,7 +126,7 @@ def _backdate(repo: Repository, donation_id: str, hours: int) -> None:
     gift = repo.get_donation(donation_id)
     assert gift is not None
     old = gift.model_copy(update={"created_at": ago(hours=hours), "version": gift.version + 1})
-    repo.save_donation(old, gift.version, audit=None)
+    store(repo, old, gift.version)
 
 
 def test_a_gift_whose_payment_went_through_is_recorded_not_abandoned(
@@ -283,7 +283,7 @@ def test_a_replayed_create_of_an_abandoned_gift_hands_out_no_setup_intent(
     gift = repo.get_donation(record.donation_id) if record else None
     assert gift is not None and gift.setup_intent_id is None
     abandoned = gift.model_copy(update={"status": "abandoned", "version": gift.version + 1})
-    repo.save_donation(abandoned, gift.version, audit=None)  # the sweep, an hour later
+    store(repo, abandoned, gift.version)  # the sweep, an hour later
     with pytest.raises(ConflictError):
         create_donation(request, key, repo=repo, payments=payments)
     stored = repo.get_donation(gift.id)

@@ -17,7 +17,7 @@ from chalicelib.domain.tokens import Keyring, hash_ip
 from chalicelib.domain.tokens import form_token as mint_form_token
 from chalicelib.services.ports import Payments, Repository
 from devstack.stack import Stack
-from tests.helpers import CARD_DECLINED_AT_CHARGE, CARD_OK, GIFT, Api, Mailbox, confirm_card_setup
+from tests.helpers import CARD_DECLINED_AT_CHARGE, CARD_OK, GIFT, Api, Mailbox, confirm_card_setup, store
 
 FINANCE_INBOX = "finance@example.org"
 
@@ -228,7 +228,7 @@ def decline_hits(stack: Stack, ip: str) -> int:
     ("port", "method"),
     [
         ("payments", "create_payment_intent"),
-        ("repo", "save_donation"),
+        ("repo", "unit_of_work().commit"),
         ("payments", "confirm_payment_intent"),
     ],
 )
@@ -350,7 +350,7 @@ def test_confirms_of_an_abandoned_gift_that_read_stripe_count_against_the_ip(
     intent = payments.create_payment_intent(gift, card)  # recorded, then the process died
     update = {"status": "abandoned", "payment_intent_id": intent.id, "version": gift.version + 1}
     abandoned = gift.model_copy(update=update)
-    repo.save_donation(abandoned, gift.version, audit=None)
+    store(repo, abandoned, gift.version)
     guard = replace(guard_for(stack, fake_ip(), 10), attempt_limit=2)
     for _ in range(2):
         assert confirm_donation(donation_id, repo=repo, payments=payments, guard=guard).status == "abandoned"

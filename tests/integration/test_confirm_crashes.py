@@ -61,9 +61,9 @@ def assert_charged_once(stack: Stack, repo: Repository, donation_id: str) -> Non
 # (port, method, nth call, dies after the call answered)
 CRASH_POINTS = {
     "after the PaymentIntent is created": ("payments", "create_payment_intent", 1, True),
-    "after its id is recorded": ("repo", "save_donation", 1, True),
+    "after its id is recorded": ("repo", "unit_of_work().commit", 1, True),
     "after it is confirmed": ("payments", "confirm_payment_intent", 1, True),
-    "before the final save": ("repo", "save_donation", 2, False),
+    "before the final save": ("repo", "unit_of_work().commit", 2, False),
 }
 
 

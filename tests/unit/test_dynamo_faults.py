@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import boto3
 import pytest
 from botocore.stub import Stubber
@@ -38,7 +40,7 @@ def test_transaction_conflict_becomes_a_retryable_upstream_error(stubbed) -> Non
         modeled_fields={"CancellationReasons": [{"Code": "TransactionConflict"}]},
     )
     with stubber, pytest.raises(UpstreamError):
-        repo.save_donation(GIFT.model_copy(update={"version": 1}), 0, audit=None)
+        _save(repo, GIFT.model_copy(update={"version": 1}), 0)
 
 
 def test_a_lost_version_race_is_a_concurrent_update(stubbed) -> None:
@@ -49,7 +51,7 @@ def test_a_lost_version_race_is_a_concurrent_update(stubbed) -> None:
         modeled_fields={"CancellationReasons": [{"Code": "ConditionalCheckFailed"}, {"Code": "None"}]},
     )
     with stubber, pytest.raises(ConcurrentUpdateError):
-        repo.save_donation(GIFT.model_copy(update={"version": 1}), 0, audit={"source": "test"})
+        _save(repo, GIFT.model_copy(update={"version": 1}), 0)
 
 
 def test_a_conflict_on_the_card_testing_alert_still_answers_429() -> None:
@@ -125,3 +127,9 @@ def test_a_contacts_query_refused_by_dynamodb_is_a_422(stubbed) -> None:
         with pytest.raises(ValidationFailedError) as refused:
             outreach.list_contacts("media", "new", 1, cursor)
         assert refused.value.fields[0]["field"] == "cursor"
+
+
+def _save(repo: DynamoRepository, gift: Any, expected: int) -> None:
+    work = repo.unit_of_work()
+    work.save_donation(gift, expected)
+    work.commit()
