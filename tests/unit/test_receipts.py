@@ -328,3 +328,11 @@ def test_the_receipt_settings_default_and_validate() -> None:
     assert settings.organization == Organization(
         settings.org_name, "Peace, Inc.", settings.org_address, "12-3456789"
     )
+
+
+def test_a_link_that_is_not_http_is_refused() -> None:
+    with pytest.raises(PermanentMailError):
+        _eml(
+            "receipt",
+            {**receipt_email(_receipt(), ORG, None)[1], "action_links": "Open\tjavascript:alert(1)"},
+        )
