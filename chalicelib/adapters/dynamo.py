@@ -34,6 +34,7 @@ from chalicelib.services.ports import (
     PlanRecord,
     Repository,
     StoredEvent,
+    StripeLink,
 )
 
 GSI1 = "gsi1"
@@ -143,11 +144,11 @@ class DynamoRepository(Repository):
         partition = keys.plans_by_status(status)
         return query_index(self.client, self.table, partition, limit, cursor, RecurringPlan, False, keys.plan)
 
-    def stripe_target(self, stripe_id: str) -> dict[str, str] | None:
-        values = self._get(keys.stripe_link(stripe_id))
-        if not values:
-            return None
-        return {k: str(v) for k, v in values.items() if k in ("donation_id", "refund_id", "recurring_id")}
+    def stripe_target(self, stripe_id: str) -> StripeLink:
+        values = self._get(keys.stripe_link(stripe_id)) or {}
+        return StripeLink(
+            **{k: str(values[k]) for k in ("donation_id", "refund_id", "recurring_id") if k in values}
+        )
 
     def _partition(self, pk: str, first: str, last: str) -> list[dict[str, Any]]:
         """Every item of one partition whose sort key lies in [first, last], read consistently."""

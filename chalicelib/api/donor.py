@@ -13,11 +13,12 @@ from chalice.app import Blueprint, Request, Response
 
 from chalicelib.api.errors import to_response
 from chalicelib.api.pages import page, post_form
+from chalicelib.api.pages import receipt as receipt_document
 from chalicelib.api.requests import link_token, path_id
 from chalicelib.bootstrap import get_gift_mail, get_money, get_settings
 from chalicelib.domain.donation import Donation
 from chalicelib.domain.errors import ForbiddenError, NotFoundError, StewardError, ValidationFailedError
-from chalicelib.domain.receipts import format_money, receipt_page
+from chalicelib.domain.receipts import format_money
 from chalicelib.domain.tokens import DonorAction, check_donor_link
 from chalicelib.services import recurring
 from chalicelib.services.donations import get_donation
@@ -82,7 +83,7 @@ def receipt(donation_id: str) -> Response:
     except StewardError as exc:
         return _failed(exc)
     mail = get_gift_mail()
-    return page("Receipt", receipt_page(mail.receipt(gift, gift.refunded), mail.org, None))
+    return receipt_document(mail.receipt(gift, gift.refunded), mail.org, None)
 
 
 @bp.route("/donor/gifts/{donation_id}/receipt.pdf", methods=["GET"])

@@ -85,6 +85,15 @@ class RefundInfo:
 
 
 @dataclass(frozen=True)
+class StripeLink:
+    """What a Stripe id points at here."""
+
+    donation_id: str | None = None
+    refund_id: str | None = None
+    recurring_id: str | None = None
+
+
+@dataclass(frozen=True)
 class GiftRecord:
     """A gift with the refund and dispute records under it."""
 
@@ -188,7 +197,7 @@ class Repository(abc.ABC):
     def list_plans(self, status: str, limit: int, cursor: str | None) -> Page: ...
 
     @abc.abstractmethod
-    def stripe_target(self, stripe_id: str) -> dict[str, str] | None:
+    def stripe_target(self, stripe_id: str) -> StripeLink:
         """What a Stripe id (PaymentIntent, Charge, invoice, refund, dispute, subscription)
         points at here: donation_id, refund_id, recurring_id."""
 

@@ -220,8 +220,7 @@ def _record(
         return None
     decide = _installment_decision(fact, money)
     for _ in range(SAVE_ATTEMPTS):
-        target = money.repo.stripe_target(fact.invoice_id) or {}
-        gift_id = target.get("donation_id") or (plan.id if first else None)
+        gift_id = money.repo.stripe_target(fact.invoice_id).donation_id or (plan.id if first else None)
         if gift_id:
             _, changed = change_gift(
                 money.repo, gift_id, decide, source=source, event_id=event_id, now=money.now
@@ -353,7 +352,7 @@ def list_plans(status: str, limit: int, cursor: str | None, money: Money) -> Pag
 
 
 def _plan_for(money: Money, recurring_id: str | None, subscription_id: str) -> RecurringPlan | None:
-    plan_id = recurring_id or (money.repo.stripe_target(subscription_id) or {}).get("recurring_id")
+    plan_id = recurring_id or money.repo.stripe_target(subscription_id).recurring_id
     return money.repo.get_plan(plan_id) if plan_id else None
 
 

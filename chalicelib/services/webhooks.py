@@ -111,11 +111,11 @@ def _settled(fact: ChargeSettled, ctx: Context) -> bool:
 
 
 def _refund(fact: RefundChanged, ctx: Context) -> bool:
-    target = ctx.repo.stripe_target(fact.refund_id) or {}
-    record = gift_for(ctx, target.get("donation_id") or fact.donation_id, fact.payment_id or fact.charge_id)
+    target = ctx.repo.stripe_target(fact.refund_id)
+    record = gift_for(ctx, target.donation_id or fact.donation_id, fact.payment_id or fact.charge_id)
     if record is None:
         return not_ours(fact, ctx)
-    refund_id = target.get("refund_id") or fact.steward_refund_id or fact.refund_id
+    refund_id = target.refund_id or fact.steward_refund_id or fact.refund_id
     return _change(ctx, record, refund_decision(ctx.money, refund_id, fact))
 
 
@@ -155,8 +155,8 @@ def _charge_refunded(fact: ChargeRefunded, ctx: Context) -> bool:
         return not_ours(fact, ctx)
     changed = False
     for refund in fact.refunds:
-        target = ctx.repo.stripe_target(refund.refund_id) or {}
-        refund_id = target.get("refund_id") or refund.steward_refund_id or refund.refund_id
+        target = ctx.repo.stripe_target(refund.refund_id)
+        refund_id = target.refund_id or refund.steward_refund_id or refund.refund_id
         _, moved = change_gift(
             ctx.repo,
             record.donation.id,
@@ -233,7 +233,7 @@ def gift_for(ctx: Context, donation_id: str | None, stripe_id: str | None) -> Gi
     elif not isinstance(stripe_id, str):
         return None
     else:
-        found = (ctx.repo.stripe_target(stripe_id) or {}).get("donation_id")
+        found = ctx.repo.stripe_target(stripe_id).donation_id
         if found is None and stripe_id.startswith("pi_"):
             try:
                 found = ctx.money.payments.retrieve_payment_intent(stripe_id).donation_id
