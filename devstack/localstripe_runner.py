@@ -1,5 +1,6 @@
 """Run localstripe with its state file under our folder instead of the shared /tmp path,
-so the test stack and `make run` never overwrite each other's state."""
+so the test stack and `make run` never overwrite each other's state, and with what it lacks
+for Steward's calls (devstack/localstripe_ext.py)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ def main() -> None:
             pickle.dump(dict(store), handle, protocol=pickle.HIGHEST_PROTOCOL)
         partial.replace(state)
 
+    from devstack.localstripe_ext import extend
+
+    extend()
     resources.Store.try_load_from_disk = load  # type: ignore[method-assign]
     resources.Store.dump_to_disk = dump  # type: ignore[method-assign]
     server.start()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import stripe
 
+from chalicelib.adapters.stripe_billing import Billing
 from chalicelib.adapters.stripe_facts import payment_intent_info, read_event
 from chalicelib.domain.donation import Donation
 from chalicelib.domain.errors import (
@@ -15,7 +16,14 @@ from chalicelib.domain.errors import (
     UpstreamError,
 )
 from chalicelib.services.facts import StripeEvent
-from chalicelib.services.ports import PaymentIntentInfo, Payments, Settlement, SetupIntentInfo
+from chalicelib.services.ports import (
+    PaymentIntentInfo,
+    Payments,
+    RefundInfo,
+    Settlement,
+    SetupIntentInfo,
+    SubscriptionInfo,
+)
 
 # Pinned, as Stripe recommends: parameters and webhook payloads follow this version.
 # Set the webhook endpoint in the Stripe dashboard to the same version.
@@ -62,18 +70,72 @@ class StripePayments(Payments):
             max_network_retries=NETWORK_RETRIES,
             stripe_version=api_version,
         )
+        self._billing = Billing(self._client)
 
-    def create_setup_intent(self, donation: Donation) -> SetupIntentInfo:
+    def create_setup_intent(self, donation: Donation, customer_id: str | None = None) -> SetupIntentInfo:
+        params: dict[str, Any] = {
+            "usage": "on_session",
+            "payment_method_types": ["card"],
+            "metadata": {"donation_id": donation.id},
+        }
+        if customer_id:  # a recurring gift: the card is kept for the customer's installments
+            params.update(usage="off_session", customer=customer_id)
+        intent = self._call(
+            self._client.v1.setup_intents.create, params, {"idempotency_key": f"steward-setup-{donation.id}"}
+        )
+        return _setup_info(_plain(intent))
+
+    def create_card_update_intent(
+        self, recurring_id: str, customer_id: str, update_id: str | None = None
+    ) -> SetupIntentInfo:
+        """With `update_id` (Steward's id for this update), retries make one SetupIntent;
+        without, each call makes a new one (it charges nothing)."""
+        options = {"idempotency_key": f"steward-card-{recurring_id}-{update_id}"} if update_id else {}
         intent = self._call(
             self._client.v1.setup_intents.create,
             {
-                "usage": "on_session",
+                "usage": "off_session",
+                "customer": customer_id,
                 "payment_method_types": ["card"],
-                "metadata": {"donation_id": donation.id},
+                "metadata": {"recurring_id": recurring_id},
             },
-            {"idempotency_key": f"steward-setup-{donation.id}"},
+            options,
         )
         return _setup_info(_plain(intent))
+
+    def create_customer(self, recurring_id: str, email: str, name: str) -> str:
+        return self._billing.create_customer(recurring_id, email, name)
+
+    def create_subscription(
+        self,
+        recurring_id: str,
+        customer_id: str,
+        payment_method: str,
+        amount: int,
+        currency: str,
+        interval: Literal["month", "year"],
+        metadata: dict[str, str],
+    ) -> SubscriptionInfo:
+        return self._billing.create_subscription(
+            recurring_id, customer_id, payment_method, amount, currency, interval, metadata
+        )
+
+    def retrieve_subscription(self, subscription_id: str) -> SubscriptionInfo:
+        return self._billing.retrieve_subscription(subscription_id)
+
+    def cancel_subscription(self, subscription_id: str) -> SubscriptionInfo:
+        return self._billing.cancel_subscription(subscription_id)
+
+    def set_default_payment_method(self, subscription_id: str, customer_id: str, payment_method: str) -> None:
+        self._billing.use_card(customer_id, payment_method)
+
+    def invoice_payment(self, invoice_id: str) -> tuple[str | None, str | None]:
+        return self._billing.invoice_payment(invoice_id)
+
+    def create_refund(
+        self, refund_id: str, payment_intent_id: str, amount: int, reason: str, metadata: dict[str, str]
+    ) -> RefundInfo:
+        return self._billing.create_refund(refund_id, payment_intent_id, amount, reason, metadata)
 
     def retrieve_setup_intent(self, setup_intent_id: str) -> SetupIntentInfo:
         return _setup_info(_plain(self._call(self._client.v1.setup_intents.retrieve, setup_intent_id)))

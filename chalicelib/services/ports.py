@@ -223,7 +223,62 @@ class Payments(abc.ABC):
     publishable_key: str
 
     @abc.abstractmethod
-    def create_setup_intent(self, donation: Donation, customer_id: str | None = None) -> SetupIntentInfo: ...
+    def create_setup_intent(self, donation: Donation, customer_id: str | None = None) -> SetupIntentInfo:
+        """With a customer (a recurring gift) it is usage=off_session and the saved card
+        attaches to the customer."""
+
+    @abc.abstractmethod
+    def create_customer(self, recurring_id: str, email: str, name: str) -> str:
+        """A Stripe Customer for a recurring gift; idempotency key steward-customer-<recurring_id>
+        (and one customer per recurring_id, found again by its metadata)."""
+
+    @abc.abstractmethod
+    def create_card_update_intent(
+        self, recurring_id: str, customer_id: str, update_id: str | None = None
+    ) -> SetupIntentInfo:
+        """A SetupIntent (off_session, for the customer) the donor confirms on the update-card
+        page; with update_id, retries of one update make one SetupIntent."""
+
+    @abc.abstractmethod
+    def create_subscription(
+        self,
+        recurring_id: str,
+        customer_id: str,
+        payment_method: str,
+        amount: int,
+        currency: str,
+        interval: Literal["month", "year"],
+        metadata: dict[str, str],
+    ) -> SubscriptionInfo:
+        """Idempotency key steward-subscription-<recurring_id>, and one subscription per
+        recurring_id (found again by its metadata); the card becomes the customer's default
+        for invoices; metadata carries recurring_id."""
+
+    @abc.abstractmethod
+    def retrieve_subscription(self, subscription_id: str) -> SubscriptionInfo:
+        """NotFoundError when Stripe has no such subscription."""
+
+    @abc.abstractmethod
+    def cancel_subscription(self, subscription_id: str) -> SubscriptionInfo:
+        """Cancel now; one already canceled answers as it stands (no error)."""
+
+    @abc.abstractmethod
+    def set_default_payment_method(self, subscription_id: str, customer_id: str, payment_method: str) -> None:
+        """The card the subscription's next invoices charge."""
+
+    @abc.abstractmethod
+    def invoice_payment(self, invoice_id: str) -> tuple[str | None, str | None]:
+        """The PaymentIntent and Charge ids that paid an invoice (basil: the invoice_payments
+        list; older shapes: invoice.payment_intent / invoice.charge)."""
+
+    @abc.abstractmethod
+    def create_refund(
+        self, refund_id: str, payment_intent_id: str, amount: int, reason: str, metadata: dict[str, str]
+    ) -> RefundInfo:
+        """Idempotency key steward-refund-<refund_id> (and one refund per refund_id, found again
+        by its metadata). reason as Stripe takes it (duplicate, fraudulent,
+        requested_by_customer; "other" is sent without a reason). Raises ConflictError when
+        Stripe refuses (e.g. more than the charge has left)."""
 
     @abc.abstractmethod
     def retrieve_setup_intent(self, setup_intent_id: str) -> SetupIntentInfo: ...
@@ -248,50 +303,6 @@ class Payments(abc.ABC):
     @abc.abstractmethod
     def settlement(self, charge_id: str) -> Settlement | None:
         """The charge's balance transaction (None while Stripe has none yet)."""
-
-    @abc.abstractmethod
-    def create_customer(self, recurring_id: str, email: str, name: str) -> str:
-        """A Stripe Customer for a recurring gift; idempotency key from the plan's id."""
-
-    @abc.abstractmethod
-    def create_card_update_intent(self, recurring_id: str, customer_id: str) -> SetupIntentInfo:
-        """A SetupIntent (off_session, for the customer) the donor confirms on the card page."""
-
-    @abc.abstractmethod
-    def create_subscription(
-        self,
-        recurring_id: str,
-        customer_id: str,
-        payment_method: str,
-        amount: int,
-        currency: str,
-        interval: Literal["month", "year"],
-        metadata: dict[str, str],
-    ) -> SubscriptionInfo:
-        """Idempotency key from the plan's id; the card is its default payment method."""
-
-    @abc.abstractmethod
-    def retrieve_subscription(self, subscription_id: str) -> SubscriptionInfo:
-        """NotFoundError when Stripe has no such subscription."""
-
-    @abc.abstractmethod
-    def cancel_subscription(self, subscription_id: str) -> SubscriptionInfo:
-        """Cancel now; one already canceled answers as it stands."""
-
-    @abc.abstractmethod
-    def set_default_payment_method(
-        self, subscription_id: str, customer_id: str, payment_method: str
-    ) -> None: ...
-
-    @abc.abstractmethod
-    def invoice_payment(self, invoice_id: str) -> tuple[str | None, str | None]:
-        """The PaymentIntent and Charge ids that paid an invoice."""
-
-    @abc.abstractmethod
-    def create_refund(
-        self, refund_id: str, payment_intent_id: str, amount: int, reason: str, metadata: dict[str, str]
-    ) -> RefundInfo:
-        """Idempotency key from the refund's id; ConflictError when Stripe refuses it."""
 
     @abc.abstractmethod
     def verify_event(self, payload: bytes, signature: str | None) -> StripeEvent:
