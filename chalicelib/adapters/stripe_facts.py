@@ -220,6 +220,7 @@ def _invoice_paid(obj: dict[str, Any], created: int | None) -> Fact:
         currency=currency.lower(),
         paid_at=paid_at,
         period_end=_time(_dig(_subscription_line(obj), "period", "end")),
+        billing_reason=_text(obj.get("billing_reason")),
     )
 
 
@@ -241,6 +242,7 @@ def _invoice_failed(obj: dict[str, Any], created: int | None) -> Fact:
         next_attempt_at=_time(obj.get("next_payment_attempt")),
         failure_reason=_invoice_failure(obj),
         failed_at=failed_at,
+        billing_reason=_text(obj.get("billing_reason")),
     )
 
 

@@ -12,7 +12,8 @@ from pydantic.json_schema import models_json_schema
 
 from chalicelib.api import schemas
 from chalicelib.api.errors import FORM_TYPES, STAFF_HEADERS
-from chalicelib.domain.donation import Donation, DonationRequest
+from chalicelib.domain.aftermath import Refund, RefundRequest
+from chalicelib.domain.donation import DonationRequest
 from chalicelib.domain.outreach import ContactMessage, ContactRequest, ContactStatusChange, SignupRequest
 
 REF = "#/components/schemas/{model}"
@@ -37,6 +38,21 @@ UNSUBSCRIBE_FORM = {
     "required": ["List-Unsubscribe"],
 }
 HTML = {"text/html": {"schema": {"type": "string"}}}
+PDF = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+LINK_TOKEN = {"name": "token", "in": "query", "required": True, "schema": {"type": "string"}}
+CANCEL_FORM = {"type": "object", "properties": {"token": {"type": "string"}, "cancel": {"const": "yes"}}}
+TOKEN_BODY = {"type": "object", "properties": {"token": {"type": "string"}}, "required": ["token"]}
+CARD_BODY = {
+    "type": "object",
+    "properties": {"token": {"type": "string"}, "setup_intent_id": {"type": "string", "pattern": "^seti_"}},
+    "required": ["token", "setup_intent_id"],
+}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
 STAFF_HEADERS_DOC = {name: {"schema": {"type": "string", "const": v}} for name, v in STAFF_HEADERS.items()}
 
 
@@ -76,19 +92,12 @@ OPS = [
     Op(
         "post",
         "/donations",
-        "Start a one-time gift (answers a SetupIntent secret)",
+        "Start a one-time, monthly or annual gift (answers a SetupIntent secret)",
         schemas.DonationCreatedOut,
         "201",
         DonationRequest,
         ("409", *BODY_ERRORS, "429", "503"),
-        params=[
-            {
-                "name": "Idempotency-Key",
-                "in": "header",
-                "required": False,
-                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-            }
-        ],
+        params=[IDEMPOTENCY_KEY],
     ),
     Op(
         "post",
@@ -161,11 +170,110 @@ OPS = [
     Op(
         "get",
         "/staff/donations/{donation_id}",
-        "One gift",
-        Donation,
+        "One gift, with its refunds and disputes",
+        schemas.GiftOut,
         errors=("404",),
         roles=("finance", "admin"),
         params=[_path("donation_id")],
+    ),
+    Op(
+        "post",
+        "/staff/donations/{donation_id}/refunds",
+        "Refund all or part of a paid gift (never more than was paid)",
+        Refund,
+        "201",
+        RefundRequest,
+        ("404", "409", *BODY_ERRORS, "503"),
+        roles=("finance", "admin"),
+        params=[_path("donation_id"), IDEMPOTENCY_KEY],
+    ),
+    Op(
+        "get",
+        "/staff/recurring",
+        "Monthly and annual plans in one status, newest first",
+        schemas.PlanListOut,
+        errors=("422",),
+        roles=("finance", "admin"),
+        params=[
+            _query("status", {"type": "string", "enum": ["active", "past_due", "canceled", "incomplete"]}),
+            *PAGE,
+        ],
+    ),
+    Op(
+        "get",
+        "/staff/recurring/{recurring_id}",
+        "One plan, with its installments",
+        schemas.PlanOut,
+        errors=("404",),
+        roles=("finance", "admin"),
+        params=[_path("recurring_id")],
+    ),
+    Op(
+        "get",
+        "/donor/gifts/{donation_id}",
+        "The donor's gift (signed link)",
+        HTML,
+        errors=("403", "404"),
+        params=[_path("donation_id"), LINK_TOKEN],
+    ),
+    Op(
+        "get",
+        "/donor/gifts/{donation_id}/receipt",
+        "The printable receipt (signed link)",
+        HTML,
+        errors=("403", "404"),
+        params=[_path("donation_id"), LINK_TOKEN],
+    ),
+    Op(
+        "get",
+        "/donor/gifts/{donation_id}/receipt.pdf",
+        "The receipt as a PDF (signed link)",
+        PDF,
+        errors=("403", "404"),
+        params=[_path("donation_id"), LINK_TOKEN],
+    ),
+    Op(
+        "get",
+        "/donor/recurring/{recurring_id}/cancel",
+        "Cancel page with a button (GET changes nothing)",
+        HTML,
+        errors=("403", "404"),
+        params=[_path("recurring_id"), LINK_TOKEN],
+    ),
+    Op(
+        "post",
+        "/donor/recurring/{recurring_id}/cancel",
+        "End the plan at Stripe, then confirm by email",
+        HTML,
+        body=CANCEL_FORM,
+        errors=("403", "404", "415", "503"),
+        params=[_path("recurring_id"), LINK_TOKEN],
+    ),
+    Op(
+        "get",
+        "/donor/recurring/{recurring_id}/card",
+        "Page to save a new card with Stripe.js",
+        HTML,
+        errors=("403", "404"),
+        params=[_path("recurring_id"), LINK_TOKEN],
+    ),
+    Op(
+        "post",
+        "/donor/recurring/{recurring_id}/card/intent",
+        "A SetupIntent secret for the new card",
+        schemas.CardIntentOut,
+        body=TOKEN_BODY,
+        errors=("403", "404", "409", "415", "422", "503"),
+        params=[_path("recurring_id")],
+    ),
+    Op(
+        "post",
+        "/donor/recurring/{recurring_id}/card",
+        "Make the saved card the plan's card",
+        schemas.AcceptedOut,
+        body=CARD_BODY,
+        errors=("403", "404", "409", "415", "422", "503"),
+        params=[_path("recurring_id")],
     ),
     Op(
         "get",

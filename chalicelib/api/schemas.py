@@ -7,8 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from chalicelib.domain.aftermath import Dispute, Refund
 from chalicelib.domain.donation import Donation
 from chalicelib.domain.outreach import ContactMessage, ContactStatus, OutboxRecord
+from chalicelib.domain.recurring import RecurringPlan
 
 MAX_RANGE_DAYS = 366
 FIRST_YEAR, LAST_YEAR = 2000, 2999
@@ -142,6 +144,28 @@ class PlanListQuery(BaseModel):
     status: Literal["active", "past_due", "canceled", "incomplete"] = "active"
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=2000)
+
+
+class GiftOut(Donation):
+    """A gift with each of its refunds and disputes."""
+
+    refunds: list[Refund]
+    disputes: list[Dispute]
+
+
+class PlanOut(RecurringPlan):
+    """A monthly or annual plan with its installments, oldest first."""
+
+    installments: list[Donation]
+
+
+class PlanListOut(BaseModel):
+    items: list[RecurringPlan]
+    cursor: str | None
+
+
+class CardIntentOut(BaseModel):
+    client_secret: str = Field(description="SetupIntent secret for Stripe.js confirmCardSetup.")
 
 
 class ContactListQuery(BaseModel):

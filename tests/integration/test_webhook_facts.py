@@ -10,6 +10,7 @@ from chalicelib.services.ports import Repository
 from devstack.stack import Stack
 from tests.helpers import GIFT, Api, event, give, sign
 from tests.stripe_events import dispute_object
+from tests.stripe_events import refund as refund_event
 
 
 def deliver(api: Api, stack: Stack, payload: bytes) -> requests.Response:
@@ -38,25 +39,33 @@ def test_a_late_failure_on_a_paid_gift_changes_nothing(api: Api, stack: Stack, t
     assert again["status"] == "succeeded" and again["failure_reason"] is None
 
 
-def test_a_refund_before_the_success_still_shows_the_gift_was_paid(
-    api: Api, stack: Stack, repo: Repository, token
-) -> None:
+def test_a_refund_before_the_success_is_kept_under_the_gift(api: Api, stack: Stack, token) -> None:
     created = api.post("/donations", GIFT).json()
-    refund = {
-        "id": "ch_refund_first",
-        "object": "charge",
-        "amount": GIFT["amount"],
-        "amount_refunded": GIFT["amount"],
-        "payment_intent": "pi_refund_first",
-        "metadata": {"donation_id": created["donation_id"]},
-    }
-    answer = deliver(api, stack, event("charge.refunded", refund))
+    donation_id = created["donation_id"]
+    early = refund_event(
+        stack.webhook_secret,
+        charge_id="ch_refund_first",
+        payment_intent_id="pi_refund_first",
+        refund_id="re_refund_first",
+        amount=GIFT["amount"],
+        metadata={"donation_id": donation_id},
+    )
+    answer = api.post("/webhooks/stripe", raw=early.payload, headers=early.headers)
     assert answer.status_code == 200 and answer.json()["applied"] is True
-    gift = api.get(f"/staff/donations/{created['donation_id']}", token()).json()
-    assert gift["status"] == "refunded"
-    assert gift["succeeded_at"] is not None
+    gift = api.get(f"/staff/donations/{donation_id}", token()).json()
+    assert gift["status"] == "pending"  # the payment's own fact has not come yet
+    assert [r["stripe_refund_id"] for r in gift["refunds"]] == ["re_refund_first"]
+    assert gift["refunded"] == GIFT["amount"]
     # the same fact in another event changes nothing, and says so
-    repeated = deliver(api, stack, event("charge.refunded", refund))
+    again = refund_event(
+        stack.webhook_secret,
+        charge_id="ch_refund_first",
+        payment_intent_id="pi_refund_first",
+        refund_id="re_refund_first",
+        amount=GIFT["amount"],
+        metadata={"donation_id": donation_id},
+    )
+    repeated = api.post("/webhooks/stripe", raw=again.payload, headers=again.headers)
     assert repeated.status_code == 200 and repeated.json()["applied"] is False
 
 
@@ -112,7 +121,7 @@ def test_a_success_after_a_declined_attempt_records_the_charge_that_paid(
     assert gift is not None and gift.status == "succeeded"
     assert gift.charge_id == charge_id  # not the declined one
     assert gift.fee is not None and gift.failure_reason is None
-    assert repo.donation_id_for(charge_id) == donation_id
+    assert repo.stripe_target(charge_id).donation_id == donation_id
 
 
 def test_every_audit_entry_of_a_gift_names_its_actor(api: Api, stack: Stack, repo: Any, token) -> None:
@@ -121,15 +130,10 @@ def test_every_audit_entry_of_a_gift_names_its_actor(api: Api, stack: Stack, rep
     donation_id, confirmed = give(api, stack)
     assert confirmed.json()["status"] == "succeeded"
     gift = api.get(f"/staff/donations/{donation_id}", token()).json()
-    refunded = {
-        "id": gift["charge_id"],
-        "object": "charge",
-        "amount": gift["amount"],
-        "amount_refunded": gift["amount"],
-        "payment_intent": gift["payment_intent_id"],
-        "metadata": {"donation_id": donation_id},
-    }
-    assert deliver(api, stack, event("charge.refunded", refunded)).json()["applied"] is True
+    refunded = refund_event(
+        stack.webhook_secret, charge_id=gift["charge_id"], payment_intent_id=gift["payment_intent_id"]
+    )
+    assert deliver(api, stack, refunded.payload).json()["applied"] is True
     entries = repo.client.query(
         TableName=repo.table,
         KeyConditionExpression="pk = :pk AND begins_with(sk, :a)",
@@ -137,5 +141,5 @@ def test_every_audit_entry_of_a_gift_names_its_actor(api: Api, stack: Stack, rep
     )["Items"]
     actors = {(e["source"]["S"], e.get("actor", {}).get("S")) for e in entries}
     assert ("api", "donor") in actors and ("confirm", "donor") in actors, actors
-    assert ("charge.refunded", "stripe") in actors, actors
+    assert ("refund.created", "stripe") in actors, actors
     assert all(actor for _, actor in actors), actors

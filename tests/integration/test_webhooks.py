@@ -23,7 +23,8 @@ from tests.helpers import (
     sign,
     wait_for,
 )
-from tests.stripe_events import dispute_object
+from tests.stripe_events import dispute as dispute_event
+from tests.stripe_events import refund as refund_event
 
 
 def deliver(api: Api, stack: Stack, payload: bytes, signature: str | None = None) -> requests.Response:
@@ -97,12 +98,9 @@ def _unsynced_gift(
 
 
 def _stripe_events(stack: Stack, payment_intents: set[str]) -> list[bytes]:
-    listing = requests.get(
-        f"{stack.config.stripe_url}/v1/events",
-        params={"limit": 100},
-        auth=("sk_test_steward_local", ""),
-        timeout=10,
-    ).json()["data"]
+    from tests.integration.test_confirm_crashes import stripe_list
+
+    listing = stripe_list(stack, "/v1/events")
     return [
         json.dumps(e).encode()
         for e in listing
@@ -125,55 +123,29 @@ def test_replayed_events_in_shuffled_order_end_in_the_right_state(
         return payments.retrieve_payment_intent(pi).charge_id or ""
 
     amount = GIFT["amount"]
+    secret = stack.webhook_secret
+
+    def refund(pi: str, refund_id: str, cents: int) -> bytes:
+        return refund_event(
+            secret, charge_id=charge_of(pi), payment_intent_id=pi, refund_id=refund_id, amount=cents
+        ).payload
+
+    def disputed_event(action: str, status: str) -> bytes:
+        return dispute_event(
+            secret,
+            action,  # type: ignore[arg-type]
+            dispute_id="dp_1",
+            status=status,
+            charge_id=charge_of(disputed_pi),
+            payment_intent_id=disputed_pi,
+        ).payload
+
     ours = [
-        event(
-            "charge.refunded",
-            {
-                "id": charge_of(refunded_pi),
-                "object": "charge",
-                "amount": amount,
-                "amount_refunded": 1000,
-                "payment_intent": refunded_pi,
-            },
-        ),
-        event(
-            "charge.refunded",
-            {
-                "id": charge_of(refunded_pi),
-                "object": "charge",
-                "amount": amount,
-                "amount_refunded": amount,
-                "payment_intent": refunded_pi,
-            },
-        ),
-        event(
-            "charge.refunded",
-            {
-                "id": charge_of(partial_pi),
-                "object": "charge",
-                "amount": amount,
-                "amount_refunded": 500,
-                "payment_intent": partial_pi,
-            },
-        ),
-        event(
-            "charge.dispute.created",
-            dispute_object(
-                dispute_id="dp_1",
-                status="needs_response",
-                charge_id=charge_of(disputed_pi),
-                payment_intent_id=disputed_pi,
-            ),
-        ),
-        event(
-            "charge.dispute.closed",
-            dispute_object(
-                dispute_id="dp_1",
-                status="lost",
-                charge_id=charge_of(disputed_pi),
-                payment_intent_id=disputed_pi,
-            ),
-        ),
+        refund(refunded_pi, "re_first", 1000),
+        refund(refunded_pi, "re_rest", amount - 1000),
+        refund(partial_pi, "re_part", 500),
+        disputed_event("created", "needs_response"),
+        disputed_event("closed", "lost"),
     ]
     deliveries = (from_stripe + ours) * 3
     random.Random(7).shuffle(deliveries)
@@ -183,10 +155,14 @@ def test_replayed_events_in_shuffled_order_end_in_the_right_state(
     def gift(donation_id: str) -> dict[str, Any]:
         return api.get(f"/staff/donations/{donation_id}", token()).json()
 
-    assert gift(paid)["status"] == "succeeded" and gift(paid)["net"] == amount
-    assert gift(refunded)["status"] == "refunded" and gift(refunded)["amount_refunded"] == amount
-    assert gift(partial)["status"] == "partially_refunded" and gift(partial)["amount_refunded"] == 500
-    assert gift(disputed)["status"] == "disputed" and gift(disputed)["dispute_status"] == "lost"
+    assert gift(paid)["display_status"] == "succeeded" and gift(paid)["net"] == amount
+    assert gift(refunded)["display_status"] == "refunded" and gift(refunded)["refunded"] == amount
+    assert len(gift(refunded)["refunds"]) == 2
+    assert gift(partial)["display_status"] == "partially_refunded" and gift(partial)["refunded"] == 500
+    assert gift(disputed)["display_status"] == "dispute_lost" and gift(disputed)["dispute"] == "lost"
+    assert [d["status"] for d in gift(disputed)["disputes"]] == ["lost"]
+    for donation_id in (paid, refunded, partial, disputed):
+        assert gift(donation_id)["status"] == "succeeded"  # the payment itself stays paid
     assert gift(failed)["status"] == "failed" and gift(failed)["failure_reason"]
 
     today = time.strftime("%Y-%m-%d", time.gmtime())
@@ -200,7 +176,10 @@ def test_replayed_events_in_shuffled_order_end_in_the_right_state(
         KeyConditionExpression="pk = :pk AND begins_with(sk, :a)",  # type: ignore[attr-defined]
         ExpressionAttributeValues={":pk": {"S": f"DONATION#{refunded}"}, ":a": {"S": "AUDIT#"}},
     )["Items"]
-    steps = [(a.get("from_status", {}).get("S"), a["to_status"]["S"]) for a in audit]
+    steps = [
+        (a.get("from_status", {}).get("S"), a["to_status"]["S"], a.get("refund_id", {}).get("S"))
+        for a in audit
+    ]
     assert len(steps) == len(set(steps))
 
 

@@ -293,6 +293,7 @@ def test_an_installment_paid_in_the_basil_shape(event_type: Any) -> None:
         currency="usd",
         paid_at=_iso(T0),
         period_end=_iso(T0 + 2592000),
+        billing_reason="subscription_cycle",
     )
 
 
@@ -355,6 +356,7 @@ def test_a_failed_installment_in_both_shapes() -> None:
         next_attempt_at=_iso(T0 + 86400),
         failure_reason=None,  # a basil invoice names no charge
         failed_at=_iso(T0),
+        billing_reason="subscription_cycle",
     )
     older = stripe_events.invoice_failed(
         SECRET,
