@@ -96,12 +96,13 @@ def move_plan(
     changes: dict[str, object] = {}
     if subscription_id and plan.subscription_id is None:
         changes["subscription_id"] = subscription_id
-    if status and plan.status != "canceled" and status != plan.status and at >= plan.status_at:
+    # Stripe states times in whole seconds: within the same second, the fact that comes later wins.
+    latest = at[:19] >= plan.status_at[:19]
+    if status and plan.status != "canceled" and status != plan.status and latest:
         changes.update(status=status, status_at=at)
         if status == "canceled":
             changes["canceled_at"] = at
             changes["next_payment_at"] = None
-    latest = at >= plan.status_at or "status_at" in changes
     if next_payment_at and latest and plan.status != "canceled" and next_payment_at != plan.next_payment_at:
         changes["next_payment_at"] = next_payment_at
     if not changes:

@@ -188,28 +188,47 @@ def invoice_paid(fact: InvoicePaid, money: Money, event_id: str, source: str) ->
     installment_fact = Installment(
         fact.invoice_id, update, "active", fact.paid_at, fact.period_end, fact.subscription_id
     )
-    first = fact.billing_reason == FIRST_INVOICE
-    return _record(fact.recurring_id, fact.subscription_id, first, installment_fact, money, event_id, source)
+    return _record(
+        fact.recurring_id,
+        fact.subscription_id,
+        fact.billing_reason,
+        installment_fact,
+        money,
+        event_id,
+        source,
+    )
 
 
 def invoice_failed(fact: InvoiceFailed, money: Money, event_id: str, source: str) -> bool | None:
     """A failed installment is recorded; the plan is past due while Stripe retries (a first
     invoice that fails leaves the plan to the confirm that started it)."""
-    first = fact.billing_reason == FIRST_INVOICE
     update = PaymentUpdate(
         status="failed", invoice_id=fact.invoice_id, failure_reason=fact.failure_reason or "payment failed"
     )
-    status: PlanStatus | None = None if first else "past_due"
     installment_fact = Installment(
-        fact.invoice_id, update, status, fact.failed_at, None, fact.subscription_id
+        fact.invoice_id, update, "past_due", fact.failed_at, None, fact.subscription_id
     )
-    return _record(fact.recurring_id, fact.subscription_id, first, installment_fact, money, event_id, source)
+    return _record(
+        fact.recurring_id,
+        fact.subscription_id,
+        fact.billing_reason,
+        installment_fact,
+        money,
+        event_id,
+        source,
+    )
+
+
+def _first_invoice(plan: RecurringPlan, billing_reason: str | None) -> bool:
+    """Whether an invoice is the plan's first: Stripe says so, or (where it does not say)
+    the plan has not started yet, and Stripe bills nothing more before the first is paid."""
+    return billing_reason == FIRST_INVOICE or (billing_reason is None and plan.status == "incomplete")
 
 
 def _record(
     recurring_id: str | None,
     subscription_id: str,
-    first: bool,
+    billing_reason: str | None,
     fact: Installment,
     money: Money,
     event_id: str,
@@ -218,6 +237,9 @@ def _record(
     plan = _plan_for(money, recurring_id, subscription_id)
     if plan is None:
         return None
+    first = _first_invoice(plan, billing_reason)
+    if first and fact.update.status == "failed":
+        fact = replace(fact, plan_status=None)  # the confirm that started the plan decides it
     decide = _installment_decision(fact, money)
     for _ in range(SAVE_ATTEMPTS):
         gift_id = money.repo.stripe_target(fact.invoice_id).donation_id or (plan.id if first else None)
