@@ -141,15 +141,7 @@ class Billing:
 
     def invoice_payment(self, invoice_id: str) -> tuple[str | None, str | None]:
         """The PaymentIntent and Charge that paid the invoice, else its latest attempt."""
-        try:
-            listed = self._client.v1.invoice_payments.list({"invoice": invoice_id, "limit": 10})
-        except stripe.StripeError as exc:
-            if exc.http_status != 404:
-                raise UpstreamError("the payment service did not answer; retry") from exc
-            # localstripe has no /v1/invoice_payments (added in basil); its invoices still
-            # name `payment_intent` and `charge`, as before basil.
-            invoice = plain(call(self._client.v1.invoices.retrieve, invoice_id))
-            return id_of(invoice.get("payment_intent")), id_of(invoice.get("charge"))
+        listed = call(self._client.v1.invoice_payments.list, {"invoice": invoice_id, "limit": 10})
         payments = [plain(item) for item in listed.data]
         payments.sort(key=lambda item: (item.get("status") == "paid", item.get("created") or 0), reverse=True)
         for item in payments:
@@ -160,7 +152,9 @@ class Billing:
                 return intent_id, id_of(intent.get("latest_charge"))
             if id_of(payment.get("charge")):
                 return None, id_of(payment.get("charge"))
-        return None, None
+        # None listed: an invoice read in an older API version may still name them itself.
+        invoice = plain(call(self._client.v1.invoices.retrieve, invoice_id))
+        return id_of(invoice.get("payment_intent")), id_of(invoice.get("charge"))
 
     def _subscription_of(self, customer_id: str, recurring_id: str) -> dict[str, Any] | None:
         listed = call(
