@@ -14,6 +14,7 @@ from chalicelib.domain.ids import new_id
 from chalicelib.services.facts import InvoicePaid, SubscriptionChanged
 from chalicelib.services.ports import Payments, SubscriptionInfo
 from devstack.stack import Stack
+from tests import stripe_events
 from tests.helpers import CARD_DECLINED_AT_CHARGE, CARD_OK, confirm_card_setup, wait_for
 from tests.unit.factories import donation
 
@@ -184,3 +185,26 @@ def test_the_events_localstripe_sends_for_a_subscription_read_as_facts(
     created = facts["customer.subscription.created"]
     assert isinstance(created, SubscriptionChanged) and created.subscription_id == plan.id
     assert created.recurring_id is not None and created.current_period_end == plan.current_period_end
+
+
+@pytest.mark.parametrize("older", [False, True])
+def test_the_signed_event_builders_verify_at_the_webhook_endpoint(stack: Stack, older: bool) -> None:
+    secret = stack.webhook_secret
+    built = [
+        stripe_events.invoice_paid(secret, subscription_id="sub_builder", older=older),
+        stripe_events.invoice_failed(secret, subscription_id="sub_builder", older=older),
+        stripe_events.subscription_changed(secret, subscription_id="sub_builder", deleted=True, older=older),
+        stripe_events.refund(secret, charge_id="ch_builder", older=older),
+        stripe_events.charge_refunded(secret, charge_id="ch_builder", older=older),
+        stripe_events.charge_updated(secret, charge_id="ch_builder", older=older),
+        stripe_events.dispute(secret, "updated", charge_id="ch_builder", older=older),
+    ]
+    for signed in built:
+        answer = requests.post(
+            f"{stack.config.api_url}/webhooks/stripe",
+            data=signed.payload,
+            headers={"Content-Type": "application/json", **signed.headers},
+            timeout=30,
+        )
+        assert answer.status_code == 200, (signed.type, answer.text)
+        assert answer.json()["received"] is True
