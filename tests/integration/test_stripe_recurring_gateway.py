@@ -154,13 +154,17 @@ def _refunds_of(stack: Stack, charge_id: str) -> list[dict[str, Any]]:
 
 
 def _events_about(stack: Stack, object_ids: set[str]) -> list[dict[str, Any]]:
-    listing = requests.get(
-        f"{stack.config.stripe_url}/v1/events",
-        params={"limit": 100},
-        auth=("sk_test_steward_local", ""),
-        timeout=10,
-    ).json()["data"]
-    return [e for e in listing if e["data"]["object"].get("id") in object_ids]
+    """localstripe lists events oldest first and pages after filtering: ask per type."""
+    found = []
+    for event_type in ("invoice.payment_succeeded", "customer.subscription.created"):
+        listing = requests.get(
+            f"{stack.config.stripe_url}/v1/events",
+            params={"type": event_type, "limit": 10000},
+            auth=("sk_test_steward_local", ""),
+            timeout=10,
+        ).json()["data"]
+        found += [e for e in listing if e["data"]["object"].get("id") in object_ids]
+    return found
 
 
 def test_the_events_localstripe_sends_for_a_subscription_read_as_facts(
