@@ -5,6 +5,10 @@
   `charge_already_refunded` once nothing is left, and a 400 on `amount` when it asks for more
   than what is left. Without `amount` a refund takes what is left (localstripe took the
   whole charge again).
+- An invoice's `parent.subscription_details` carries the snapshot of its subscription's
+  `metadata`, as Stripe's does (localstripe named the subscription only).
+- `GET /v1/invoice_payments?invoice=in_...` (basil): how an invoice was paid, since basil
+  invoices no longer name their PaymentIntent.
 """
 
 from __future__ import annotations
@@ -19,6 +23,69 @@ def _dollars(amount: int) -> str:
 
 
 def extend() -> None:
+    _refunds()
+    _invoice_payments()
+    _invoice_parent()
+
+
+def _invoice_parent() -> None:
+    from localstripe import resources
+
+    def parent(self: Any) -> dict[str, Any] | None:
+        if not self.subscription:
+            return None
+        metadata = dict(resources.Subscription._api_retrieve(self.subscription).metadata or {})
+        if self.status != "draft":  # a snapshot taken when the invoice was finalized
+            metadata = self.__dict__.setdefault("_parent_metadata", metadata)
+        return {
+            "type": "subscription_details",
+            "quote_details": None,
+            "subscription_details": {"metadata": metadata, "subscription": self.subscription},
+        }
+
+    resources.Invoice.parent = property(parent)  # type: ignore[assignment]
+
+
+def _invoice_payments() -> None:
+    from localstripe import resources, server
+    from localstripe.errors import UserError, json_response
+
+    def payment_of(invoice: Any) -> dict[str, Any]:
+        intent = resources.PaymentIntent._api_retrieve(invoice.payment_intent)
+        paid = invoice.status == "paid"
+        status = "paid" if paid else "canceled" if intent.status == "canceled" else "open"
+        return {
+            "id": "inpay_" + invoice.id.removeprefix("in_"),
+            "object": "invoice_payment",
+            "amount_paid": invoice.amount_paid if paid else None,
+            "amount_requested": invoice.amount_due,
+            "created": invoice.created,
+            "currency": invoice.currency,
+            "invoice": invoice.id,
+            "is_default": True,
+            "livemode": False,
+            "payment": {"type": "payment_intent", "payment_intent": intent.id},
+            "status": status,
+            "status_transitions": {
+                "canceled_at": None,
+                "paid_at": invoice.status_transitions.get("paid_at") if paid else None,
+            },
+        }
+
+    async def list_invoice_payments(request: Any) -> Any:
+        invoice_id = request.query.get("invoice")
+        if not (isinstance(invoice_id, str) and invoice_id.startswith("in_")):
+            raise UserError(400, "Missing required param: invoice.", {"param": "invoice"})
+        invoice = resources.Invoice._api_retrieve(invoice_id)
+        data = [payment_of(invoice)] if invoice.payment_intent else []
+        return json_response(
+            {"object": "list", "data": data, "has_more": False, "url": "/v1/invoice_payments"}
+        )
+
+    server.app.router.add_get("/v1/invoice_payments", list_invoice_payments)
+
+
+def _refunds() -> None:
     from localstripe import resources
     from localstripe.errors import UserError
 

@@ -141,15 +141,11 @@ class Billing:
 
     def invoice_payment(self, invoice_id: str) -> tuple[str | None, str | None]:
         """The PaymentIntent and Charge that paid the invoice, else its latest attempt."""
-        try:
-            listed = self._client.v1.invoice_payments.list({"invoice": invoice_id, "limit": 10})
-        except stripe.StripeError as exc:
-            if exc.http_status != 404:
-                raise UpstreamError("the payment service did not answer; retry") from exc
-            # localstripe has no /v1/invoice_payments (added in basil); its invoices still
-            # name `payment_intent` and `charge`, as before basil.
-            invoice = plain(call(self._client.v1.invoices.retrieve, invoice_id))
-            return id_of(invoice.get("payment_intent")), id_of(invoice.get("charge"))
+        intent, charge_id = self._invoice_intent(invoice_id)
+        return (id_of(intent), charge_id) if intent else (None, charge_id)
+
+    def _invoice_intent(self, invoice_id: str) -> tuple[dict[str, Any] | None, str | None]:
+        listed = call(self._client.v1.invoice_payments.list, {"invoice": invoice_id, "limit": 10})
         payments = [plain(item) for item in listed.data]
         payments.sort(key=lambda item: (item.get("status") == "paid", item.get("created") or 0), reverse=True)
         for item in payments:
@@ -157,10 +153,15 @@ class Billing:
             intent_id = id_of(payment.get("payment_intent"))
             if intent_id:
                 intent = plain(call(self._client.v1.payment_intents.retrieve, intent_id))
-                return intent_id, id_of(intent.get("latest_charge"))
+                return intent, id_of(intent.get("latest_charge"))
             if id_of(payment.get("charge")):
                 return None, id_of(payment.get("charge"))
-        return None, None
+        # None listed: an invoice read in an older API version may still name them itself.
+        invoice = plain(call(self._client.v1.invoices.retrieve, invoice_id))
+        intent_id = id_of(invoice.get("payment_intent"))
+        if intent_id is None:
+            return None, id_of(invoice.get("charge"))
+        return plain(call(self._client.v1.payment_intents.retrieve, intent_id)), id_of(invoice.get("charge"))
 
     def _subscription_of(self, customer_id: str, recurring_id: str) -> dict[str, Any] | None:
         listed = call(
@@ -196,13 +197,12 @@ class Billing:
         items = (subscription.get("items") or {}).get("data") or [{}]
         period_end = items[0].get("current_period_end") or subscription.get("current_period_end")
         invoice_id = id_of(subscription.get("latest_invoice"))
-        paid, payment_id, charge_id, failure, secret = False, None, None, None, None
+        paid, intent, charge_id, failure, secret = False, None, None, None, None
         if invoice_id:
             invoice = plain(call(self._client.v1.invoices.retrieve, invoice_id))
             paid = invoice.get("status") == "paid"
-            payment_id, charge_id = self.invoice_payment(invoice_id)
-        if payment_id and not paid:
-            intent = plain(call(self._client.v1.payment_intents.retrieve, payment_id))
+            intent, charge_id = self._invoice_intent(invoice_id)
+        if intent and not paid:
             error = intent.get("last_payment_error")
             if isinstance(error, dict):
                 failure = error.get("message") or error.get("code")
@@ -215,7 +215,7 @@ class Billing:
             current_period_end=iso(period_end),
             latest_invoice_id=invoice_id,
             invoice_paid=paid,
-            payment_id=payment_id,
+            payment_id=id_of(intent),
             charge_id=charge_id,
             failure_reason=failure,
             client_secret=secret,

@@ -106,7 +106,7 @@ def to_fact(event_type: str, obj: dict[str, Any], created: int | None = None) ->
         return Unknown()
     try:
         return translate(obj, created)
-    except (TypeError, ValueError, AttributeError, KeyError, OverflowError):
+    except (TypeError, ValueError, AttributeError, KeyError, OverflowError, OSError):
         return Unknown()
 
 
@@ -351,7 +351,10 @@ def _time(value: Any) -> str | None:
     seconds = _int(value)
     if seconds is None or seconds < 0:
         return None
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    try:
+        return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    except (OverflowError, ValueError, OSError):  # past year 9999
+        return None
 
 
 # Every event type Steward's webhook endpoint is registered for (README, "Deploy").

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+import requests
 
+from chalicelib.adapters.stripe_facts import read_event
 from chalicelib.domain.errors import ConflictError, NotFoundError
 from chalicelib.domain.ids import new_id
+from chalicelib.services.facts import InvoicePaid, SubscriptionChanged
 from chalicelib.services.ports import Payments, SubscriptionInfo
 from devstack.stack import Stack
-from tests.helpers import CARD_DECLINED_AT_CHARGE, CARD_OK, confirm_card_setup
+from tests import stripe_events
+from tests.helpers import CARD_DECLINED_AT_CHARGE, CARD_OK, confirm_card_setup, wait_for
 from tests.unit.factories import donation
 
 
@@ -146,3 +151,64 @@ def _refunds_of(stack: Stack, charge_id: str) -> list[dict[str, Any]]:
 
     client = stripe.StripeClient("sk_test_steward_local", base_addresses={"api": stack.config.stripe_url})
     return [r.to_dict() for r in client.v1.refunds.list({"charge": charge_id}).data]
+
+
+def _events_about(stack: Stack, object_ids: set[str]) -> list[dict[str, Any]]:
+    """localstripe lists events oldest first and pages after filtering: ask per type."""
+    found = []
+    for event_type in ("invoice.payment_succeeded", "customer.subscription.created"):
+        listing = requests.get(
+            f"{stack.config.stripe_url}/v1/events",
+            params={"type": event_type, "limit": 10000},
+            auth=("sk_test_steward_local", ""),
+            timeout=10,
+        ).json()["data"]
+        found += [e for e in listing if e["data"]["object"].get("id") in object_ids]
+    return found
+
+
+def test_the_events_localstripe_sends_for_a_subscription_read_as_facts(
+    stack: Stack, payments: Payments
+) -> None:
+    plan = _monthly(stack, payments)
+    assert plan.latest_invoice_id
+    sent = wait_for(
+        lambda: (
+            (found := _events_about(stack, {plan.id, plan.latest_invoice_id}))
+            and {"invoice.payment_succeeded", "customer.subscription.created"} <= {e["type"] for e in found}
+            and found
+        )
+    )
+    facts = {e["type"]: read_event(e, json.dumps(e)).fact for e in sent}
+    paid = facts["invoice.payment_succeeded"]
+    assert isinstance(paid, InvoicePaid)
+    assert (paid.invoice_id, paid.subscription_id) == (plan.latest_invoice_id, plan.id)
+    assert (paid.payment_id, paid.charge_id) == (plan.payment_id, plan.charge_id)
+    assert paid.amount == 2500 and paid.currency == "usd" and paid.period_end == plan.current_period_end
+    assert paid.recurring_id is not None  # the invoice's snapshot of the subscription's metadata
+    created = facts["customer.subscription.created"]
+    assert isinstance(created, SubscriptionChanged) and created.subscription_id == plan.id
+    assert created.recurring_id is not None and created.current_period_end == plan.current_period_end
+
+
+@pytest.mark.parametrize("older", [False, True])
+def test_the_signed_event_builders_verify_at_the_webhook_endpoint(stack: Stack, older: bool) -> None:
+    secret = stack.webhook_secret
+    built = [
+        stripe_events.invoice_paid(secret, subscription_id="sub_builder", older=older),
+        stripe_events.invoice_failed(secret, subscription_id="sub_builder", older=older),
+        stripe_events.subscription_changed(secret, subscription_id="sub_builder", deleted=True, older=older),
+        stripe_events.refund(secret, charge_id="ch_builder", older=older),
+        stripe_events.charge_refunded(secret, charge_id="ch_builder", older=older),
+        stripe_events.charge_updated(secret, charge_id="ch_builder", older=older),
+        stripe_events.dispute(secret, "updated", charge_id="ch_builder", older=older),
+    ]
+    for signed in built:
+        answer = requests.post(
+            f"{stack.config.api_url}/webhooks/stripe",
+            data=signed.payload,
+            headers={"Content-Type": "application/json", **signed.headers},
+            timeout=30,
+        )
+        assert answer.status_code == 200, (signed.type, answer.text)
+        assert answer.json()["received"] is True

@@ -568,3 +568,11 @@ def test_a_subscription_period_end_in_either_place() -> None:
     assert getattr(fact, "current_period_end", None) == _iso(T0)
     nowhere = {**basil, "items": {"data": []}}
     assert getattr(to_fact("customer.subscription.updated", nowhere), "current_period_end", 0) is None
+
+
+def test_a_time_out_of_range_is_no_time() -> None:
+    far = stripe_events.refund_object(charge_id="ch_7", created=10**20)
+    assert getattr(to_fact("refund.created", far, T0), "created_at", None) == _iso(T0)  # the event's
+    assert to_fact("refund.created", far) == Unknown()
+    failed = stripe_events.invoice_failed(SECRET, subscription_id="sub_7", next_attempt_at=10**20).object
+    assert getattr(to_fact("invoice.payment_failed", failed, T0), "next_attempt_at", 0) is None
