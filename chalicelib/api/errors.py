@@ -31,8 +31,13 @@ STATUS: dict[type[domain.StewardError], tuple[int, str]] = {
 CHALICE_CODES = {405: "method_not_allowed", 415: "unsupported_media_type", 500: "internal_error"}
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-# Routes that browsers and mail clients post forms to (RFC 8058 one-click unsubscribe).
-FORM_ROUTES = {"/unsubscribe": FORM_TYPES, "/signups/confirm": FORM_TYPES}
+# Routes that browsers and mail clients post forms to (RFC 8058 one-click unsubscribe, and
+# the donor's cancel button).
+FORM_ROUTES = {
+    "/unsubscribe": FORM_TYPES,
+    "/signups/confirm": FORM_TYPES,
+    "/donor/recurring/{recurring_id}/cancel": FORM_TYPES,
+}
 # Every staff answer (errors too) carries donor data or says who may see it: never cached,
 # never content-sniffed.
 STAFF_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
