@@ -88,9 +88,12 @@
         continue;
       }
       if (result.data.status === "succeeded" || result.data.status === "pending") {
+        const email = document.getElementById("email").value;
+        const often = { monthly: "monthly gift", annual: "yearly gift" }[form.querySelector("input[name=frequency]:checked").value];
         form.reset();
         idempotencyKey = newKey();
-        return say("Thank you! Your gift was received.", false);
+        const what = often ? "Your " + often + " is set up. " : "";
+        return say("Thank you! Your gift was received. " + what + "A receipt is on its way to " + email + ".", false);
       }
       idempotencyKey = newKey();
       return say(result.data.failure_reason || "Your gift could not be completed.", true);
@@ -111,11 +114,16 @@
         last_name: document.getElementById("last_name").value,
         fund: document.getElementById("fund").value,
         anonymous: document.getElementById("anonymous").checked,
+        cover_fee: document.getElementById("cover_fee").checked,
+        frequency: form.querySelector("input[name=frequency]:checked").value,
         honeypot: document.getElementById("website").value,
         form_token: config.form_token,
       };
-      const campaign = new URLSearchParams(location.search).get("utm_campaign");
-      if (campaign) body.campaign = campaign;
+      const query = new URLSearchParams(location.search);
+      if (query.get("utm_campaign")) body.campaign = query.get("utm_campaign").slice(0, 100);
+      ["utm_source", "utm_medium", "utm_campaign"].forEach((name) => {
+        if (query.get(name)) body[name] = query.get(name).slice(0, 100);
+      });
       const created = await call("/donations", body, { "Idempotency-Key": idempotencyKey });
       if (!created.ok) return say(errorText(created), true);
       const setup = await stripe.confirmCardSetup(created.data.client_secret, {

@@ -72,3 +72,21 @@ def test_a_card_declined_at_the_charge_says_why(page: Page, stack: Stack, token)
     page.click("#give")
     expect(page.locator("#message")).to_contain_text("declined", timeout=20_000)
     expect(page.locator("#message")).to_have_class("error")
+
+
+def test_a_donor_gives_monthly_from_the_demo_page(page: Page, stack: Stack, token, tmp_path) -> None:
+    fill_gift(page, CARD_OK, "monthly-page@example.org")
+    page.get_by_label("Monthly").check()
+    page.get_by_label("Add the card fee").check()
+    page.screenshot(path=str(tmp_path / "monthly-desktop.png"), full_page=True)
+    page.click("#give")
+    message = page.locator("#message")
+    expect(message).to_contain_text("Your monthly gift is set up", timeout=20_000)
+    expect(message).to_contain_text("monthly-page@example.org")
+    headers = {"Authorization": f"Bearer {token()}"}
+    plans = requests.get(f"{stack.config.api_url}/staff/recurring", timeout=10, headers=headers).json()
+    mine = [p for p in plans["items"] if p["email"] == "monthly-page@example.org"]
+    assert len(mine) == 1 and mine[0]["status"] == "active" and mine[0]["frequency"] == "monthly"
+    assert mine[0]["amount"] > 5000 and mine[0]["covered_fee"] == mine[0]["amount"] - 5000
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.screenshot(path=str(tmp_path / "monthly-phone.png"), full_page=True)
