@@ -1,0 +1,114 @@
+"""Starting a monthly gift dies at each step (a test hook stops it, as kill -9 would), then the
+donor retries: one Customer, one Subscription, one first charge, one plan, one receipt."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from chalicelib.services.donations import confirm_donation, create_donation
+from chalicelib.services.ports import Payments, Repository
+from devstack.stack import Stack
+from tests.faults import Crashing, ProcessDied
+from tests.helpers import CARD_DECLINED_AT_CHARGE, CARD_OK, GIFT, Api, confirm_card_setup
+from tests.integration.test_confirm_crashes import stripe_list
+
+
+def subscriptions_of(stack: Stack, plan_id: str) -> list[dict[str, Any]]:
+    customers = [
+        c for c in stripe_list(stack, "/v1/customers") if c["metadata"].get("recurring_id") == plan_id
+    ]
+    found = []
+    for customer in customers:
+        found += [
+            s
+            for s in stripe_list(stack, f"/v1/subscriptions?customer={customer['id']}&status=all")
+            if s["metadata"].get("recurring_id") == plan_id
+        ]
+    return found
+
+
+def started(api: Api, stack: Stack, email: str, card: str = CARD_OK) -> str:
+    body = {**GIFT, "email": email, "frequency": "monthly"}
+    created = api.post("/donations", body)
+    assert created.status_code == 201, created.text
+    assert confirm_card_setup(stack, created.json()["client_secret"], card).status_code == 200
+    return str(created.json()["donation_id"])
+
+
+CONFIRM_CRASHES = {
+    "after the subscription is created": ("payments", "create_subscription", 1, True),
+    "before the plan and first installment are recorded": ("repo", "unit_of_work().commit", 1, False),
+    "after they are recorded": ("repo", "unit_of_work().commit", 1, True),
+}
+
+
+@pytest.mark.parametrize("point", list(CONFIRM_CRASHES))
+def test_a_retry_after_a_crash_starts_one_subscription(
+    api: Api, stack: Stack, repo: Repository, payments: Payments, point: str, token: Any
+) -> None:
+    port, method, nth, after = CONFIRM_CRASHES[point]
+    plan_id = started(api, stack, f"crash-{time.time_ns()}@example.org")
+    ports: dict[str, Any] = {"repo": repo, "payments": payments}
+    ports[port] = Crashing(ports[port], method, nth, after=after)
+    with pytest.raises(ProcessDied):
+        confirm_donation(plan_id, **ports)
+    retried = api.post(f"/donations/{plan_id}/confirm", {})
+    assert retried.status_code == 200 and retried.json()["status"] == "succeeded", retried.text
+    assert api.post(f"/donations/{plan_id}/confirm", {}).json()["status"] == "succeeded"
+    subscriptions = subscriptions_of(stack, plan_id)
+    assert len(subscriptions) == 1 and subscriptions[0]["status"] == "active"
+    state = api.get(f"/staff/recurring/{plan_id}", token()).json()
+    assert state["status"] == "active" and state["subscription_id"] == subscriptions[0]["id"]
+    assert len(state["installments"]) == 1 and state["installments"][0]["status"] == "succeeded"
+
+
+CREATE_CRASHES = {
+    "after the customer is created": ("payments", "create_customer", 1, True),
+    "after the SetupIntent is created": ("payments", "create_setup_intent", 1, True),
+    "before the plan is recorded": ("repo", "unit_of_work().commit", 1, False),
+}
+
+
+@pytest.mark.parametrize("point", list(CREATE_CRASHES))
+def test_a_retried_start_makes_one_customer_and_one_plan(
+    api: Api, stack: Stack, repo: Repository, payments: Payments, point: str
+) -> None:
+    from chalicelib.domain.donation import DonationRequest
+
+    port, method, nth, after = CREATE_CRASHES[point]
+    email = f"create-crash-{time.time_ns()}@example.org"
+    request = DonationRequest.model_validate(
+        {**GIFT, "email": email, "frequency": "monthly", "form_token": "x"}
+    )
+    key = f"key-{time.time_ns()}"
+    ports: dict[str, Any] = {"repo": repo, "payments": payments}
+    ports[port] = Crashing(ports[port], method, nth, after=after)
+    with pytest.raises(ProcessDied):
+        create_donation(request, key, **ports)
+    created = create_donation(request, key, repo=repo, payments=payments)
+    again = create_donation(request, key, repo=repo, payments=payments)
+    assert again.donation_id == created.donation_id and again.client_secret == created.client_secret
+    plan = repo.get_plan(created.donation_id)
+    assert plan is not None and plan.status == "incomplete"
+    customers = [
+        c for c in stripe_list(stack, "/v1/customers") if c["metadata"].get("recurring_id") == plan.id
+    ]
+    assert [c["id"] for c in customers] == [plan.customer_id]
+
+
+def test_a_first_installment_declined_fails_the_gift_and_ends_the_plan(
+    api: Api, stack: Stack, token: Any
+) -> None:
+    plan_id = started(api, stack, f"declined-{time.time_ns()}@example.org", CARD_DECLINED_AT_CHARGE)
+    answer = api.post(f"/donations/{plan_id}/confirm", {})
+    assert answer.status_code == 200 and answer.json()["status"] == "failed"
+    assert answer.json()["failure_reason"]
+    state = api.get(f"/staff/recurring/{plan_id}", token()).json()
+    assert state["status"] == "canceled"  # an incomplete subscription never charges later
+    assert [s["status"] for s in subscriptions_of(stack, plan_id)] == ["canceled"]
+    again = api.post(f"/donations/{plan_id}/confirm", {})
+    assert again.json()["status"] == "failed"  # settled: nothing more at Stripe
+    assert len(subscriptions_of(stack, plan_id)) == 1
