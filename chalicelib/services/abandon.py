@@ -6,6 +6,7 @@ import logging
 
 from chalicelib.domain.donation import AbandonRules, Donation, PaymentUpdate, apply_update, should_abandon
 from chalicelib.domain.errors import ConcurrentUpdateError, NotFoundError, StewardError
+from chalicelib.domain.recurring import move_plan
 from chalicelib.services.clock import Clock, seconds_before, utc_now
 from chalicelib.services.donations import Money, record_payment, update_from_intent
 from chalicelib.services.gifts import Decision, change_gift
@@ -63,11 +64,19 @@ def _settle(gift: Donation, money: Money) -> str | None:
             if gift.status != "pending":
                 return "recorded"
     version = gift.version
+    plan = money.repo.get_plan(gift.id) if gift.recurring_id == gift.id else None
+    if plan and plan.subscription_id and plan.status == "incomplete":
+        money.payments.cancel_subscription(plan.subscription_id)  # it must never charge later
 
     def decide(record: GiftRecord) -> Decision | None:
         if record.donation.version != version:
             raise ConcurrentUpdateError("the gift moved on since it was read")
-        return Decision(apply_update(record.donation, ABANDONED, money.now()))
+        abandoned = apply_update(record.donation, ABANDONED, money.now())
+        if plan is None or plan.status != "incomplete":
+            return Decision(abandoned)
+        ended = move_plan(plan, "canceled", money.now(), money.now())
+        ended = ended.model_copy(update={"version": plan.version + 1})
+        return Decision(abandoned, plan=ended, plan_version=plan.version)
 
     try:  # only if unchanged since read
         change_gift(money.repo, gift.id, decide, source="sweep", now=money.now)

@@ -175,6 +175,9 @@ def _installment_decision(fact: Installment, money: Money) -> Callable[[GiftReco
 
 def invoice_paid(fact: InvoicePaid, money: Money, event_id: str, source: str) -> bool | None:
     """One paid installment. None when the invoice is for no plan of ours."""
+    plan = _plan_for(money, fact.recurring_id, fact.subscription_id)
+    if plan is None:
+        return None
     payment_id, charge_id = fact.payment_id, fact.charge_id
     if charge_id is None:  # the pinned API version names neither on the invoice
         payment_id, charge_id = money.payments.invoice_payment(fact.invoice_id)
@@ -188,35 +191,22 @@ def invoice_paid(fact: InvoicePaid, money: Money, event_id: str, source: str) ->
     installment_fact = Installment(
         fact.invoice_id, update, "active", fact.paid_at, fact.period_end, fact.subscription_id
     )
-    return _record(
-        fact.recurring_id,
-        fact.subscription_id,
-        fact.billing_reason,
-        installment_fact,
-        money,
-        event_id,
-        source,
-    )
+    return _record(plan, fact.billing_reason, installment_fact, money, event_id, source)
 
 
 def invoice_failed(fact: InvoiceFailed, money: Money, event_id: str, source: str) -> bool | None:
     """A failed installment is recorded; the plan is past due while Stripe retries (a first
     invoice that fails leaves the plan to the confirm that started it)."""
+    plan = _plan_for(money, fact.recurring_id, fact.subscription_id)
+    if plan is None:
+        return None
     update = PaymentUpdate(
         status="failed", invoice_id=fact.invoice_id, failure_reason=fact.failure_reason or "payment failed"
     )
     installment_fact = Installment(
         fact.invoice_id, update, "past_due", fact.failed_at, None, fact.subscription_id
     )
-    return _record(
-        fact.recurring_id,
-        fact.subscription_id,
-        fact.billing_reason,
-        installment_fact,
-        money,
-        event_id,
-        source,
-    )
+    return _record(plan, fact.billing_reason, installment_fact, money, event_id, source)
 
 
 def _first_invoice(plan: RecurringPlan, billing_reason: str | None) -> bool:
@@ -226,17 +216,13 @@ def _first_invoice(plan: RecurringPlan, billing_reason: str | None) -> bool:
 
 
 def _record(
-    recurring_id: str | None,
-    subscription_id: str,
+    plan: RecurringPlan,
     billing_reason: str | None,
     fact: Installment,
     money: Money,
     event_id: str,
     source: str,
-) -> bool | None:
-    plan = _plan_for(money, recurring_id, subscription_id)
-    if plan is None:
-        return None
+) -> bool:
     first = _first_invoice(plan, billing_reason)
     if first and fact.update.status == "failed":
         fact = replace(fact, plan_status=None)  # the confirm that started the plan decides it

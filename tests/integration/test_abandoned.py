@@ -288,3 +288,16 @@ def test_a_replayed_create_of_an_abandoned_gift_hands_out_no_setup_intent(
         create_donation(request, key, repo=repo, payments=payments)
     stored = repo.get_donation(gift.id)
     assert stored is not None and stored.status == "abandoned" and stored.setup_intent_id is None
+
+
+def test_a_monthly_gift_left_pending_ends_its_plan(api: Api, repo: Repository, token) -> None:
+    """A monthly gift whose card was never saved is given up, and its plan with it: the plan
+    never waits for ever as `incomplete`."""
+    created = api.post("/donations", {**GIFT, "frequency": "monthly"}).json()
+    plan_id = created["donation_id"]
+    assert repo.get_plan(plan_id).status == "incomplete"  # type: ignore[union-attr]
+    _backdate(repo, plan_id, 30)
+    run_sweep()
+    assert status(repo, plan_id) == "abandoned"
+    state = api.get(f"/staff/recurring/{plan_id}", token()).json()
+    assert state["status"] == "canceled" and state["canceled_at"]
