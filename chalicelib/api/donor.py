@@ -12,15 +12,16 @@ from urllib.parse import urlsplit
 from chalice.app import Blueprint, Request, Response
 
 from chalicelib.api.errors import to_response
-from chalicelib.api.pages import page, post_form
+from chalicelib.api.pages import RECEIPT_STYLE, page, post_form
 from chalicelib.api.pages import receipt as receipt_document
 from chalicelib.api.requests import link_token, path_id
 from chalicelib.bootstrap import get_gift_mail, get_money, get_settings
 from chalicelib.domain.donation import Donation
 from chalicelib.domain.errors import ForbiddenError, NotFoundError, StewardError, ValidationFailedError
-from chalicelib.domain.receipts import format_money
+from chalicelib.domain.receipts import format_date, format_money
 from chalicelib.domain.tokens import DonorAction, check_donor_link
 from chalicelib.services import recurring
+from chalicelib.services.clock import utc_now
 from chalicelib.services.donations import get_donation
 from chalicelib.services.forms import now_ms
 
@@ -59,19 +60,40 @@ def gift_page(donation_id: str) -> Response:
     rows = [
         ("Amount", format_money(gift.amount, gift.currency)),
         ("Fund", receipt.fund_name),
-        ("Date", receipt.paid_at[:10]),
-        ("Status", gift.display_status.replace("_", " ").capitalize()),
+        ("Date", format_date(receipt.paid_at)),
+        ("Status", STATUS_WORDS.get(gift.display_status, gift.display_status)),
     ]
     if gift.refunded:
         rows.append(("Refunded", format_money(gift.refunded, gift.currency)))
     table = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
-    links = ""
+    links = []
     if gift.status == "succeeded":
-        links = (
-            f'<p><a href="{gift_id}/receipt{query}">Your receipt</a> · '
-            f'<a href="{gift_id}/receipt.pdf{query}">PDF</a></p>'
-        )
-    return page(f"Your {FREQUENCY_WORDS[gift.frequency]}", f"<table>{table}</table>{links}")
+        links += [
+            f'<a href="{gift_id}/receipt{query}">Your receipt</a>',
+            f'<a href="{gift_id}/receipt.pdf{query}">PDF</a>',
+        ]
+    if gift.recurring_id and mail.links:
+        plan_query = f"?token={html.escape(mail.links.token('plan', gift.recurring_id, utc_now()))}"
+        plan_base = f"../recurring/{gift.recurring_id}"
+        links += [
+            f'<a href="{plan_base}/card{plan_query}">Change the card</a>',
+            f'<a href="{plan_base}/cancel{plan_query}">Cancel the {FREQUENCY_WORDS[gift.frequency]}</a>',
+        ]
+    more = f'<p class="no-print">{" ".join(links)}</p>' if links else ""
+    title = f"Your {FREQUENCY_WORDS[gift.frequency]}"
+    return page(title, f"<table>{table}</table>{more}", style=RECEIPT_STYLE)
+
+
+STATUS_WORDS = {
+    "succeeded": "Received, thank you",
+    "pending": "Not completed yet",
+    "failed": "Not completed: the card was declined",
+    "abandoned": "Not completed",
+    "refunded": "Refunded",
+    "partially_refunded": "Partly refunded",
+    "disputed": "Under review with your bank",
+    "dispute_lost": "Returned by your bank",
+}
 
 
 @bp.route("/donor/gifts/{donation_id}/receipt", methods=["GET"])
