@@ -9,7 +9,14 @@ import requests
 from playwright.sync_api import Page, expect
 
 from devstack.stack import Stack
-from tests.helpers import CARD_3DS, CARD_DECLINED_AT_ATTACH, CARD_DECLINED_AT_CHARGE, CARD_OK
+from tests.helpers import (
+    CARD_3DS,
+    CARD_DECLINED_AT_ATTACH,
+    CARD_DECLINED_AT_CHARGE,
+    CARD_OK,
+    Mailbox,
+    plain_text,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -88,5 +95,7 @@ def test_a_donor_gives_monthly_from_the_demo_page(page: Page, stack: Stack, toke
     mine = [p for p in plans["items"] if p["email"] == "monthly-page@example.org"]
     assert len(mine) == 1 and mine[0]["status"] == "active" and mine[0]["frequency"] == "monthly"
     assert mine[0]["amount"] > 5000 and mine[0]["covered_fee"] == mine[0]["amount"] - 5000
+    receipt = Mailbox(stack).wait_to("monthly-page@example.org")[0]  # the promised receipt
+    assert "monthly gift" in plain_text(receipt) and mine[0]["id"] in plain_text(receipt)
     page.set_viewport_size({"width": 360, "height": 800})
     page.screenshot(path=str(tmp_path / "monthly-phone.png"), full_page=True)
