@@ -40,6 +40,17 @@ def test_every_gateway_answer_has_the_error_shape_and_the_staff_headers() -> Non
         assert headers == NO_ROUTE_HEADERS, name
 
 
+def test_a_browser_gets_the_receipt_pdf_as_a_file() -> None:
+    """API Gateway decides from the first Accept type whether to decode a base64 body, and a
+    browser's is text/html: only `*/*` lets the PDF through as bytes. The app still encodes
+    only binary types (PDF among them), so JSON and pages pass through as text."""
+    from app import app
+
+    definition = json.loads(RESOURCES.read_text())["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    assert definition["x-amazon-apigateway-binary-media-types"] == ["*/*"]
+    assert "application/pdf" in app.api.binary_types and "application/json" not in app.api.binary_types
+
+
 def _resources() -> dict[str, object]:
     resources: dict[str, object] = json.loads(RESOURCES.read_text())["Resources"]
     return resources
