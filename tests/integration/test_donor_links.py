@@ -104,7 +104,8 @@ def test_cancel_with_an_expired_or_another_plans_link_answers_403_and_the_plan_s
     cancel = link(Mailbox(stack).wait_to(email)[0], f"/donor/recurring/{plan_id}/cancel")
     keys = bootstrap.get_settings().keys
     other_token = donor_link_token(keys, "plan", other_id, int(time.time() * 1000) + 60_000)
-    for value in (expired("plan", plan_id), other_token):
+    gift_token = donor_link_token(keys, "gift", plan_id, int(time.time() * 1000) + 60_000)  # same id
+    for value in (expired("plan", plan_id), other_token, gift_token):
         page = requests.get(with_token(cancel, value), timeout=10)
         assert page.status_code == 403
         posted = requests.post(cancel.split("?")[0], data={"token": value, "cancel": "yes"}, timeout=10)
@@ -142,6 +143,7 @@ def test_a_donor_changes_the_card_of_a_monthly_gift_through_a_setup_intent(
     assert f'src="{stripe_origin}/js.stripe.com/v3/"' in page.text
     assert plan(api, token, plan_id) == state  # a GET changes nothing
 
+    assert requests.get(with_token(card_url, expired("plan", plan_id)), timeout=10).status_code == 403
     base = card_url.split("?")[0]
     good = token_of(card_url)
     for body in ({"token": good[:-2] + "zz"}, {}, {"token": expired("plan", plan_id)}):

@@ -119,3 +119,29 @@ def test_one_receipt_per_gift_when_confirm_is_retried_and_webhooks_replay(
     assert gift["receipt_number"] in plain_text(receipts[0])
     after = api.get(f"/staff/donations/{gift['id']}", token()).json()
     assert after["receipt_number"] == gift["receipt_number"] and after["status"] == "succeeded"
+
+
+def test_a_premium_gift_of_75_or_less_states_the_value_without_the_disclosure(
+    api: Api, stack: Stack, token: Any
+) -> None:
+    email = unique("premium-small")
+    gift = paid_gift(api, stack, token, email, amount=7500, premium="tote")
+    assert gift["deductible_amount"] == 5000
+    text = receipt_text(stack, email)
+    assert (
+        "fair market value is $25.00" in text
+        and "deductible for federal income tax purposes is $50.00" in text
+    )
+    assert QUID_PRO_QUO not in text and NO_GOODS not in text
+
+
+def test_the_html_receipt_escapes_what_the_donor_typed(api: Api, stack: Stack, token: Any) -> None:
+    email = unique("markup")
+    paid_gift(api, stack, token, email, first_name="<b>Ada</b>", last_name="O'Hara & <i>Sons</i>")
+    [receipt] = Mailbox(stack).wait_to(email)
+    markup = receipt.get_body(("html",))
+    assert markup is not None
+    body = str(markup.get_content())
+    assert "<b>Ada</b>" not in body and "<i>Sons</i>" not in body
+    assert "&lt;b&gt;Ada&lt;/b&gt;" in body and "12-3456789" in body
+    assert "<b>Ada</b> O'Hara & <i>Sons</i>" in plain_text(receipt)
