@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib import bootstrap
+from chalicelib.domain.donation import Donation, receipt_number
+from chalicelib.domain.ids import new_id
 from chalicelib.services.ports import Repository
 from chalicelib.services.statements import send_statements
 from devstack.stack import Stack
-from tests.helpers import Api, Mailbox, give, plain_text, wait_for
+from tests.helpers import Api, Mailbox, give, plain_text, store, wait_for
 
 STEWARD = Path(sys.executable).parent / "steward"
 
@@ -88,3 +90,35 @@ def test_the_yearly_run_twice_sends_each_donor_one_statement(
     assert len(statements_to(stack, two)) == 1
     text = " ".join(plain_text(statement_one).split())
     assert "$20.00" in text and "$22.00" in text and "Total USD $42.00" in text
+
+
+def test_a_gift_made_on_new_years_eve_and_paid_on_new_years_day_is_in_the_new_years_statement(
+    stack: Stack, repo: Repository
+) -> None:
+    email = unique("new-year")
+    year = int(time.strftime("%Y", time.gmtime()))
+    gift_id = new_id()
+    paid_at = f"{year}-01-01T00:05:00.000Z"
+    gift = Donation(
+        id=gift_id,
+        status="succeeded",
+        amount=6100,
+        currency="usd",
+        fund="peace-programs",
+        email=email,
+        first_name="Nia",
+        last_name="Year",
+        created_at=f"{year - 1}-12-31T23:58:00.000Z",  # the form was sent before midnight
+        updated_at=paid_at,
+        succeeded_at=paid_at,
+        receipt_number=receipt_number(gift_id, paid_at),
+    )
+    store(repo, gift, None)
+    mail = bootstrap.get_gift_mail()
+    earlier = send_statements(year - 1, repo=repo, mail=mail, email=email)
+    assert earlier.donors == 0  # paid in the new year: not in last year's statement
+    run = send_statements(year, repo=repo, mail=mail, email=email)
+    assert run.sent == 1
+    [statement] = wait_for(lambda: statements_to(stack, email))
+    text = " ".join(plain_text(statement).split())
+    assert gift.receipt_number and gift.receipt_number in text and "Total USD $61.00" in text
