@@ -143,6 +143,18 @@ HOSTILE = [
 ]
 
 
+def test_a_tribute_notice_escapes_the_names_it_was_given(api: Api, stack: Stack, token: Any) -> None:
+    told = unique("tribute-markup")
+    tribute = {"kind": "honor", "name": "<i>Grace</i> & Co", "notify_email": told}
+    paid(api, stack, token, email=unique("tribute-markup-donor"), first_name="<b>Ada</b>", tribute=tribute)
+    [notice] = Mailbox(stack).wait_to(told)
+    markup = notice.get_body(("html",))
+    assert markup is not None
+    body = str(markup.get_content())
+    assert "<i>Grace</i>" not in body and "<b>Ada</b>" not in body
+    assert "&lt;i&gt;Grace&lt;/i&gt; &amp; Co" in body and "in honor of" in body
+
+
 @pytest.mark.parametrize(("change", "field"), HOSTILE, ids=[f"{f}-{i}" for i, (_, f) in enumerate(HOSTILE)])
 def test_hostile_values_are_refused_naming_the_field(
     api: Api, stack: Stack, change: dict[str, Any], field: str

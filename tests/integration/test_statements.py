@@ -11,13 +11,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from chalicelib import bootstrap
 from chalicelib.domain.donation import Donation, receipt_number
 from chalicelib.domain.ids import new_id
 from chalicelib.services.ports import Repository
 from chalicelib.services.statements import send_statements
 from devstack.stack import Stack
-from tests.helpers import Api, Mailbox, give, plain_text, store, wait_for
+from tests.helpers import Api, Mailbox, give, link, plain_text, store, wait_for
 
 STEWARD = Path(sys.executable).parent / "steward"
 
@@ -50,6 +52,14 @@ def test_the_statement_command_sends_both_gifts_with_the_refund_netted_out(
     )
     assert refund.status_code == 201, refund.text
     assert api.get(f"/staff/donations/{second['id']}", token()).json()["refunded"] == 1500
+    notices = wait_for(lambda: [m for m in Mailbox(stack).to(email) if "refund" in str(m["Subject"]).lower()])
+    notice = " ".join(plain_text(notices[0]).split())
+    assert (
+        second["receipt_number"] in notice and "$15.00" in notice and "Deductible amount now $55.00" in notice
+    )
+    receipt = next(m for m in Mailbox(stack).to(email) if second["receipt_number"] in str(m["Subject"]))
+    page = requests.get(link(receipt, f"/donor/gifts/{second['id']}/receipt"), timeout=10)
+    assert page.status_code == 200 and "Deductible after refunds" in page.text and "$55.00" in page.text
     year = first["succeeded_at"][:4]
     run = subprocess.run(
         [str(STEWARD), "statements", "--year", year, "--email", email],
