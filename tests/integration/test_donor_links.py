@@ -176,3 +176,22 @@ def test_a_donor_changes_the_card_of_a_monthly_gift_through_a_setup_intent(
         timeout=10,
     ).json()
     assert new_card == setup["payment_method"]
+
+
+def test_an_ended_monthly_gift_has_no_card_to_update(api: Api, stack: Stack, token: Any) -> None:
+    email = unique("ended")
+    plan_id, _ = monthly(api, stack, email)
+    receipt = Mailbox(stack).wait_to(email)[0]
+    card_url = link(receipt, f"/donor/recurring/{plan_id}/card")
+    cancel_url = link(receipt, f"/donor/recurring/{plan_id}/cancel")
+    unconfirmed = api.post(f"/donor/recurring/{plan_id}/card/intent", {"token": token_of(card_url)})
+    assert unconfirmed.status_code == 200
+    seti = unconfirmed.json()["client_secret"].split("_secret_")[0]
+    not_yet = api.post(
+        f"/donor/recurring/{plan_id}/card", {"token": token_of(card_url), "setup_intent_id": seti}
+    )
+    assert not_yet.status_code == 409, not_yet.text  # the card was never confirmed
+    assert requests.post(cancel_url, data={"cancel": "yes"}, timeout=30).status_code == 200
+    ended = api.post(f"/donor/recurring/{plan_id}/card/intent", {"token": token_of(card_url)})
+    assert ended.status_code == 409, ended.text
+    assert plan(api, token, plan_id)["status"] == "canceled"
