@@ -140,6 +140,10 @@ HOSTILE = [
     ),
     ({"tribute": {"kind": "honor", "name": "G" * 101}}, "tribute"),
     ({"tribute": "Grace Hopper"}, "tribute"),
+    ({"tribute": {"kind": "honor", "name": "Grace", "notify_email": "=?utf-8?q?a?=@example.org"}}, "tribute"),
+    ({"tribute": {"kind": "honor", "name": "Grace", "notify_name": "=?utf-8?q?Al?="}}, "tribute"),
+    ({"tribute": {"kind": "honor", "name": "Grace", "surprise": True}}, "tribute"),
+    ({"email": "=?utf-8?q?a?=@example.org"}, "email"),
 ]
 
 
