@@ -195,3 +195,19 @@ def test_an_ended_monthly_gift_has_no_card_to_update(api: Api, stack: Stack, tok
     ended = api.post(f"/donor/recurring/{plan_id}/card/intent", {"token": token_of(card_url)})
     assert ended.status_code == 409, ended.text
     assert plan(api, token, plan_id)["status"] == "canceled"
+
+
+def test_a_declined_gift_has_a_page_but_no_receipt(api: Api, stack: Stack, token: Any) -> None:
+    from tests.helpers import CARD_DECLINED_AT_CHARGE
+
+    donation_id, confirmed = give(api, stack, CARD_DECLINED_AT_CHARGE, email=unique("declined"))
+    assert confirmed.json()["status"] == "failed", confirmed.text
+    keys = bootstrap.get_settings().keys
+    value = donor_link_token(keys, "gift", donation_id, int(time.time() * 1000) + 60_000)
+    base = f"{api.base}/donor/gifts/{donation_id}"
+    page = requests.get(f"{base}?token={value}", timeout=10)
+    assert page.status_code == 200 and "Failed" in page.text and "receipt.pdf" not in page.text
+    for path in ("/receipt", "/receipt.pdf"):
+        answer = requests.get(f"{base}{path}?token={value}", timeout=10)
+        assert answer.status_code == 404 and "12-3456789" not in answer.text
+    assert record(api, token, donation_id)["receipt_number"] is None
