@@ -18,6 +18,8 @@ TEST_ENV = {
     "STEWARD_DONATIONS_PER_IP": "100000",
     "STEWARD_DECLINES_PER_IP": "100000",
     "STEWARD_CONFIRMS_PER_IP": "100000",
+    # One premium to offer, so receipts can state a good-faith value (tests/integration/test_receipts.py).
+    "STEWARD_PREMIUMS": "tote=Canvas tote bag=2500",
 }
 
 

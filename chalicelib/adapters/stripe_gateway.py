@@ -48,7 +48,12 @@ def _setup_info(intent: Any) -> SetupIntentInfo:
         client_secret=intent["client_secret"],
         status=intent["status"],
         payment_method=method.get("id") if isinstance(method, dict) else method,
+        customer=_id_of(intent.get("customer")),
     )
+
+
+def _id_of(value: Any) -> str | None:
+    return value.get("id") if isinstance(value, dict) else value
 
 
 class StripePayments(Payments):
@@ -138,7 +143,15 @@ class StripePayments(Payments):
         return self._billing.create_refund(refund_id, payment_intent_id, amount, reason, metadata)
 
     def retrieve_setup_intent(self, setup_intent_id: str) -> SetupIntentInfo:
-        return _setup_info(_plain(self._call(self._client.v1.setup_intents.retrieve, setup_intent_id)))
+        try:
+            intent = self._client.v1.setup_intents.retrieve(setup_intent_id)
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404:
+                raise NotFoundError("Stripe has no such SetupIntent") from exc
+            raise UpstreamError("the payment service did not answer; retry") from exc
+        except stripe.StripeError as exc:
+            raise UpstreamError("the payment service did not answer; retry") from exc
+        return _setup_info(_plain(intent))
 
     def create_payment_intent(self, donation: Donation, payment_method: str) -> PaymentIntentInfo:
         metadata = {"donation_id": donation.id, "fund": donation.fund}

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import html
 import json
-from urllib.parse import urlsplit
 
 from chalice.app import Blueprint, Request, Response
 
 from chalicelib.api.errors import to_response
-from chalicelib.api.pages import RECEIPT_STYLE, page, post_form
+from chalicelib.api.pages import RECEIPT_STYLE, page, post_form, stripe_sources
 from chalicelib.api.pages import receipt as receipt_document
 from chalicelib.api.requests import link_token, path_id
 from chalicelib.bootstrap import get_gift_mail, get_money, get_settings
@@ -220,7 +219,6 @@ def card_page(recurring_id: str) -> Response:
     except StewardError as exc:
         return _failed(exc)
     settings = get_settings()
-    parts = urlsplit(settings.stripe_js_url)
     data = {"key": settings.stripe_publishable_key, "token": token, "base": "card"}
     attributes = " ".join(f'data-{k}="{html.escape(v)}"' for k, v in data.items())
     what = FREQUENCY_WORDS[plan.frequency]
@@ -237,7 +235,7 @@ def card_page(recurring_id: str) -> Response:
         body,
         script=CARD_SCRIPT,
         style=CARD_STYLE,
-        stripe_origin=f"{parts.scheme}://{parts.netloc}",
+        stripe=stripe_sources(settings.stripe_js_url, settings.stripe_api_base),
         script_src=settings.stripe_js_url,
     )
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import secrets
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from chalice.app import Response
 
@@ -25,6 +27,33 @@ RECEIPT_STYLE = (
     "table,tr,p{break-inside:avoid}}"
 )
 
+STRIPE_API = "https://api.stripe.com"
+STRIPE_HOOKS = "https://hooks.stripe.com"  # the 3-D Secure frames Stripe.js opens
+
+
+@dataclass(frozen=True)
+class StripeSources:
+    """What a page that mounts Stripe.js must allow: its script, the API it calls (connect-src)
+    and the frames it opens (frame-src), as Stripe documents for a CSP."""
+
+    script: str
+    connect: tuple[str, ...]
+    frames: tuple[str, ...]
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def stripe_sources(js_url: str, api_base: str | None) -> StripeSources:
+    """Stripe.js at js_url calls the API at api_base (Stripe's own when None); locally both are
+    localstripe, at Stripe they are js.stripe.com, api.stripe.com and hooks.stripe.com."""
+    script = _origin(js_url)
+    api = _origin(api_base) if api_base else STRIPE_API
+    frames = (script,) if api_base else (script, STRIPE_HOOKS)
+    return StripeSources(script, tuple(dict.fromkeys((script, api))), frames)
+
 
 def page(
     title: str,
@@ -33,11 +62,11 @@ def page(
     script: str | None = None,
     *,
     style: str = "",
-    stripe_origin: str | None = None,
+    stripe: StripeSources | None = None,
     script_src: str | None = None,
 ) -> Response:
-    """An HTML page under a strict CSP. `stripe_origin` and `script_src` open only what
-    Stripe.js needs (its script, its API and its frames) on the pages that mount it."""
+    """An HTML page under a strict CSP. `stripe` and `script_src` open only what Stripe.js
+    needs (its script, its API and its frames) on the pages that mount it."""
     nonce = secrets.token_urlsafe(12)
     loader = f'<script src="{html.escape(script_src)}"></script>' if script_src else ""
     script_tag = f'<script nonce="{nonce}">{script}</script>' if script else ""
@@ -47,8 +76,12 @@ def page(
         f"<title>{html.escape(title)}</title><style>{STYLE}{style}</style></head>"
         f"<body><h1>{html.escape(title)}</h1>{body}{loader}{script_tag}</body></html>"
     )
-    scripts = f"'nonce-{nonce}'" + (f" {stripe_origin}" if stripe_origin else "")
-    stripe = f"; connect-src 'self' {stripe_origin}; frame-src {stripe_origin}" if stripe_origin else ""
+    scripts = f"'nonce-{nonce}'" + (f" {stripe.script}" if stripe else "")
+    opened = (
+        f"; connect-src 'self' {' '.join(stripe.connect)}; frame-src {' '.join(stripe.frames)}"
+        if stripe
+        else ""
+    )
     return Response(
         body=document,
         status_code=status,
@@ -59,7 +92,7 @@ def page(
             "X-Robots-Tag": "noindex",
             "Content-Security-Policy": (
                 f"default-src 'none'; style-src 'unsafe-inline'; script-src {scripts}; "
-                f"form-action 'self'; frame-ancestors 'none'{stripe}"
+                f"form-action 'self'; frame-ancestors 'none'{opened}"
             ),
         },
     )

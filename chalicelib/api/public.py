@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from chalice.app import Blueprint, CORSConfig
 
 from chalicelib.api.errors import json_errors
 from chalicelib.bootstrap import get_repository, get_settings
+from chalicelib.domain.donation import Frequency
 
 bp = Blueprint(__name__)
 PUBLIC_CORS = CORSConfig(allow_origin="*", allow_headers=["Idempotency-Key"], max_age=600)
@@ -34,6 +35,11 @@ def config() -> dict[str, Any]:
         "max_amount": settings.max_amount,
         "suggested_amounts": list(settings.suggested_amounts),
         "funds": [{"id": f.id, "name": f.name} for f in settings.funds],
+        "frequencies": list(get_args(Frequency)),
+        "premiums": [{"id": p.id, "name": p.name, "value": p.value} for p in settings.premiums],
+        # cover the fee: charged = ceil((amount + fee_fixed) / (1 - fee_percent / 100))
+        "fee_percent": float(settings.fee_percent),
+        "fee_fixed": settings.fee_fixed,
         **config_fields(),
     }
 

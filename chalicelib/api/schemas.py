@@ -46,6 +46,12 @@ class FundOut(BaseModel):
     name: str
 
 
+class PremiumOut(BaseModel):
+    id: str
+    name: str
+    value: int = Field(description="Its good-faith fair-market value, in minor units.")
+
+
 class ConfigOut(BaseModel):
     publishable_key: str
     stripe_js_url: str
@@ -54,6 +60,12 @@ class ConfigOut(BaseModel):
     max_amount: int
     suggested_amounts: list[int]
     funds: list[FundOut]
+    frequencies: list[str]
+    premiums: list[PremiumOut]
+    fee_percent: float = Field(
+        description="Cover the fee: charged = ceil((amount + fee_fixed) / (1 - fee_percent / 100))."
+    )
+    fee_fixed: int = Field(description="The fixed part of the processing fee, in minor units.")
     form_token: str
     topics: list[FundOut]
     interests: list[FundOut]

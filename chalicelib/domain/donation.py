@@ -10,6 +10,7 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -21,7 +22,7 @@ from pydantic import (
     field_validator,
 )
 
-from chalicelib.domain.text import HeaderText, ascii_address, header_text
+from chalicelib.domain.text import HeaderText, ascii_address, has_line_break, header_text
 
 Status = Literal["pending", "abandoned", "succeeded", "failed"]
 Frequency = Literal["one_time", "monthly", "annual"]
@@ -82,7 +83,13 @@ class DonationRules:
         return int(total) - amount
 
 
-OneLine = Annotated[str, Field(max_length=100, pattern=NO_CONTROL_CHARS)]
+def _one_line(value: str) -> str:
+    if has_line_break(value):  # U+2028, U+2029 and the like pass NO_CONTROL_CHARS
+        raise ValueError("must be one line: no line break of any kind")
+    return value
+
+
+OneLine = Annotated[str, Field(max_length=100, pattern=NO_CONTROL_CHARS), AfterValidator(_one_line)]
 
 
 class Tribute(BaseModel):
@@ -113,10 +120,8 @@ class DonationRequest(BaseModel):
     first_name: Name
     last_name: Name
     fund: str = Field(max_length=64, description="A fund id from GET /config.")
-    campaign: str | None = Field(
+    campaign: OneLine | None = Field(
         default=None,
-        max_length=100,
-        pattern=NO_CONTROL_CHARS,
         description="Campaign or source, e.g. a utm_campaign value; one line of text.",
     )
     anonymous: StrictBool = False

@@ -40,6 +40,7 @@ class SetupIntentInfo:
     client_secret: str
     status: str
     payment_method: str | None
+    customer: str | None = None
 
 
 @dataclass(frozen=True)

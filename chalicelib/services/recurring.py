@@ -16,6 +16,7 @@ from chalicelib.domain.errors import (
     ConflictError,
     NotFoundError,
     UpstreamError,
+    ValidationFailedError,
 )
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.recurring import INTERVALS, PlanStatus, RecurringPlan, installment, move_plan
@@ -340,7 +341,15 @@ def update_card(plan_id: str, setup_intent_id: str, money: Money) -> RecurringPl
     plan = _load_plan(money, plan_id)
     if plan.status == "canceled" or plan.subscription_id is None:
         raise ConflictError("this monthly gift has ended; there is no card to update")
-    setup = money.payments.retrieve_setup_intent(setup_intent_id)
+    try:
+        setup = money.payments.retrieve_setup_intent(setup_intent_id)
+    except NotFoundError:
+        setup = None
+    if setup is None or setup.customer != plan.customer_id:  # only a card saved for this plan
+        raise ValidationFailedError(
+            "setup_intent_id names no card saved for this gift",
+            fields=[{"field": "setup_intent_id", "message": "not a SetupIntent from this page"}],
+        )
     if setup.status != "succeeded" or setup.payment_method is None:
         raise ConflictError("the new card has not been confirmed yet")
     money.payments.set_default_payment_method(plan.subscription_id, plan.customer_id, setup.payment_method)

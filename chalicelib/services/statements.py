@@ -31,14 +31,19 @@ class StatementRun:
 
 
 def gifts_by_donor(repo: Repository, year: int, email: str | None = None) -> dict[str, list[Donation]]:
-    """The year's paid gifts, grouped by donor address (read month by month from the index)."""
-    start, end = f"{year}-01-01T00:00:00.000Z", f"{year}-12-31T23:59:59.999Z~"
+    """The gifts paid in the year, grouped by donor address. The index holds gifts by the month
+    they were made, and a gift made late in December may be paid in January (a card that asked
+    for 3-D Secure, a payment recorded after the sweep), so the read starts a quarter early
+    and each gift counts in the year it was paid."""
+    start, end = f"{year - 1}-10-01T00:00:00.000Z", f"{year}-12-31T23:59:59.999Z~"
     donors: dict[str, list[Donation]] = {}
     cursor = None
     while True:
         page = repo.list_donations(start, end, PAGE, cursor)
         for gift in page.items:
-            if gift.status == "succeeded" and (email is None or gift.email.lower() == email.lower()):
+            paid_in_year = (gift.succeeded_at or gift.created_at).startswith(f"{year}-")
+            mine = email is None or gift.email.lower() == email.lower()
+            if gift.status == "succeeded" and paid_in_year and mine:
                 donors.setdefault(gift.email.lower(), []).append(gift)
         cursor = page.cursor
         if not cursor:
