@@ -54,7 +54,8 @@ def refund_gift(
 
     record, _ = change_gift(money.repo, donation_id, reserve, source="staff", actor=staff)
     refund = next(r for r in record.refunds if r.id == refund_id)
-    if request.amount not in (None, refund.amount) or request.reason != refund.reason:
+    asked = (request.amount or refund.amount, request.reason, request.note)
+    if asked != (refund.amount, refund.reason, refund.note):
         raise IdempotencyKeyReusedError(
             "this Idempotency-Key was used with a different refund",
             fields=[{"field": "Idempotency-Key", "message": "already used with another body"}],

@@ -197,6 +197,8 @@ def test_the_same_idempotency_key_answers_the_same_refund(api: Api, stack: Stack
     assert [f["field"] for f in other.json()["error"]["fields"]] == ["Idempotency-Key"]
     other_reason = post_refund(api, token, donation_id, {**body, "reason": "duplicate"}, key="refund-key-1")
     assert other_reason.status_code == 422, other_reason.text
+    other_note = post_refund(api, token, donation_id, {**body, "note": "another"}, key="refund-key-1")
+    assert other_note.status_code == 422, other_note.text
     gift = staff_view(api, token, donation_id)
     assert len(gift["refunds"]) == 1 and gift["refunded"] == 700
     assert len(at_stripe(stack, gift["payment_intent_id"])) == 1
