@@ -15,8 +15,10 @@ from chalicelib.services.gifts import Decision, change_gift, load_gift
 from chalicelib.services.ports import GiftRecord, OutboxMessage
 
 log = logging.getLogger("steward")
-# A refund reserved but never answered by Stripe (the process died in between) is sent again
-# by the next refund of the same gift once it is this old, with the same idempotency key.
+# A refund reserved but never answered by Stripe (the process died in between) is sent again,
+# with the same idempotency key, by a retry with its Idempotency-Key or by the next refund of
+# the same gift, once its sender's claim (the `updated_at` of a `requested` refund) is this old;
+# the one that takes it over claims it again with a conditional write, so only one sends it.
 RESUME_AFTER_SECONDS = 60
 STRIPE_STATES = {"pending": "pending", "requires_action": "pending", "succeeded": "succeeded"}
 
@@ -28,10 +30,9 @@ def refund_gift(
     same refund and sends nothing twice."""
     refund_id = derived_id(f"refund:{donation_id}:{idempotency_key}") if idempotency_key else new_id()
     record = load_gift(money.repo, donation_id)
-    stale = seconds_before(money.now(), RESUME_AFTER_SECONDS)
     for waiting in record.refunds:
-        if waiting.status == "requested" and waiting.id != refund_id and waiting.created_at < stale:
-            send_refund(waiting, record, money)
+        if waiting.status == "requested" and waiting.id != refund_id:
+            resume_refund(waiting, money)
 
     def reserve(current: GiftRecord) -> Decision | None:
         if any(r.id == refund_id for r in current.refunds):
@@ -52,7 +53,9 @@ def refund_gift(
         )
         return Decision(current.donation, refunds=(refund,), details=_details(refund))
 
-    record, _ = change_gift(money.repo, donation_id, reserve, source="staff", actor=staff)
+    record, reserved = change_gift(
+        money.repo, donation_id, reserve, source="staff", actor=staff, now=money.now
+    )
     refund = next(r for r in record.refunds if r.id == refund_id)
     asked = (request.amount or refund.amount, request.reason, request.note)
     if asked != (refund.amount, refund.reason, refund.note):
@@ -62,7 +65,28 @@ def refund_gift(
         )
     if refund.status != "requested":
         return refund
+    if not reserved:  # reserved by an earlier request with this key, which may still be sending it
+        return resume_refund(refund, money)
     return send_refund(refund, record, money)
+
+
+def resume_refund(refund: Refund, money: Money) -> Refund:
+    """Send a refund another request reserved, once that request is presumed dead; only the
+    caller whose conditional write claims it sends it. Answers the refund as it stands."""
+    stale = seconds_before(money.now(), RESUME_AFTER_SECONDS)
+
+    def claim(current: GiftRecord) -> Decision | None:
+        stored = next((r for r in current.refunds if r.id == refund.id), None)
+        if stored is None or stored.status != "requested" or stored.updated_at >= stale:
+            return None
+        claimed = stored.model_copy(update={"updated_at": money.now()})
+        return Decision(current.donation, refunds=(claimed,), details=_details(claimed))
+
+    record, claimed = change_gift(
+        money.repo, refund.donation_id, claim, source="staff", actor=refund.actor, now=money.now
+    )
+    current = next(r for r in record.refunds if r.id == refund.id)
+    return send_refund(current, record, money) if claimed else current
 
 
 def send_refund(refund: Refund, record: GiftRecord, money: Money) -> Refund:

@@ -272,11 +272,17 @@ def test_a_refund_that_crashed_at_any_step_ends_as_one_refund(
     crashing_payments = Crashing(payments, method, nth, after=after) if port == "payments" else payments
     with pytest.raises(ProcessDied):
         refund_gift(donation_id, request, "finance-ann", key, money(crashing_repo, crashing_payments))
+    later = seconds_after(utc_now(), RESUME_AFTER_SECONDS + 5)
     if retry_key:
-        done = refund_gift(donation_id, request, "finance-ann", key, money(repo, payments))
+        # at once: a refund reserved by the request that died is not sent again while its claim
+        # is fresh (that request may still be sending it); a minute later the retry sends it
+        at_once = refund_gift(donation_id, request, "finance-ann", key, money(repo, payments))
+        assert at_once.status in ("requested", "succeeded")
+        if at_once.status == "requested":
+            assert len(at_stripe(stack, staff_view(api, token, donation_id)["payment_intent_id"])) <= 1
+        done = refund_gift(donation_id, request, "finance-ann", key, money(repo, payments, lambda: later))
         assert done.status == "succeeded" and done.amount == 2500
     else:
-        later = seconds_after(utc_now(), RESUME_AFTER_SECONDS + 5)
         try:  # resumes the refund left `requested`, then finds nothing left for itself
             refund_gift(donation_id, request, "finance-ann", None, money(repo, payments, lambda: later))
         except ConflictError:
@@ -427,3 +433,65 @@ def test_every_refund_audit_entry_names_its_actor(
     assert {e["actor"] for e in staff_entries} == {"finance-bo"}
     stripe_entries = [e for e in entries if e.get("refund_id") and e["refund_id"] != made.json()["id"]]
     assert stripe_entries and {e["actor"] for e in stripe_entries} == {"stripe"}
+
+
+@pytest.mark.parametrize("racers", [2, 6])
+def test_the_same_key_racing_sends_one_refund_to_stripe(
+    api: Api, stack: Stack, token: Any, repo: Repository, payments: Payments, racers: int
+) -> None:
+    donation_id, email = paid_gift(api, stack)
+    key = f"same-key-{time.time_ns()}"
+    start = threading.Barrier(racers)
+    answers: list[object] = []
+
+    def one() -> None:
+        start.wait()
+        try:
+            request = RefundRequest(amount=1000, reason="other")
+            answers.append(refund_gift(donation_id, request, "racer", key, money(repo, payments)))
+        except StewardError as exc:
+            answers.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    gift = staff_view(api, token, donation_id)
+    assert len(gift["refunds"]) == 1 and gift["refunded"] == 1000
+    stripe_refunds = at_stripe(stack, gift["payment_intent_id"])
+    assert [r["amount"] for r in stripe_refunds] == [1000], stripe_refunds
+    assert len(settled_notices(stack, email, 1)) == 1
+
+
+def test_refunds_racing_to_resume_a_stale_one_send_it_once(
+    api: Api, stack: Stack, token: Any, repo: Repository, payments: Payments
+) -> None:
+    donation_id, _ = paid_gift(api, stack)
+    request = RefundRequest(amount=1000, reason="other")
+    dying = Crashing(payments, "create_refund", after=False)
+    with pytest.raises(ProcessDied):
+        refund_gift(donation_id, request, "finance-ann", "stale-one", money(repo, dying))
+    stale_id = staff_view(api, token, donation_id)["refunds"][0]["id"]
+    later = seconds_after(utc_now(), RESUME_AFTER_SECONDS + 5)
+    start = threading.Barrier(4)
+
+    def one() -> None:
+        start.wait()
+        try:
+            small = RefundRequest(amount=300, reason="other")
+            refund_gift(donation_id, small, "finance-bo", None, money(repo, payments, lambda: later))
+        except StewardError:
+            pass
+
+    threads = [threading.Thread(target=one) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    gift = staff_view(api, token, donation_id)
+    stripe_refunds = at_stripe(stack, gift["payment_intent_id"])
+    assert [r["metadata"]["refund_id"] for r in stripe_refunds].count(stale_id) == 1
+    assert sum(r["amount"] for r in stripe_refunds) == gift["refunded"] <= gift["amount"]
+    stale = next(r for r in gift["refunds"] if r["id"] == stale_id)
+    assert stale["status"] == "succeeded" and stale["actor"] == "finance-ann"
