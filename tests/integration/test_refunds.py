@@ -495,3 +495,34 @@ def test_refunds_racing_to_resume_a_stale_one_send_it_once(
     assert sum(r["amount"] for r in stripe_refunds) == gift["refunded"] <= gift["amount"]
     stale = next(r for r in gift["refunds"] if r["id"] == stale_id)
     assert stale["status"] == "succeeded" and stale["actor"] == "finance-ann"
+
+
+def test_a_refund_stripe_refuses_is_409_and_counts_nothing(
+    api: Api, stack: Stack, token: Any, repo: Repository
+) -> None:
+    donation_id, email = paid_gift(api, stack)
+    gift = staff_view(api, token, donation_id)
+    elsewhere = requests.post(  # refunded in the dashboard; its event has not arrived yet
+        f"{stack.config.stripe_url}/v1/refunds",
+        data={"payment_intent": gift["payment_intent_id"]},
+        auth=(SECRET_KEY, ""),
+        timeout=10,
+    )
+    assert elsewhere.status_code == 200, elsewhere.text
+    refused = post_refund(api, token, donation_id, {"amount": 500, "reason": "other"})
+    assert refused.status_code == 409, refused.text
+    gift = staff_view(api, token, donation_id)
+    assert [r["status"] for r in gift["refunds"]] == ["failed"] and gift["refunds"][0]["failure_reason"]
+    assert gift["refunded"] == 0 and gift["display_status"] == "succeeded"
+    signed = refund_event(
+        stack.webhook_secret,
+        charge_id=gift["charge_id"],
+        payment_intent_id=gift["payment_intent_id"],
+        refund_id=elsewhere.json()["id"],
+        amount=2500,
+    )
+    assert deliver(api, signed)["applied"] is True
+    gift = staff_view(api, token, donation_id)
+    assert gift["refunded"] == 2500 and gift["display_status"] == "refunded"
+    assert len(at_stripe(stack, gift["payment_intent_id"])) == 1
+    assert len(settled_notices(stack, email, 1)) == 1
