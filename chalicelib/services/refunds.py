@@ -32,7 +32,7 @@ def refund_gift(
     record = load_gift(money.repo, donation_id)
     for waiting in record.refunds:
         if waiting.status == "requested" and waiting.id != refund_id:
-            resume_refund(waiting, money)
+            resume_refund(waiting, money, staff)
 
     def reserve(current: GiftRecord) -> Decision | None:
         if any(r.id == refund_id for r in current.refunds):
@@ -66,13 +66,14 @@ def refund_gift(
     if refund.status != "requested":
         return refund
     if not reserved:  # reserved by an earlier request with this key, which may still be sending it
-        return resume_refund(refund, money)
-    return send_refund(refund, record, money)
+        return resume_refund(refund, money, staff)
+    return send_refund(refund, record, money, staff)
 
 
-def resume_refund(refund: Refund, money: Money) -> Refund:
+def resume_refund(refund: Refund, money: Money, staff: str) -> Refund:
     """Send a refund another request reserved, once that request is presumed dead; only the
-    caller whose conditional write claims it sends it. Answers the refund as it stands."""
+    caller whose conditional write claims it sends it (audited as `staff`, who took it over).
+    Answers the refund as it stands."""
     stale = seconds_before(money.now(), RESUME_AFTER_SECONDS)
 
     def claim(current: GiftRecord) -> Decision | None:
@@ -83,14 +84,15 @@ def resume_refund(refund: Refund, money: Money) -> Refund:
         return Decision(current.donation, refunds=(claimed,), details=_details(claimed))
 
     record, claimed = change_gift(
-        money.repo, refund.donation_id, claim, source="staff", actor=refund.actor, now=money.now
+        money.repo, refund.donation_id, claim, source="staff", actor=staff, now=money.now
     )
     current = next(r for r in record.refunds if r.id == refund.id)
-    return send_refund(current, record, money) if claimed else current
+    return send_refund(current, record, money, staff) if claimed else current
 
 
-def send_refund(refund: Refund, record: GiftRecord, money: Money) -> Refund:
-    """Send a reserved refund to Stripe and record its answer; a refusal gives the amount back."""
+def send_refund(refund: Refund, record: GiftRecord, money: Money, staff: str) -> Refund:
+    """Send a reserved refund to Stripe and record its answer (audited as `staff`, who sent
+    it; the refund keeps the name of who asked for it); a refusal gives the amount back."""
     gift = record.donation
     payment = gift.payment_intent_id or gift.charge_id
     metadata = {"donation_id": gift.id, "refund_id": refund.id}
@@ -100,11 +102,11 @@ def send_refund(refund: Refund, record: GiftRecord, money: Money) -> Refund:
         answer = money.payments.create_refund(refund.id, payment, refund.amount, refund.reason, metadata)
     except ConflictError as exc:
         failed = refund.model_copy(update={"status": "failed", "failure_reason": exc.message[:300]})
-        _record(failed, money, source="staff", actor=refund.actor)
+        _record(failed, money, source="staff", actor=staff)
         raise
     status = STRIPE_STATES.get(answer.status, "failed" if answer.status == "failed" else "canceled")
     changes = {"status": status, "stripe_refund_id": answer.id, "failure_reason": answer.failure_reason}
-    return _record(refund.model_copy(update=changes), money, source="staff", actor=refund.actor)
+    return _record(refund.model_copy(update=changes), money, source="staff", actor=staff)
 
 
 def _record(update: Refund, money: Money, *, source: str, actor: str) -> Refund:

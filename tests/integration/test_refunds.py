@@ -495,6 +495,14 @@ def test_refunds_racing_to_resume_a_stale_one_send_it_once(
     assert sum(r["amount"] for r in stripe_refunds) == gift["refunded"] <= gift["amount"]
     stale = next(r for r in gift["refunds"] if r["id"] == stale_id)
     assert stale["status"] == "succeeded" and stale["actor"] == "finance-ann"
+    entries = audit_of(repo, donation_id)
+    assert all(e.get("actor") for e in entries)
+    # asked for by finance-ann; taken over and sent by the request of finance-bo that resumed it
+    assert [e["actor"] for e in entries if e.get("refund_id") == stale_id] == [
+        "finance-ann",
+        "finance-bo",
+        "finance-bo",
+    ]
 
 
 def test_a_refund_stripe_refuses_is_409_and_counts_nothing(
