@@ -19,7 +19,7 @@ from chalicelib.services.refunds import RESUME_AFTER_SECONDS, refund_gift
 from devstack.stack import Stack
 from tests.faults import Crashing, ProcessDied
 from tests.helpers import GIFT, Api, Mailbox, give, plain_text, wait_for
-from tests.stripe_events import Signed
+from tests.stripe_events import Signed, charge_refunded, refund_object
 from tests.stripe_events import refund as refund_event
 
 SECRET_KEY = "sk_test_steward_local"
@@ -319,6 +319,24 @@ def test_stripe_confirming_a_refund_changes_nothing_more(
         assert deliver(api, signed).get("duplicate") is True
     older = refund_event(stack.webhook_secret, event_type="charge.refund.updated", older=True, **common)
     assert deliver(api, older)["applied"] is False
+    listed = refund_object(
+        refund_id=refund["stripe_refund_id"],
+        charge_id=before["charge_id"],
+        payment_intent_id=before["payment_intent_id"],
+        amount=900,
+        reason="duplicate",
+        metadata={"donation_id": donation_id, "refund_id": refund["id"]},
+        older=True,
+    )
+    totals = charge_refunded(
+        stack.webhook_secret,
+        charge_id=before["charge_id"],
+        payment_intent_id=before["payment_intent_id"],
+        amount_refunded=900,
+        refunds=[listed],
+        older=True,
+    )
+    assert deliver(api, totals)["applied"] is False
     after = staff_view(api, token, donation_id)
     assert after["refunds"] == before["refunds"] and after["version"] == before["version"]
     assert len(settled_notices(stack, email, 1)) == 1
