@@ -552,3 +552,19 @@ def test_a_refund_stripe_refuses_is_409_and_counts_nothing(
     assert gift["refunded"] == 2500 and gift["display_status"] == "refunded"
     assert len(at_stripe(stack, gift["payment_intent_id"])) == 1
     assert len(settled_notices(stack, email, 1)) == 1
+
+
+def test_a_monthly_gifts_installment_is_refunded_like_a_one_time_gift(
+    api: Api, stack: Stack, token: Any
+) -> None:
+    from tests.integration.test_recurring import monthly
+
+    email = f"refund-monthly-{time.time_ns()}@example.org"
+    donation_id, confirmed = monthly(api, stack, email)
+    assert confirmed["status"] == "succeeded"
+    made = post_refund(api, token, donation_id, {"reason": "requested_by_customer"})
+    assert made.status_code == 201, made.text
+    gift = staff_view(api, token, donation_id)
+    assert gift["display_status"] == "refunded" and gift["refunded"] == gift["amount"]
+    assert len(at_stripe(stack, gift["payment_intent_id"])) == 1
+    assert len(settled_notices(stack, email, 1)) == 1
