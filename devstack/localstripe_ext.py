@@ -9,6 +9,10 @@
   `metadata`, as Stripe's does (localstripe named the subscription only).
 - `GET /v1/invoice_payments?invoice=in_...` (basil): how an invoice was paid, since basil
   invoices no longer name their PaymentIntent.
+- `POST /_config/balance_transactions/<txn id>` (a test hook beside localstripe's own
+  `/_config/webhooks`, never called by Steward) sets a balance transaction's `fee`, `amount`,
+  `currency` or `exchange_rate`, as Stripe's change when a charge settles in another currency
+  or its fee is adjusted; localstripe's are always fee 0 in the charge's currency.
 """
 
 from __future__ import annotations
@@ -26,6 +30,37 @@ def extend() -> None:
     _refunds()
     _invoice_payments()
     _invoice_parent()
+    _balance_transactions()
+
+
+def _balance_transactions() -> None:
+    from localstripe import resources, server
+    from localstripe.errors import UserError, json_response
+
+    fields: dict[str, Any] = {"fee": int, "amount": int, "currency": str, "exchange_rate": float}
+
+    async def adjust(request: Any) -> Any:
+        txn = resources.BalanceTransaction._api_retrieve(request.match_info["id"])
+        data = await server.get_post_data(request) or {}
+        try:
+            changes = {name: fields[name](value) for name, value in data.items()}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UserError(400, f"Bad request: {exc}") from exc
+        for name, value in changes.items():
+            setattr(txn, name, value.lower() if name == "currency" else value)
+        if "fee" in changes:
+            txn.fee_details = [
+                {
+                    "amount": txn.fee,
+                    "application": None,
+                    "currency": txn.currency,
+                    "description": "Stripe processing fees",
+                    "type": "stripe_fee",
+                }
+            ]
+        return json_response(txn._export())
+
+    server.app.router.add_post("/_config/balance_transactions/{id}", adjust)
 
 
 def _invoice_parent() -> None:

@@ -158,6 +158,7 @@ def _read_refund(obj: Any, charge: dict[str, Any] | None, created: int | None) -
         status=status,
         reason=_text(obj.get("reason")),
         created_at=at,
+        failure_reason=_text(obj.get("failure_reason")),
     )
 
 

@@ -55,6 +55,7 @@ class RefundChanged:
     status: RefundState
     reason: str | None  # Stripe's reason: duplicate | fraudulent | requested_by_customer | ...
     created_at: str
+    failure_reason: str | None = None  # why a failed refund failed, e.g. expired_or_canceled_card
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,10 @@ from chalicelib.services.gifts import Decision, change_gift, load_gift
 from chalicelib.services.ports import GiftRecord, OutboxMessage
 
 log = logging.getLogger("steward")
-# A refund reserved but never answered by Stripe (the process died in between) is sent again
-# by the next refund of the same gift once it is this old, with the same idempotency key.
+# A refund reserved but never answered by Stripe (the process died in between) is sent again,
+# with the same idempotency key, by a retry with its Idempotency-Key or by the next refund of
+# the same gift, once its sender's claim (the `updated_at` of a `requested` refund) is this old;
+# the one that takes it over claims it again with a conditional write, so only one sends it.
 RESUME_AFTER_SECONDS = 60
 STRIPE_STATES = {"pending": "pending", "requires_action": "pending", "succeeded": "succeeded"}
 
@@ -28,10 +30,9 @@ def refund_gift(
     same refund and sends nothing twice."""
     refund_id = derived_id(f"refund:{donation_id}:{idempotency_key}") if idempotency_key else new_id()
     record = load_gift(money.repo, donation_id)
-    stale = seconds_before(money.now(), RESUME_AFTER_SECONDS)
     for waiting in record.refunds:
-        if waiting.status == "requested" and waiting.id != refund_id and waiting.created_at < stale:
-            send_refund(waiting, record, money)
+        if waiting.status == "requested" and waiting.id != refund_id:
+            resume_refund(waiting, money, staff)
 
     def reserve(current: GiftRecord) -> Decision | None:
         if any(r.id == refund_id for r in current.refunds):
@@ -52,20 +53,46 @@ def refund_gift(
         )
         return Decision(current.donation, refunds=(refund,), details=_details(refund))
 
-    record, _ = change_gift(money.repo, donation_id, reserve, source="staff", actor=staff)
+    record, reserved = change_gift(
+        money.repo, donation_id, reserve, source="staff", actor=staff, now=money.now
+    )
     refund = next(r for r in record.refunds if r.id == refund_id)
-    if request.amount not in (None, refund.amount) or request.reason != refund.reason:
+    asked = (request.amount or refund.amount, request.reason, request.note)
+    if asked != (refund.amount, refund.reason, refund.note):
         raise IdempotencyKeyReusedError(
             "this Idempotency-Key was used with a different refund",
             fields=[{"field": "Idempotency-Key", "message": "already used with another body"}],
         )
     if refund.status != "requested":
         return refund
-    return send_refund(refund, record, money)
+    if not reserved:  # reserved by an earlier request with this key, which may still be sending it
+        return resume_refund(refund, money, staff)
+    return send_refund(refund, record, money, staff)
 
 
-def send_refund(refund: Refund, record: GiftRecord, money: Money) -> Refund:
-    """Send a reserved refund to Stripe and record its answer; a refusal gives the amount back."""
+def resume_refund(refund: Refund, money: Money, staff: str) -> Refund:
+    """Send a refund another request reserved, once that request is presumed dead; only the
+    caller whose conditional write claims it sends it (audited as `staff`, who took it over).
+    Answers the refund as it stands."""
+    stale = seconds_before(money.now(), RESUME_AFTER_SECONDS)
+
+    def claim(current: GiftRecord) -> Decision | None:
+        stored = next((r for r in current.refunds if r.id == refund.id), None)
+        if stored is None or stored.status != "requested" or stored.updated_at >= stale:
+            return None
+        claimed = stored.model_copy(update={"updated_at": money.now()})
+        return Decision(current.donation, refunds=(claimed,), details=_details(claimed))
+
+    record, claimed = change_gift(
+        money.repo, refund.donation_id, claim, source="staff", actor=staff, now=money.now
+    )
+    current = next(r for r in record.refunds if r.id == refund.id)
+    return send_refund(current, record, money, staff) if claimed else current
+
+
+def send_refund(refund: Refund, record: GiftRecord, money: Money, staff: str) -> Refund:
+    """Send a reserved refund to Stripe and record its answer (audited as `staff`, who sent
+    it; the refund keeps the name of who asked for it); a refusal gives the amount back."""
     gift = record.donation
     payment = gift.payment_intent_id or gift.charge_id
     metadata = {"donation_id": gift.id, "refund_id": refund.id}
@@ -75,11 +102,11 @@ def send_refund(refund: Refund, record: GiftRecord, money: Money) -> Refund:
         answer = money.payments.create_refund(refund.id, payment, refund.amount, refund.reason, metadata)
     except ConflictError as exc:
         failed = refund.model_copy(update={"status": "failed", "failure_reason": exc.message[:300]})
-        _record(failed, money, source="staff", actor=refund.actor)
+        _record(failed, money, source="staff", actor=staff)
         raise
     status = STRIPE_STATES.get(answer.status, "failed" if answer.status == "failed" else "canceled")
     changes = {"status": status, "stripe_refund_id": answer.id, "failure_reason": answer.failure_reason}
-    return _record(refund.model_copy(update=changes), money, source="staff", actor=refund.actor)
+    return _record(refund.model_copy(update=changes), money, source="staff", actor=staff)
 
 
 def _record(update: Refund, money: Money, *, source: str, actor: str) -> Refund:

@@ -137,6 +137,7 @@ def refund_decision(
             actor="stripe",
             status=fact.status,
             stripe_refund_id=fact.refund_id,
+            failure_reason=fact.failure_reason,
             created_at=fact.created_at,
             updated_at=timestamp,
         )
