@@ -61,7 +61,11 @@ def test_the_gift_page_receipt_page_and_pdf_open_from_the_receipt_email(
     donation_id, links = paid(api, stack, unique("links"))
     before = record(api, token, donation_id)
     gift_page = requests.get(links["gift"], timeout=10)
-    assert gift_page.status_code == 200 and "$42.00" in gift_page.text and "Succeeded" in gift_page.text
+    assert (
+        gift_page.status_code == 200
+        and "$42.00" in gift_page.text
+        and "Received, thank you" in gift_page.text
+    )
     receipt_page = requests.get(links["receipt"], timeout=10)
     assert receipt_page.status_code == 200
     assert "EIN 12-3456789" in receipt_page.text and before["receipt_number"] in receipt_page.text
@@ -206,7 +210,7 @@ def test_a_declined_gift_has_a_page_but_no_receipt(api: Api, stack: Stack, token
     value = donor_link_token(keys, "gift", donation_id, int(time.time() * 1000) + 60_000)
     base = f"{api.base}/donor/gifts/{donation_id}"
     page = requests.get(f"{base}?token={value}", timeout=10)
-    assert page.status_code == 200 and "Failed" in page.text and "receipt.pdf" not in page.text
+    assert page.status_code == 200 and "Not completed" in page.text and "receipt.pdf" not in page.text
     for path in ("/receipt", "/receipt.pdf"):
         answer = requests.get(f"{base}{path}?token={value}", timeout=10)
         assert answer.status_code == 404 and "12-3456789" not in answer.text
