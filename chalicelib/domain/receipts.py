@@ -289,6 +289,20 @@ def dispute_alert_email(
     }
 
 
+def refund_failed_email(
+    donation_id: str, refund_id: str, amount: int, currency: str, reason: str | None
+) -> tuple[str, dict[str, str]]:
+    """To finance: a refund Stripe had taken failed later, so the money stayed with us while
+    the donor was told it was coming back."""
+    rows = [
+        ("Gift", donation_id),
+        ("Refund", refund_id),
+        ("Amount", format_money(amount, currency)),
+        ("Stripe's reason", reason or "not given"),
+    ]
+    return "refund_failed", {"donation_id": _line(donation_id), "summary_rows": _rows(rows)}
+
+
 def tribute_email(
     donor_name: str, honoree: str, kind: TributeKind, fund_name: str, org: Organization
 ) -> tuple[str, dict[str, str]]:

@@ -17,6 +17,7 @@ from chalicelib.domain.receipts import (
     dispute_alert_email,
     receipt_email,
     recurring_canceled_email,
+    refund_failed_email,
     refund_notice_email,
     statement_email,
     tribute_email,
@@ -118,6 +119,12 @@ class GiftMail:
         self, year: int, name: str, email: str, lines: list[StatementLine], now: str
     ) -> OutboxMessage:
         return _message(email, statement_email(year, name, email, lines, self.org), now)
+
+    def refund_failed(self, refund: Refund, now: str) -> OutboxMessage:
+        alert = refund_failed_email(
+            refund.donation_id, refund.id, refund.amount, refund.currency, refund.failure_reason
+        )
+        return _message(self.finance_inbox, alert, now)
 
     def canceled(self, plan: RecurringPlan, now: str) -> OutboxMessage:
         notice = recurring_canceled_email(

@@ -127,6 +127,9 @@ def refund_change(current: GiftRecord, refund: Refund, before: Refund | None, mo
         refunds = [r for r in current.refunds if r.id != refund.id] + [refund]
         gift = summarize(current.donation, refunds, current.disputes)
         messages = (money.mail.refunded(gift, refund, money.now()),)
+    lost = refund.status == "failed" and before is not None and before.status in ("pending", "succeeded")
+    if lost and money.mail:  # the donor was told it was coming back: finance must know it is not
+        messages = (money.mail.refund_failed(refund, money.now()),)
     return Decision(current.donation, refunds=(refund,), messages=messages, details=_details(refund))
 
 

@@ -427,6 +427,13 @@ def test_a_refund_that_fails_later_at_stripe_gives_the_amount_back(
     assert staff_view(api, token, donation_id)["refunded"] == 0
     assert len(settled_notices(stack, email, 1)) == 1  # no second notice for the failure
 
+    def alerts() -> list[Any]:
+        return [m for m in Mailbox(stack).to("finance@example.org") if donation_id in str(m["Subject"])]
+
+    alert = wait_for(lambda: alerts())  # finance hears the money did not go back
+    assert len(alert) == 1 and "A refund failed" in str(alert[0]["Subject"])
+    assert refund["id"] in plain_text(alert[0]) and "expired_or_canceled_card" in plain_text(alert[0])
+
 
 def test_every_refund_audit_entry_names_its_actor(
     api: Api, stack: Stack, token: Any, repo: Repository

@@ -25,6 +25,7 @@ from chalicelib.domain.receipts import (
     receipt_email,
     receipt_page,
     recurring_canceled_email,
+    refund_failed_email,
     refund_notice_email,
     statement_email,
     tribute_email,
@@ -230,6 +231,7 @@ def test_hostile_donor_text_stays_inert_in_every_email() -> None:
         _eml(*recurring_canceled_email(HOSTILE, 2500, "usd", "monthly", HOSTILE, "2026-12-01T00:00:00Z", ORG))
     )
     _inert(_eml(*dispute_alert_email("d1", 2500, "usd", HOSTILE, None, "open")))
+    _inert(_eml(*refund_failed_email("d1", HOSTILE, 2500, "usd", HOSTILE)))
 
 
 @settings(max_examples=150, deadline=None)
