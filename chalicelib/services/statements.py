@@ -12,11 +12,14 @@ from dataclasses import dataclass, field
 from chalicelib.domain.donation import Donation
 from chalicelib.domain.errors import ConflictError, StewardError
 from chalicelib.domain.receipts import StatementLine
-from chalicelib.services.clock import Clock, utc_now
+from chalicelib.services.clock import Clock, seconds_before, utc_now
 from chalicelib.services.ports import Repository
 from chalicelib.services.receipts import GiftMail
 
 PAGE = 200
+# How long after its creation a gift may still be paid: Stripe retries an installment for up
+# to two months; a gift paid later than this is missing from its year's statement.
+LATE_PAYMENT_DAYS = 92
 log = logging.getLogger("steward")
 
 
@@ -31,14 +34,22 @@ class StatementRun:
 
 
 def gifts_by_donor(repo: Repository, year: int, email: str | None = None) -> dict[str, list[Donation]]:
-    """The year's paid gifts, grouped by donor address (read month by month from the index)."""
-    start, end = f"{year}-01-01T00:00:00.000Z", f"{year}-12-31T23:59:59.999Z~"
+    """The gifts paid in the year, grouped by donor address (read month by month from the
+    index, which sorts by creation: a gift made late in the year before, such as an installment
+    Stripe retried, may be paid in this one)."""
+    start = seconds_before(f"{year}-01-01T00:00:00.000Z", LATE_PAYMENT_DAYS * 86400)
+    end = f"{year}-12-31T23:59:59.999Z~"
     donors: dict[str, list[Donation]] = {}
     cursor = None
     while True:
         page = repo.list_donations(start, end, PAGE, cursor)
         for gift in page.items:
-            if gift.status == "succeeded" and (email is None or gift.email.lower() == email.lower()):
+            paid_in_year = (gift.succeeded_at or gift.created_at).startswith(f"{year}-")
+            if (
+                gift.status == "succeeded"
+                and paid_in_year
+                and (email is None or gift.email.lower() == email.lower())
+            ):
                 donors.setdefault(gift.email.lower(), []).append(gift)
         cursor = page.cursor
         if not cursor:

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
 
+from chalicelib.services.ports import Repository
 from devstack.stack import Stack
-from tests.helpers import Api
+from tests.helpers import Api, Mailbox, plain_text
+from tests.integration.test_recurring import deliver, monthly, plan, renewal
 from tests.integration.test_recurring_crashes import started, subscriptions_of
+from tests.stripe_events import invoice_failed
 
 
 def test_confirms_of_a_monthly_gift_at_once_start_one_subscription(
@@ -42,3 +46,34 @@ def test_confirms_of_a_monthly_gift_at_once_start_one_subscription(
     state = api.get(f"/staff/recurring/{plan_id}", token()).json()
     assert state["subscription_id"] == subscriptions[0]["id"]
     assert api.post(f"/donations/{plan_id}/confirm", {}).json()["status"] == "succeeded"
+
+
+def test_an_installment_declined_in_december_and_paid_in_january_is_on_januarys_statement(
+    api: Api, stack: Stack, token: Any, repo: Repository
+) -> None:
+    from chalicelib.bootstrap import get_gift_mail
+    from chalicelib.services.statements import send_statements
+
+    email = f"new-year-{time.time_ns()}@example.org"
+    plan_id, _ = monthly(api, stack, email)
+    state = plan(api, token, plan_id)
+    invoice = "in_new_year_" + plan_id
+    december = int(datetime(2040, 12, 30, 12, tzinfo=UTC).timestamp())
+    january = int(datetime(2041, 1, 3, 12, tzinfo=UTC).timestamp())
+    failed = invoice_failed(
+        stack.webhook_secret,
+        subscription_id=state["subscription_id"],
+        invoice_id=invoice,
+        recurring_id=plan_id,
+        failed_at=december,
+        older=True,
+    )
+    assert deliver(api, failed)["applied"] is True
+    assert deliver(api, renewal(stack, state, invoice, january))["applied"] is True
+    paid = next(g for g in plan(api, token, plan_id)["installments"] if g["invoice_id"] == invoice)
+    assert paid["status"] == "succeeded" and paid["succeeded_at"].startswith("2041-01-03")
+    mail = get_gift_mail()
+    assert send_statements(2040, repo=repo, mail=mail, email=email).donors == 0  # nothing paid in 2040
+    assert send_statements(2041, repo=repo, mail=mail, email=email).sent == 1
+    statements = [m for m in Mailbox(stack).wait_to(email, 2) if "2041" in str(m["Subject"])]
+    assert len(statements) == 1 and paid["receipt_number"] in plain_text(statements[0])
