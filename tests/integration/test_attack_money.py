@@ -3,9 +3,13 @@ local stack: double clicks, races and odd input end in one record, one charge, o
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -77,3 +81,21 @@ def test_an_installment_declined_in_december_and_paid_in_january_is_on_januarys_
     assert send_statements(2041, repo=repo, mail=mail, email=email).sent == 1
     statements = [m for m in Mailbox(stack).wait_to(email, 2) if "2041" in str(m["Subject"])]
     assert len(statements) == 1 and paid["receipt_number"] in plain_text(statements[0])
+
+
+def test_the_statements_command_runs_and_refuses_a_year_it_cannot_read(stack: Stack) -> None:
+    command = str(Path(sys.executable).parent / "steward")
+    env = {**os.environ, **stack.app_env()}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [command, "statements", *args], env=env, capture_output=True, text=True, timeout=120
+        )
+
+    done = run("--year", "2039", "--email", f"nobody-{time.time_ns()}@example.org")
+    assert done.returncode == 0, done.stderr
+    assert "Giving statements 2039" in done.stdout
+    for year in ("0", "-1", "99999"):
+        refused = run("--year", year)
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+        assert "--year" in refused.stderr
