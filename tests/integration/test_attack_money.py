@@ -99,3 +99,12 @@ def test_the_statements_command_runs_and_refuses_a_year_it_cannot_read(stack: St
         refused = run("--year", year)
         assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
         assert "--year" in refused.stderr
+
+
+def test_a_deeply_nested_body_on_the_card_routes_is_refused_not_a_500(api: Api, stack: Stack) -> None:
+    plan_id = started(api, stack, f"nested-{time.time_ns()}@example.org")
+    nested = b"[" * 2000 + b"]" * 2000  # under the size cap, past the JSON parser's depth
+    for path in (f"/donor/recurring/{plan_id}/card/intent", f"/donor/recurring/{plan_id}/card"):
+        answer = api.post(path, raw=nested)
+        assert answer.status_code == 422, (path, answer.text)
+        assert answer.json()["error"]["fields"][0]["field"] == "body"
