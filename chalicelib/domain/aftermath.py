@@ -47,6 +47,7 @@ class Refund(BaseModel):
     status: RefundStatus
     stripe_refund_id: str | None = None
     failure_reason: str | None = None
+    sending_at: str | None = None  # when a request took the sending of it to Stripe
     created_at: str
     updated_at: str
 

@@ -31,7 +31,9 @@ def refund_gift(
     stale = seconds_before(money.now(), RESUME_AFTER_SECONDS)
     for waiting in record.refunds:
         if waiting.status == "requested" and waiting.id != refund_id and waiting.created_at < stale:
-            send_refund(waiting, record, money)
+            taken = _take_send(waiting, money)
+            if taken:
+                send_refund(taken, record, money)
 
     def reserve(current: GiftRecord) -> Decision | None:
         if any(r.id == refund_id for r in current.refunds):
@@ -47,12 +49,13 @@ def refund_gift(
             note=request.note,
             actor=staff,
             status="requested",
+            sending_at=timestamp,  # this request sends it
             created_at=timestamp,
             updated_at=timestamp,
         )
         return Decision(current.donation, refunds=(refund,), details=_details(refund))
 
-    record, _ = change_gift(money.repo, donation_id, reserve, source="staff", actor=staff)
+    record, reserved = change_gift(money.repo, donation_id, reserve, source="staff", actor=staff)
     refund = next(r for r in record.refunds if r.id == refund_id)
     if request.amount not in (None, refund.amount) or request.reason != refund.reason:
         raise IdempotencyKeyReusedError(
@@ -61,7 +64,31 @@ def refund_gift(
         )
     if refund.status != "requested":
         return refund
-    return send_refund(refund, record, money)
+    taken = refund if reserved else _take_send(refund, money)
+    if taken is None:  # another request is sending it now: answer it as it stands
+        return refund
+    return send_refund(taken, record, money)
+
+
+def _take_send(refund: Refund, money: Money) -> Refund | None:
+    """Take the sending of a reserved refund (a conditional write), so that one request at a
+    time sends it: Stripe's idempotency key is not relied on alone. None when another request
+    took it less than RESUME_AFTER_SECONDS ago, or Stripe has answered it meanwhile."""
+
+    def decide(current: GiftRecord) -> Decision | None:
+        stored = next((r for r in current.refunds if r.id == refund.id), None)
+        timestamp = money.now()
+        if stored is None or stored.status != "requested":
+            return None
+        if stored.sending_at and stored.sending_at > seconds_before(timestamp, RESUME_AFTER_SECONDS):
+            return None
+        taken = stored.model_copy(update={"sending_at": timestamp, "updated_at": timestamp})
+        return Decision(current.donation, refunds=(taken,), details=_details(taken))
+
+    record, taken = change_gift(
+        money.repo, refund.donation_id, decide, source="staff", actor=refund.actor, now=money.now
+    )
+    return next(r for r in record.refunds if r.id == refund.id) if taken else None
 
 
 def send_refund(refund: Refund, record: GiftRecord, money: Money) -> Refund:

@@ -8,7 +8,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ import requests
 
 from chalicelib.services.ports import Repository
 from devstack.stack import Stack
-from tests.helpers import Api, Mailbox, plain_text
+from tests.helpers import Api, Mailbox, give, plain_text
 from tests.integration.test_recurring import deliver, monthly, plan, renewal
 from tests.integration.test_recurring_crashes import started, subscriptions_of
 from tests.stripe_events import invoice_failed
@@ -108,3 +110,52 @@ def test_a_deeply_nested_body_on_the_card_routes_is_refused_not_a_500(api: Api, 
         answer = api.post(path, raw=nested)
         assert answer.status_code == 422, (path, answer.text)
         assert answer.json()["error"]["fields"][0]["field"] == "body"
+
+
+def at_once(count: int, call: Callable[[], requests.Response]) -> list[requests.Response]:
+    """The answers to `count` copies of one request sent at the same moment."""
+    answers: list[requests.Response] = []
+    threads = [threading.Thread(target=lambda: answers.append(call())) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def stripe_refunds(stack: Stack, payment_intent_id: str) -> list[dict[str, Any]]:
+    listed = requests.get(
+        f"{stack.config.stripe_url}/v1/refunds",
+        params={"payment_intent": payment_intent_id, "limit": 100},
+        auth=("sk_test_steward_local", ""),
+        timeout=10,
+    ).json()["data"]
+    return [r for r in listed if r.get("payment_intent") == payment_intent_id]
+
+
+def test_a_refund_sent_again_and_again_at_once_refunds_once(api: Api, stack: Stack, token: Any) -> None:
+    staff = token()
+    for round_ in range(4):  # the race needs two requests between one's lookup and its create
+        gift_id, paid = give(api, stack, email=f"double-refund-{time.time_ns()}@example.org")
+        assert paid.json()["status"] == "succeeded"
+        headers = {
+            "Authorization": f"Bearer {staff}",
+            "Content-Type": "application/json",
+            "Idempotency-Key": f"hurried-{gift_id}",
+        }
+        answers = at_once(
+            8,
+            partial(
+                requests.post,
+                f"{stack.config.api_url}/staff/donations/{gift_id}/refunds",
+                data=b'{"reason": "duplicate", "amount": 1000}',
+                headers=headers,
+                timeout=60,
+            ),
+        )
+        assert {a.status_code for a in answers} == {201}, [a.text for a in answers]
+        assert len({a.json()["id"] for a in answers}) == 1
+        gift = api.get(f"/staff/donations/{gift_id}", staff).json()
+        at_stripe = stripe_refunds(stack, gift["payment_intent_id"])
+        assert [r["amount"] for r in at_stripe] == [1000], (round_, at_stripe)
+        assert gift["refunded"] == 1000 and [r["status"] for r in gift["refunds"]] == ["succeeded"]
