@@ -15,6 +15,7 @@ from chalicelib.domain.errors import (
     ConcurrentUpdateError,
     ConflictError,
     NotFoundError,
+    StewardError,
     UpstreamError,
 )
 from chalicelib.domain.ids import new_id
@@ -76,9 +77,10 @@ def start_plan(gift: Donation, money: Money, guard: DeclineGuard | None) -> Conf
         if subscription is None:
             raise ConflictError("this gift is being confirmed already; retry in a moment")
     if subscription is None:
-        card = saved_card(gift, money.payments)
-        slot = guard.reserve() if guard else None  # before this card reaches Stripe
+        slot = None
         try:
+            card = saved_card(gift, money.payments)
+            slot = guard.reserve() if guard else None  # before this card reaches Stripe
             subscription = money.payments.create_subscription(
                 plan.id,
                 plan.customer_id,
@@ -91,6 +93,7 @@ def start_plan(gift: Donation, money: Money, guard: DeclineGuard | None) -> Conf
         except Exception:
             if slot:
                 give_back(slot)
+            _give_start_back(plan.id, money)  # a retry may start it at once (Stripe finds its own)
             raise
         if slot and not subscription.failure_reason:
             slot.release()
@@ -115,6 +118,19 @@ def _take_start(plan: RecurringPlan, money: Money) -> bool:
     except ConcurrentUpdateError:
         return False
     return True
+
+
+def _give_start_back(plan_id: str, money: Money) -> None:
+    try:
+        plan = money.repo.get_plan(plan_id)
+        if plan is None or plan.subscription_id or plan.starting_at is None:
+            return
+        work = money.repo.unit_of_work()
+        changes = {"starting_at": None, "version": plan.version + 1}
+        work.save_plan(plan.model_copy(update=changes), plan.version)
+        work.commit()
+    except StewardError as exc:  # it is taken again once STARTING_SECONDS old
+        log.warning("plan %s kept its start for a while: %s", plan_id, exc.message)
 
 
 def _first_installment(gift: Donation, subscription: SubscriptionInfo, money: Money) -> Donation:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 from chalicelib.domain.aftermath import Refund, RefundRequest, check_refund, merge_refund, summarize
-from chalicelib.domain.errors import ConflictError, IdempotencyKeyReusedError
+from chalicelib.domain.errors import ConflictError, IdempotencyKeyReusedError, StewardError, UpstreamError
 from chalicelib.domain.ids import derived_id, new_id
 from chalicelib.services.clock import seconds_before
 from chalicelib.services.donations import Money
@@ -65,8 +65,8 @@ def refund_gift(
     if refund.status != "requested":
         return refund
     taken = refund if reserved else _take_send(refund, money)
-    if taken is None:  # another request is sending it now: answer it as it stands
-        return refund
+    if taken is None:
+        raise ConflictError("this refund is being sent to Stripe by another request; retry in a moment")
     return send_refund(taken, record, money)
 
 
@@ -100,6 +100,9 @@ def send_refund(refund: Refund, record: GiftRecord, money: Money) -> Refund:
         if payment is None:
             raise ConflictError("this gift has no payment at Stripe to refund")
         answer = money.payments.create_refund(refund.id, payment, refund.amount, refund.reason, metadata)
+    except UpstreamError:
+        _give_send_back(refund, money)  # Stripe did not answer: a retry may send it at once
+        raise
     except ConflictError as exc:
         failed = refund.model_copy(update={"status": "failed", "failure_reason": exc.message[:300]})
         _record(failed, money, source="staff", actor=refund.actor)
@@ -107,6 +110,19 @@ def send_refund(refund: Refund, record: GiftRecord, money: Money) -> Refund:
     status = STRIPE_STATES.get(answer.status, "failed" if answer.status == "failed" else "canceled")
     changes = {"status": status, "stripe_refund_id": answer.id, "failure_reason": answer.failure_reason}
     return _record(refund.model_copy(update=changes), money, source="staff", actor=refund.actor)
+
+
+def _give_send_back(refund: Refund, money: Money) -> None:
+    def decide(current: GiftRecord) -> Decision | None:
+        stored = next((r for r in current.refunds if r.id == refund.id), None)
+        if stored is None or stored.status != "requested" or stored.sending_at != refund.sending_at:
+            return None
+        return Decision(current.donation, refunds=(stored.model_copy(update={"sending_at": None}),))
+
+    try:
+        change_gift(money.repo, refund.donation_id, decide, source="staff", actor=refund.actor, now=money.now)
+    except StewardError as exc:  # it is taken again once RESUME_AFTER_SECONDS old
+        log.warning("refund %s kept its send for a while: %s", refund.id, exc.message)
 
 
 def _record(update: Refund, money: Money, *, source: str, actor: str) -> Refund:
