@@ -22,7 +22,7 @@ from tests.helpers import Api, Mailbox, give, plain_text
 from tests.integration.test_recurring import deliver, monthly, plan, renewal
 from tests.integration.test_recurring_crashes import started, subscriptions_of
 from tests.integration.test_stalls import LAMBDA_TIMEOUT, paused
-from tests.stripe_events import invoice_failed
+from tests.stripe_events import dispute, invoice_failed
 
 
 def test_confirms_of_a_monthly_gift_at_once_start_one_subscription(
@@ -195,3 +195,22 @@ def test_a_monthly_confirm_stalled_at_stripe_starts_one_subscription_on_retry(
     subscriptions = subscriptions_of(stack, plan_id)
     assert [s["status"] for s in subscriptions] == ["active"]
     assert api.get(f"/staff/recurring/{plan_id}", token()).json()["subscription_id"] == subscriptions[0]["id"]
+
+
+def test_a_gift_under_dispute_or_lost_to_one_cannot_be_refunded_on_top(
+    api: Api, stack: Stack, token: Any
+) -> None:
+    staff = token()
+    gift_id, _ = give(api, stack, email=f"disputed-{time.time_ns()}@example.org")
+    gift = api.get(f"/staff/donations/{gift_id}", staff).json()
+    ids = {"charge_id": gift["charge_id"], "payment_intent_id": gift["payment_intent_id"]}
+    dispute_id = f"dp_{gift_id}"
+    url = f"/staff/donations/{gift_id}/refunds"
+    auth = {"Authorization": f"Bearer {staff}"}
+    for action in ("created", "closed"):  # open, then lost: the bank has given the money back
+        deliver(api, dispute(stack.webhook_secret, action, dispute_id=dispute_id, **ids))
+        refused = api.post(url, {"reason": "requested_by_customer"}, headers=auth)
+        assert refused.status_code == 409, refused.text
+    assert stripe_refunds(stack, gift["payment_intent_id"]) == []
+    gift = api.get(f"/staff/donations/{gift_id}", staff).json()
+    assert gift["refunded"] == 0 and gift["display_status"] == "dispute_lost"
