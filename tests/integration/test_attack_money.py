@@ -19,10 +19,10 @@ import requests
 from chalicelib.services.ports import Repository
 from devstack.stack import Stack
 from tests.helpers import Api, Mailbox, give, plain_text
-from tests.integration.test_recurring import deliver, monthly, plan, renewal
+from tests.integration.test_recurring import deliver, monthly, plan, real_charge, renewal
 from tests.integration.test_recurring_crashes import started, subscriptions_of
 from tests.integration.test_stalls import LAMBDA_TIMEOUT, paused
-from tests.stripe_events import dispute, invoice_failed
+from tests.stripe_events import dispute, invoice_failed, invoice_paid
 
 
 def test_confirms_of_a_monthly_gift_at_once_start_one_subscription(
@@ -214,3 +214,56 @@ def test_a_gift_under_dispute_or_lost_to_one_cannot_be_refunded_on_top(
     assert stripe_refunds(stack, gift["payment_intent_id"]) == []
     gift = api.get(f"/staff/donations/{gift_id}", staff).json()
     assert gift["refunded"] == 0 and gift["display_status"] == "dispute_lost"
+
+
+def test_one_renewal_announced_by_many_events_at_once_is_one_installment(
+    api: Api, stack: Stack, token: Any
+) -> None:
+    email = f"renewal-storm-{time.time_ns()}@example.org"
+    plan_id, _ = monthly(api, stack, email)
+    state = plan(api, token, plan_id)
+    invoice = "in_storm_" + plan_id
+    payment, charge = real_charge(stack)
+    when = int(time.time()) + 30 * 86400
+    events = [
+        invoice_paid(
+            stack.webhook_secret,
+            subscription_id=state["subscription_id"],
+            invoice_id=invoice,
+            customer_id=state["customer_id"],
+            recurring_id=plan_id,
+            paid_at=when,
+            period_start=when,
+            period_end=when + 30 * 86400,
+            payment_intent_id=payment,
+            charge_id=charge,
+            older=True,
+        )
+        for _ in range(6)  # Stripe's retries and its sibling events: six ids, one invoice
+    ]
+    answers = []
+    threads = [
+        threading.Thread(
+            target=lambda signed=signed: answers.append(
+                requests.post(
+                    f"{stack.config.api_url}/webhooks/stripe",
+                    data=signed.payload,
+                    headers={"Content-Type": "application/json", **signed.headers},
+                    timeout=60,
+                )
+            )
+        )
+        for signed in events * 2  # and each one twice
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(a.status_code in (200, 409, 503) for a in answers), [a.text for a in answers]
+    for signed in events:  # what Stripe retries after a non-2xx answer
+        deliver(api, signed)
+    installments = [g for g in plan(api, token, plan_id)["installments"] if g["invoice_id"] == invoice]
+    assert len(installments) == 1 and installments[0]["status"] == "succeeded"
+    Mailbox(stack).wait_to(email, 2)  # the first gift's receipt and this installment's
+    time.sleep(1.5)
+    assert len(Mailbox(stack).to(email)) == 2
