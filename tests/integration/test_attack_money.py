@@ -22,7 +22,8 @@ from tests.helpers import Api, Mailbox, give, plain_text
 from tests.integration.test_recurring import deliver, monthly, plan, real_charge, renewal
 from tests.integration.test_recurring_crashes import started, subscriptions_of
 from tests.integration.test_stalls import LAMBDA_TIMEOUT, paused
-from tests.stripe_events import dispute, invoice_failed, invoice_paid
+from tests.stripe_events import charge_refunded, dispute, invoice_failed, invoice_paid, refund_object
+from tests.stripe_events import refund as refund_event
 
 
 def test_confirms_of_a_monthly_gift_at_once_start_one_subscription(
@@ -267,3 +268,44 @@ def test_one_renewal_announced_by_many_events_at_once_is_one_installment(
     Mailbox(stack).wait_to(email, 2)  # the first gift's receipt and this installment's
     time.sleep(1.5)
     assert len(Mailbox(stack).to(email)) == 2
+
+
+def test_refunds_made_at_stripe_total_the_same_under_any_order_and_duplicates(
+    api: Api, stack: Stack, token: Any
+) -> None:
+    staff = token()
+    gift_id, _ = give(api, stack, email=f"dashboard-refunds-{time.time_ns()}@example.org")
+    gift = api.get(f"/staff/donations/{gift_id}", staff).json()
+    ids = {"charge_id": gift["charge_id"], "payment_intent_id": gift["payment_intent_id"]}
+    first, second = f"re_a_{gift_id}", f"re_b_{gift_id}"
+    secret = stack.webhook_secret
+    now = int(time.time())
+    events = [
+        refund_event(secret, refund_id=first, amount=1000, status="pending", created=now, **ids),
+        refund_event(secret, refund_id=first, amount=1000, event_type="refund.updated", created=now, **ids),
+        refund_event(secret, refund_id=second, amount=500, created=now + 1, **ids),
+        charge_refunded(
+            secret,
+            amount_refunded=1500,
+            older=True,
+            refunds=[
+                refund_object(refund_id=first, amount=1000, created=now, older=True, **ids),
+                refund_object(refund_id=second, amount=500, created=now + 1, older=True, **ids),
+            ],
+            **ids,
+        ),
+    ]
+    for signed in [*reversed(events), *events, *reversed(events)]:
+        deliver(api, signed)
+    gift = api.get(f"/staff/donations/{gift_id}", staff).json()
+    assert gift["refunded"] == 1500 and gift["display_status"] == "partially_refunded"
+    assert sorted((r["stripe_refund_id"], r["amount"], r["status"]) for r in gift["refunds"]) == [
+        (first, 1000, "succeeded"),
+        (second, 500, "succeeded"),
+    ]
+    too_much = api.post(
+        f"/staff/donations/{gift_id}/refunds",
+        {"reason": "other", "amount": 1001},
+        headers={"Authorization": f"Bearer {staff}"},
+    )
+    assert too_much.status_code == 409, too_much.text  # 1000 is left
