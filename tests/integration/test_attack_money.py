@@ -14,10 +14,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
-from chalicelib.services.ports import Repository
+from chalicelib.services.ports import Payments, Repository
 from devstack.stack import Stack
+from tests.faults import Crashing, ProcessDied
 from tests.helpers import Api, Mailbox, give, plain_text
 from tests.integration.test_recurring import deliver, monthly, plan, real_charge, renewal
 from tests.integration.test_recurring_crashes import started, subscriptions_of
@@ -309,3 +311,30 @@ def test_refunds_made_at_stripe_total_the_same_under_any_order_and_duplicates(
         headers={"Authorization": f"Bearer {staff}"},
     )
     assert too_much.status_code == 409, too_much.text  # 1000 is left
+
+
+def test_a_refund_whose_process_died_after_stripe_took_it_is_recorded_once_later(
+    api: Api, stack: Stack, token: Any, repo: Repository, payments: Payments
+) -> None:
+    from chalicelib.bootstrap import get_gift_mail
+    from chalicelib.domain.aftermath import RefundRequest
+    from chalicelib.services.clock import seconds_after, utc_now
+    from chalicelib.services.donations import Money
+    from chalicelib.services.refunds import RESUME_AFTER_SECONDS, refund_gift
+
+    gift_id, _ = give(api, stack, email=f"refund-crash-{time.time_ns()}@example.org")
+    request = RefundRequest(amount=600, reason="requested_by_customer")
+    dying = Money(repo, Crashing(payments, "create_refund", 1, after=True), get_gift_mail())
+    with pytest.raises(ProcessDied):
+        refund_gift(gift_id, request, "clerk", "key-1", dying)
+    soon = api.post(
+        f"/staff/donations/{gift_id}/refunds",
+        {"amount": 600, "reason": "requested_by_customer"},
+        headers={"Authorization": f"Bearer {token()}", "Idempotency-Key": "key-1"},
+    )
+    assert soon.status_code == 409, soon.text  # it may still be on its way to Stripe
+    later = Money(repo, payments, get_gift_mail(), lambda: seconds_after(utc_now(), RESUME_AFTER_SECONDS + 1))
+    assert refund_gift(gift_id, request, "clerk", "key-1", later).status == "succeeded"
+    gift = api.get(f"/staff/donations/{gift_id}", token()).json()
+    assert [r["amount"] for r in stripe_refunds(stack, gift["payment_intent_id"])] == [600]
+    assert gift["refunded"] == 600 and [r["status"] for r in gift["refunds"]] == ["succeeded"]
