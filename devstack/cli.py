@@ -47,6 +47,13 @@ def _run() -> int:
     return 0
 
 
+def _year(text: str) -> int:
+    """A calendar year the statements can be read for (gifts are dated 2000-9999)."""
+    if not (text.isascii() and text.isdigit() and 2000 <= int(text) <= 9999):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a year from 2000 to 9999")
+    return int(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="steward", description="Steward's local stack")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -56,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--subject", default="local-staff")
     commands.add_parser("install", help="fetch and check DynamoDB Local")
     statements = commands.add_parser("statements", help="send year-end giving statements")
-    statements.add_argument("--year", type=int, required=True)
+    statements.add_argument("--year", type=_year, required=True)
     statements.add_argument("--email", help="only this donor (sent again if sent before)")
     args = parser.parse_args(argv)
     config = StackConfig.from_env()

@@ -4,16 +4,20 @@ the other settings are in the environment, else against the local stack `make ru
 from __future__ import annotations
 
 import os
+import sys
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from devstack.stack import Stack, StackConfig
+from devstack.stack import ROOT, Stack, StackConfig
 
 
 def _environment(config: StackConfig) -> None:
-    """Settings for the local stack unless the environment names a deployment."""
+    """Settings for the local stack unless the environment names a deployment; the app's code
+    importable (the installed `steward` script has only devstack on its path)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
     if "STEWARD_TABLE_NAME" not in os.environ:
         local = Stack(config).app_env()
         os.environ.update(local)

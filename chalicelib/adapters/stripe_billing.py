@@ -114,6 +114,10 @@ class Billing:
         )
         return self._info(plain(created))
 
+    def find_subscription(self, customer_id: str, recurring_id: str) -> SubscriptionInfo | None:
+        found = self._subscription_of(customer_id, recurring_id)
+        return None if found is None else self._info(found)
+
     def retrieve_subscription(self, subscription_id: str) -> SubscriptionInfo:
         try:
             found = self._client.v1.subscriptions.retrieve(subscription_id)

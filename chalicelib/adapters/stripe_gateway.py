@@ -125,6 +125,9 @@ class StripePayments(Payments):
             recurring_id, customer_id, payment_method, amount, currency, interval, metadata
         )
 
+    def find_subscription(self, customer_id: str, recurring_id: str) -> SubscriptionInfo | None:
+        return self._billing.find_subscription(customer_id, recurring_id)
+
     def retrieve_subscription(self, subscription_id: str) -> SubscriptionInfo:
         return self._billing.retrieve_subscription(subscription_id)
 

@@ -276,7 +276,7 @@ def _allowed_json(request: Request, action: DonorAction, record_id: str) -> dict
     raw = request.raw_body or b""
     try:
         body = json.loads(raw if isinstance(raw, (bytes, str)) else b"") if len(raw) <= 4096 else None
-    except ValueError:
+    except (ValueError, RecursionError):  # nested past the parser's depth: not a 500
         body = None
     if not isinstance(body, dict):
         raise ValidationFailedError(

@@ -47,6 +47,7 @@ class Refund(BaseModel):
     status: RefundStatus
     stripe_refund_id: str | None = None
     failure_reason: str | None = None
+    sending_at: str | None = None  # when a request took the sending of it to Stripe
     created_at: str
     updated_at: str
 
@@ -88,6 +89,10 @@ def check_refund(donation: Donation, refunds: list[Refund], amount: int | None) 
     left = refundable(donation, refunds)
     if donation.status != "succeeded":
         raise ConflictError(f"this gift is {donation.status}: nothing was paid to refund")
+    if donation.dispute == "open":  # Stripe refuses it too; a refund now could return it twice
+        raise ConflictError("this gift is under dispute with the donor's bank: answer the dispute instead")
+    if donation.dispute == "lost":
+        raise ConflictError("the donor's bank returned this gift in a dispute already")
     if left <= 0:
         raise ConflictError("this gift is refunded in full already")
     wanted = left if amount is None else amount

@@ -34,6 +34,7 @@ class RecurringPlan(BaseModel):
     next_payment_at: str | None = None
     status_at: str = ""  # when the fact that set the status happened
     canceled_at: str | None = None
+    starting_at: str | None = None  # when a confirm took the start: one Subscription at a time
     created_at: str
     updated_at: str
     version: int = 0

@@ -256,6 +256,10 @@ class Payments(abc.ABC):
         for invoices; metadata carries recurring_id."""
 
     @abc.abstractmethod
+    def find_subscription(self, customer_id: str, recurring_id: str) -> SubscriptionInfo | None:
+        """The customer's subscription for this recurring_id (by its metadata), if any."""
+
+    @abc.abstractmethod
     def retrieve_subscription(self, subscription_id: str) -> SubscriptionInfo:
         """NotFoundError when Stripe has no such subscription."""
 

@@ -15,11 +15,13 @@ from chalicelib.domain.errors import (
     ConcurrentUpdateError,
     ConflictError,
     NotFoundError,
+    StewardError,
     UpstreamError,
     ValidationFailedError,
 )
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.recurring import INTERVALS, PlanStatus, RecurringPlan, installment, move_plan
+from chalicelib.services.clock import seconds_before
 from chalicelib.services.donations import (
     ConfirmResult,
     Money,
@@ -42,6 +44,8 @@ from chalicelib.services.ports import (
 
 log = logging.getLogger("steward")
 FIRST_INVOICE = "subscription_create"
+# How long one confirm holds a plan's start (creating its Subscription) before another may.
+STARTING_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -66,12 +70,18 @@ def start_plan(gift: Donation, money: Money, guard: DeclineGuard | None) -> Conf
         return ConfirmResult.of(gift)
     if guard:
         guard.count_attempt()
+    subscription: SubscriptionInfo | None = None
     if plan.subscription_id:
         subscription = money.payments.retrieve_subscription(plan.subscription_id)
-    else:
-        card = saved_card(gift, money.payments)
-        slot = guard.reserve() if guard else None  # before this card reaches Stripe
+    elif not _take_start(plan, money):  # another confirm holds the start, or one died holding it
+        subscription = money.payments.find_subscription(plan.customer_id, plan.id)
+        if subscription is None:
+            raise ConflictError("this gift is being confirmed already; retry in a moment")
+    if subscription is None:
+        slot = None
         try:
+            card = saved_card(gift, money.payments)
+            slot = guard.reserve() if guard else None  # before this card reaches Stripe
             subscription = money.payments.create_subscription(
                 plan.id,
                 plan.customer_id,
@@ -84,6 +94,7 @@ def start_plan(gift: Donation, money: Money, guard: DeclineGuard | None) -> Conf
         except Exception:
             if slot:
                 give_back(slot)
+            _give_start_back(plan.id, money)  # a retry may start it at once (Stripe finds its own)
             raise
         if slot and not subscription.failure_reason:
             slot.release()
@@ -91,6 +102,36 @@ def start_plan(gift: Donation, money: Money, guard: DeclineGuard | None) -> Conf
     if subscription.client_secret and stored.status == "pending":
         return ConfirmResult(gift.id, "requires_action", subscription.client_secret)
     return ConfirmResult.of(stored)
+
+
+def _take_start(plan: RecurringPlan, money: Money) -> bool:
+    """Reserve the plan's start before Stripe hears of it (a conditional write on the plan), so
+    two confirms at once never create two Subscriptions. False when another confirm holds it;
+    a start left by a process that died is taken again once it is STARTING_SECONDS old."""
+    timestamp = money.now()
+    if plan.starting_at and plan.starting_at > seconds_before(timestamp, STARTING_SECONDS):
+        return False
+    work = money.repo.unit_of_work()
+    changes = {"starting_at": timestamp, "updated_at": timestamp, "version": plan.version + 1}
+    work.save_plan(plan.model_copy(update=changes), plan.version)
+    try:
+        work.commit()
+    except ConcurrentUpdateError:
+        return False
+    return True
+
+
+def _give_start_back(plan_id: str, money: Money) -> None:
+    try:
+        plan = money.repo.get_plan(plan_id)
+        if plan is None or plan.subscription_id or plan.starting_at is None:
+            return
+        work = money.repo.unit_of_work()
+        changes = {"starting_at": None, "version": plan.version + 1}
+        work.save_plan(plan.model_copy(update=changes), plan.version)
+        work.commit()
+    except StewardError as exc:  # it is taken again once STARTING_SECONDS old
+        log.warning("plan %s kept its start for a while: %s", plan_id, exc.message)
 
 
 def _first_installment(gift: Donation, subscription: SubscriptionInfo, money: Money) -> Donation:

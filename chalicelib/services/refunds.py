@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 from chalicelib.domain.aftermath import Refund, RefundRequest, check_refund, merge_refund, summarize
-from chalicelib.domain.errors import ConflictError, IdempotencyKeyReusedError
+from chalicelib.domain.errors import ConflictError, IdempotencyKeyReusedError, StewardError, UpstreamError
 from chalicelib.domain.ids import derived_id, new_id
 from chalicelib.services.clock import seconds_before
 from chalicelib.services.donations import Money
@@ -48,6 +48,7 @@ def refund_gift(
             note=request.note,
             actor=staff,
             status="requested",
+            sending_at=timestamp,  # this request sends it
             created_at=timestamp,
             updated_at=timestamp,
         )
@@ -65,29 +66,42 @@ def refund_gift(
         )
     if refund.status != "requested":
         return refund
-    if not reserved:  # reserved by an earlier request with this key, which may still be sending it
-        return resume_refund(refund, money, staff)
-    return send_refund(refund, record, money, staff)
+    taken = refund if reserved else _take_send(refund, money, staff)
+    if taken is None:
+        raise ConflictError("this refund is being sent to Stripe by another request; retry in a moment")
+    return send_refund(taken, record, money, staff)
+
+
+def _take_send(refund: Refund, money: Money, staff: str) -> Refund | None:
+    """Take the sending of a reserved refund (a conditional write), so that one request at a
+    time sends it: Stripe's idempotency key is not relied on alone. None when another request
+    took it less than RESUME_AFTER_SECONDS ago, or Stripe has answered it meanwhile. Audited as
+    `staff`, who took it over; the refund keeps the name of who asked for it."""
+
+    def decide(current: GiftRecord) -> Decision | None:
+        stored = next((r for r in current.refunds if r.id == refund.id), None)
+        timestamp = money.now()
+        if stored is None or stored.status != "requested":
+            return None
+        if stored.sending_at and stored.sending_at > seconds_before(timestamp, RESUME_AFTER_SECONDS):
+            return None
+        taken = stored.model_copy(update={"sending_at": timestamp, "updated_at": timestamp})
+        return Decision(current.donation, refunds=(taken,), details=_details(taken))
+
+    record, taken = change_gift(
+        money.repo, refund.donation_id, decide, source="staff", actor=staff, now=money.now
+    )
+    return next(r for r in record.refunds if r.id == refund.id) if taken else None
 
 
 def resume_refund(refund: Refund, money: Money, staff: str) -> Refund:
-    """Send a refund another request reserved, once that request is presumed dead; only the
-    caller whose conditional write claims it sends it (audited as `staff`, who took it over).
+    """Send a refund another request reserved, once that request's hold is over (it died, or
+    Stripe did not answer it); only the caller whose conditional write takes it sends it.
     Answers the refund as it stands."""
-    stale = seconds_before(money.now(), RESUME_AFTER_SECONDS)
-
-    def claim(current: GiftRecord) -> Decision | None:
-        stored = next((r for r in current.refunds if r.id == refund.id), None)
-        if stored is None or stored.status != "requested" or stored.updated_at >= stale:
-            return None
-        claimed = stored.model_copy(update={"updated_at": money.now()})
-        return Decision(current.donation, refunds=(claimed,), details=_details(claimed))
-
-    record, claimed = change_gift(
-        money.repo, refund.donation_id, claim, source="staff", actor=staff, now=money.now
-    )
-    current = next(r for r in record.refunds if r.id == refund.id)
-    return send_refund(current, record, money, staff) if claimed else current
+    taken = _take_send(refund, money, staff)
+    if taken is None:
+        return refund
+    return send_refund(taken, load_gift(money.repo, refund.donation_id), money, staff)
 
 
 def send_refund(refund: Refund, record: GiftRecord, money: Money, staff: str) -> Refund:
@@ -100,6 +114,9 @@ def send_refund(refund: Refund, record: GiftRecord, money: Money, staff: str) ->
         if payment is None:
             raise ConflictError("this gift has no payment at Stripe to refund")
         answer = money.payments.create_refund(refund.id, payment, refund.amount, refund.reason, metadata)
+    except UpstreamError:
+        _give_send_back(refund, money)  # Stripe did not answer: a retry may send it at once
+        raise
     except ConflictError as exc:
         failed = refund.model_copy(update={"status": "failed", "failure_reason": exc.message[:300]})
         _record(failed, money, source="staff", actor=staff)
@@ -107,6 +124,19 @@ def send_refund(refund: Refund, record: GiftRecord, money: Money, staff: str) ->
     status = STRIPE_STATES.get(answer.status, "failed" if answer.status == "failed" else "canceled")
     changes = {"status": status, "stripe_refund_id": answer.id, "failure_reason": answer.failure_reason}
     return _record(refund.model_copy(update=changes), money, source="staff", actor=staff)
+
+
+def _give_send_back(refund: Refund, money: Money) -> None:
+    def decide(current: GiftRecord) -> Decision | None:
+        stored = next((r for r in current.refunds if r.id == refund.id), None)
+        if stored is None or stored.status != "requested" or stored.sending_at != refund.sending_at:
+            return None
+        return Decision(current.donation, refunds=(stored.model_copy(update={"sending_at": None}),))
+
+    try:
+        change_gift(money.repo, refund.donation_id, decide, source="staff", actor=refund.actor, now=money.now)
+    except StewardError as exc:  # it is taken again once RESUME_AFTER_SECONDS old
+        log.warning("refund %s kept its send for a while: %s", refund.id, exc.message)
 
 
 def _record(update: Refund, money: Money, *, source: str, actor: str) -> Refund:

@@ -17,6 +17,9 @@ from chalicelib.services.ports import Repository
 from chalicelib.services.receipts import GiftMail
 
 PAGE = 200
+# How long after its creation a gift may still be paid: Stripe retries an installment for up
+# to two months; a gift paid later than this is missing from its year's statement.
+LATE_PAYMENT_DAYS = 92
 log = logging.getLogger("steward")
 
 

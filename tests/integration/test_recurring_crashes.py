@@ -40,8 +40,9 @@ def started(api: Api, stack: Stack, email: str, card: str = CARD_OK) -> str:
 
 CONFIRM_CRASHES = {
     "after the subscription is created": ("payments", "create_subscription", 1, True),
-    "before the plan and first installment are recorded": ("repo", "unit_of_work().commit", 1, False),
-    "after they are recorded": ("repo", "unit_of_work().commit", 1, True),
+    # commit 1 takes the plan's start (see the next test); commit 2 records the first installment
+    "before the plan and first installment are recorded": ("repo", "unit_of_work().commit", 2, False),
+    "after they are recorded": ("repo", "unit_of_work().commit", 2, True),
 }
 
 
@@ -63,6 +64,27 @@ def test_a_retry_after_a_crash_starts_one_subscription(
     state = api.get(f"/staff/recurring/{plan_id}", token()).json()
     assert state["status"] == "active" and state["subscription_id"] == subscriptions[0]["id"]
     assert len(state["installments"]) == 1 and state["installments"][0]["status"] == "succeeded"
+
+
+def test_a_start_left_by_a_dead_confirm_is_taken_again_once_it_is_old(
+    api: Api, stack: Stack, repo: Repository, payments: Payments, token: Any
+) -> None:
+    from chalicelib.services.clock import seconds_after, utc_now
+    from chalicelib.services.recurring import STARTING_SECONDS
+
+    plan_id = started(api, stack, f"start-crash-{time.time_ns()}@example.org")
+    with pytest.raises(ProcessDied):
+        confirm_donation(
+            plan_id, repo=Crashing(repo, "unit_of_work().commit", 1, after=True), payments=payments
+        )
+    soon = api.post(f"/donations/{plan_id}/confirm", {})
+    assert soon.status_code == 409, soon.text  # another confirm may still be creating it
+    assert subscriptions_of(stack, plan_id) == []
+    later = confirm_donation(
+        plan_id, repo=repo, payments=payments, now=lambda: seconds_after(utc_now(), STARTING_SECONDS + 1)
+    )
+    assert later.status == "succeeded"
+    assert [s["status"] for s in subscriptions_of(stack, plan_id)] == ["active"]
 
 
 CREATE_CRASHES = {
