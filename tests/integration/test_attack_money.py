@@ -87,7 +87,7 @@ def test_an_installment_declined_in_december_and_paid_in_january_is_on_januarys_
     assert send_statements(2041, repo=repo, mail=mail, email=email).sent == 1
     # two receipts (the first installment and January's) and the statement, in any order
     mails = Mailbox(stack).wait_to(email, 3)
-    statements = [m for m in mails if "2041" in str(m["Subject"])]
+    statements = [m for m in mails if "2041 giving statement" in str(m["Subject"])]
     assert len(statements) == 1 and paid["receipt_number"] in plain_text(statements[0])
 
 
