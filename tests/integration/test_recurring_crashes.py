@@ -134,3 +134,41 @@ def test_a_first_installment_declined_fails_the_gift_and_ends_the_plan(
     again = api.post(f"/donations/{plan_id}/confirm", {})
     assert again.json()["status"] == "failed"  # settled: nothing more at Stripe
     assert len(subscriptions_of(stack, plan_id)) == 1
+
+
+@pytest.mark.parametrize(
+    ("port", "method", "after"),
+    [("payments", "cancel_subscription", True), ("repo", "unit_of_work().commit", False)],
+    ids=["after Stripe ended it", "before it is recorded"],
+)
+def test_a_cancel_that_died_half_way_ends_the_plan_once(
+    api: Api,
+    stack: Stack,
+    repo: Repository,
+    payments: Payments,
+    port: str,
+    method: str,
+    after: bool,
+    token: Any,
+) -> None:
+    from chalicelib.bootstrap import get_gift_mail
+    from chalicelib.services.donations import Money
+    from chalicelib.services.recurring import cancel_plan
+    from tests.helpers import Mailbox, wait_for
+
+    email = f"cancel-crash-{time.time_ns()}@example.org"
+    plan_id = started(api, stack, email)
+    assert api.post(f"/donations/{plan_id}/confirm", {}).json()["status"] == "succeeded"
+    ports: dict[str, Any] = {"repo": repo, "payments": payments}
+    ports[port] = Crashing(ports[port], method, 1, after=after)
+    with pytest.raises(ProcessDied):
+        cancel_plan(plan_id, Money(ports["repo"], ports["payments"], get_gift_mail()))
+    cancel_plan(plan_id, Money(repo, payments, get_gift_mail()))  # the donor presses again
+    cancel_plan(plan_id, Money(repo, payments, get_gift_mail()))
+    state = api.get(f"/staff/recurring/{plan_id}", token()).json()
+    assert state["status"] == "canceled"
+    assert [s["status"] for s in subscriptions_of(stack, plan_id)] == ["canceled"]
+    mails = wait_for(lambda: (m := Mailbox(stack).to(email)) and len(m) >= 2 and m)
+    time.sleep(1)
+    ended = [m for m in Mailbox(stack).to(email) if "cancel" in str(m["Subject"]).lower()]
+    assert len(ended) == 1, [str(m["Subject"]) for m in mails]
