@@ -12,6 +12,7 @@ from pydantic.json_schema import models_json_schema
 
 from chalicelib.api import schemas
 from chalicelib.api.errors import FORM_TYPES, STAFF_HEADERS
+from chalicelib.api.finding import MAX_AMOUNT, STATUSES, DonorHistoryOut
 from chalicelib.domain.aftermath import Refund, RefundRequest
 from chalicelib.domain.donation import DonationRequest
 from chalicelib.domain.outreach import ContactMessage, ContactRequest, ContactStatusChange, SignupRequest
@@ -62,6 +63,18 @@ def _path(name: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
 
 def _query(name: str, schema: dict[str, Any], required: bool = False) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": required, "schema": schema}
+
+
+AMOUNT = {"type": "integer", "minimum": 0, "maximum": MAX_AMOUNT, "description": "Minor units, inclusive."}
+FIND_FILTERS = [
+    _query("status", {"type": "string", "enum": list(STATUSES), "description": "A display status."}),
+    _query("fund", {"type": "string", "maxLength": 100, "description": "A fund id of GET /config."}),
+    _query("campaign", {"type": "string", "minLength": 1, "maxLength": 200}),
+    _query("frequency", {"type": "string", "enum": ["one_time", "installment", "monthly", "annual"]}),
+    _query("email", {"type": "string", "maxLength": 254, "description": "The donor's email, any case."}),
+    _query("min_amount", AMOUNT),
+    _query("max_amount", AMOUNT),
+]
 
 
 @dataclass(frozen=True)
@@ -278,7 +291,8 @@ OPS = [
     Op(
         "get",
         "/staff/donations",
-        "Gifts created in a date range, oldest first",
+        "Gifts created in a date range that pass every filter given, oldest first (by amount"
+        " within each month when an amount bound is given)",
         schemas.DonationListOut,
         errors=("422",),
         roles=("finance", "admin"),
@@ -287,7 +301,17 @@ OPS = [
             _query("to", DAY_OR_TIME, True),
             *PAGE,
             _query("include_abandoned", {"type": "boolean", "default": False}),
+            *FIND_FILTERS,
         ],
+    ),
+    Op(
+        "get",
+        "/staff/donors/{email}",
+        "A donor's gifts, newest first, with lifetime and year-to-date totals per currency",
+        DonorHistoryOut,
+        errors=("422",),
+        roles=("finance", "admin"),
+        params=[_path("email", {"type": "string", "maxLength": 254}), *PAGE],
     ),
     Op(
         "get",

@@ -10,12 +10,13 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.api.auth import current_staff, requires_role
 from chalicelib.api.errors import json_errors
+from chalicelib.api.finding import DonationFindQuery, DonorHistoryOut, DonorQuery, parse_donor
 from chalicelib.api.requests import header, parse_body, parse_query, path_id
-from chalicelib.api.schemas import ContactListQuery, DonationListQuery, OutboxListQuery, PlanListQuery
+from chalicelib.api.schemas import ContactListQuery, OutboxListQuery, PlanListQuery
 from chalicelib.bootstrap import get_money, get_outreach_repository, get_repository, get_settings
 from chalicelib.domain.aftermath import RefundRequest
 from chalicelib.domain.outreach import ContactStatusChange
-from chalicelib.services import contact, donations, outbox, recurring, refunds
+from chalicelib.services import contact, donations, donors, outbox, recurring, refunds
 
 bp = Blueprint(__name__)
 FINANCE = ("finance", "admin")
@@ -32,7 +33,8 @@ def _request() -> Any:
 @json_errors
 @requires_role(_request, *FINANCE)
 def list_donations() -> dict[str, Any]:
-    query = parse_query(bp.current_request, DonationListQuery)
+    funds = [f.id for f in get_settings().funds]
+    query = parse_query(bp.current_request, DonationFindQuery, {"funds": funds})
     start, end = query.bounds
     page = donations.list_donations(
         start,
@@ -41,8 +43,19 @@ def list_donations() -> dict[str, Any]:
         query.cursor,
         repo=get_repository(),
         include_abandoned=query.include_abandoned,
+        filters=query.filters(),
     )
     return {"items": [d.model_dump() for d in page.items], "cursor": page.cursor}
+
+
+@bp.route("/staff/donors/{email}", methods=["GET"])
+@json_errors
+@requires_role(_request, *FINANCE)
+def donor_history(email: str) -> dict[str, Any]:
+    donor = parse_donor(email)
+    query = parse_query(bp.current_request, DonorQuery)
+    history = donors.donor_history(donor, query.limit, query.cursor, repo=get_repository())
+    return DonorHistoryOut.model_validate(history, from_attributes=True).model_dump()
 
 
 @bp.route("/staff/donations/{donation_id}", methods=["GET"])

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from chalicelib.domain.aftermath import Dispute, Refund
 from chalicelib.domain.donation import Donation
+from chalicelib.domain.finding import GiftFilter
 from chalicelib.domain.outreach import ContactMessage, PendingSignup, SignupStatus, Subscriber
 from chalicelib.domain.recurring import RecurringPlan
 
@@ -211,8 +212,23 @@ class Repository(abc.ABC):
 
     @abc.abstractmethod
     def list_donations(
-        self, start: str, end: str, limit: int, cursor: str | None, *, include_abandoned: bool = False
+        self,
+        start: str,
+        end: str,
+        limit: int,
+        cursor: str | None,
+        *,
+        include_abandoned: bool = False,
+        filters: GiftFilter | None = None,
     ) -> DonationPage: ...
+
+    def donor_page(self, email: str, limit: int, cursor: str | None) -> DonationPage:
+        """A donor's gifts by email (any case), newest first."""
+        raise NotImplementedError
+
+    def donor_gifts(self, email: str) -> list[Donation]:
+        """Every gift of a donor by email (any case)."""
+        raise NotImplementedError
 
     @abc.abstractmethod
     def pending_donations(self, has_setup: bool, created_before: str, limit: int) -> list[Donation]:
