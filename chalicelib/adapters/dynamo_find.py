@@ -26,6 +26,7 @@ QUERIES_PER_PAGE = 10
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 INSTALLMENT_FREQUENCIES = ("installment", "monthly", "annual")
 TOP_AMOUNT = 10**keys.AMOUNT_DIGITS - 1
+PAID = "paid"  # the payment status succeeded, whatever happened afterwards
 
 
 @dataclass
@@ -53,8 +54,9 @@ def _index(name: str) -> tuple[str, tuple[str, str]]:
 
 def choose_plan(f: GiftFilter, start: str, end: str, include_abandoned: bool) -> Plan:
     """The index to Query for these filters, most selective first: a donor's email, then a
-    campaign, a status other than succeeded, an amount range, a fund, installments, the
-    succeeded status, and with none of these the month index (gsi1)."""
+    campaign, a status other than succeeded (or paid), an amount range, a fund, installments,
+    the succeeded status, and with none of these the month index (gsi1). `paid` (most gifts)
+    is always a filter."""
     dated = (start, end)
     keyed: str
     if f.email:
@@ -65,7 +67,7 @@ def choose_plan(f: GiftFilter, start: str, end: str, include_abandoned: bool) ->
         campaign = f.campaign
         plan = Plan(*_index("campaign"), lambda m: keys.donations_by_campaign(campaign, m), dated)
         keyed = "campaign"
-    elif f.status and f.status != "succeeded":
+    elif f.status and f.status not in ("succeeded", PAID):
         plan = _status_plan(f.status, dated)
         keyed = "status"
     elif f.min_amount is not None or f.max_amount is not None:
@@ -84,7 +86,7 @@ def choose_plan(f: GiftFilter, start: str, end: str, include_abandoned: bool) ->
     elif f.frequency in INSTALLMENT_FREQUENCIES:
         plan = Plan(*_index("installment"), keys.installments_by_month, dated)
         keyed = "installment"
-    elif f.status:
+    elif f.status == "succeeded":
         plan = _status_plan(f.status, dated)
         keyed = "status"
     else:
@@ -104,7 +106,9 @@ def _filter_rest(plan: Plan, f: GiftFilter, keyed: str, include_abandoned: bool)
         plan.where("#donor = :donor", {"#donor": "donor_pk"}, donor=keys.donations_by_donor(f.email))
     if f.campaign and keyed != "campaign":
         plan.where("#campaign = :campaign", {"#campaign": "campaign"}, campaign=f.campaign)
-    if f.status and keyed != "status":
+    if f.status == PAID:
+        plan.where("#status = :paid", {"#status": "status"}, paid="succeeded")
+    elif f.status and keyed != "status":
         plan.where("#display = :display", {"#display": "display_status"}, display=f.status)
     if (f.min_amount is not None or f.max_amount is not None) and keyed != "amount":
         if f.min_amount is not None:

@@ -3,7 +3,7 @@ donor's giving history."""
 
 from __future__ import annotations
 
-from typing import Annotated, get_args
+from typing import Annotated, Literal, get_args
 from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
@@ -14,7 +14,8 @@ from chalicelib.domain.donation import DisplayStatus, Donation
 from chalicelib.domain.finding import CurrencyTotals, FrequencyFilter, GiftFilter
 from chalicelib.domain.text import has_line_break
 
-STATUSES: tuple[str, ...] = get_args(DisplayStatus)
+STATUSES: tuple[str, ...] = (*get_args(DisplayStatus), "paid")
+StatusFilter = Literal[DisplayStatus, "paid"]
 MAX_AMOUNT = 10**12 - 1
 Amount = Annotated[int, Field(ge=0, le=MAX_AMOUNT, description="Minor units, inclusive.")]
 EMAIL = Field(default=None, min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
@@ -28,7 +29,9 @@ class DonationFindQuery(DonationListQuery):
     """GET /staff/donations: gifts created in [from, to] that pass every filter given.
     `fund` must be a configured fund: pass the allowed ids as validation context "funds"."""
 
-    status: DisplayStatus | None = Field(default=None, description="A display status.")
+    status: StatusFilter | None = Field(
+        default=None, description="A display status, or paid (payment status succeeded, whatever came after)."
+    )
     fund: str | None = Field(default=None, max_length=100)
     campaign: str | None = Field(default=None, min_length=1, max_length=200)
     frequency: FrequencyFilter | None = Field(

@@ -67,7 +67,7 @@ def _query(name: str, schema: dict[str, Any], required: bool = False) -> dict[st
 
 AMOUNT = {"type": "integer", "minimum": 0, "maximum": MAX_AMOUNT, "description": "Minor units, inclusive."}
 FIND_FILTERS = [
-    _query("status", {"type": "string", "enum": list(STATUSES), "description": "A display status."}),
+    _query("status", {"type": "string", "enum": list(STATUSES), "description": "A display status, or paid."}),
     _query("fund", {"type": "string", "maxLength": 100, "description": "A fund id of GET /config."}),
     _query("campaign", {"type": "string", "minLength": 1, "maxLength": 200}),
     _query("frequency", {"type": "string", "enum": ["one_time", "installment", "monthly", "annual"]}),

@@ -73,7 +73,7 @@ def _matches(query: dict[str, Any]) -> Callable[[Donation], bool]:
         frequency = query.get("frequency")
         return all(
             (
-                gift.display_status == query["status"] if "status" in query else gift.status != "abandoned",
+                _status(gift, query.get("status")),
                 "fund" not in query or gift.fund == query["fund"],
                 "campaign" not in query or gift.campaign == query["campaign"],
                 "email" not in query or gift.email.lower() == query["email"].lower(),
@@ -88,11 +88,17 @@ def _matches(query: dict[str, Any]) -> Callable[[Donation], bool]:
     return match
 
 
+def _status(gift: Donation, status: str | None) -> bool:
+    if status is None:
+        return gift.status != "abandoned"
+    return gift.status == "succeeded" if status == "paid" else gift.display_status == status
+
+
 def _filters(gifts: list[Donation]) -> list[dict[str, Any]]:
     campaign, donor = gifts[1].campaign, gifts[2].email
     return [
         *({"status": s} for s in ("pending", "succeeded", "failed", "abandoned")),
-        *({"status": s} for s in ("partially_refunded", "refunded", "disputed", "dispute_lost")),
+        *({"status": s} for s in ("partially_refunded", "refunded", "disputed", "dispute_lost", "paid")),
         *({"fund": f} for f in FUNDS),
         {"campaign": campaign},
         *({"frequency": f} for f in ("one_time", "installment", "monthly", "annual")),

@@ -43,6 +43,8 @@ DATES = ("2026-12-01T00:00:00.000Z", "2026-12-31T23:59:59.999Z~")
         ),
         (GiftFilter(frequency="one_time"), "gsi1", ["#frequency = :frequency", "#status <> :abandoned"]),
         (GiftFilter(status="succeeded"), "gifts_by_status", []),
+        (GiftFilter(status="paid"), "gsi1", ["#status = :paid"]),
+        (GiftFilter(status="paid", fund="peace"), "gifts_by_fund", ["#status = :paid"]),
     ],
 )
 def test_a_query_reads_the_most_selective_index(filters: GiftFilter, index: str, filtered: list[str]) -> None:
