@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -51,3 +52,26 @@ def statements(config: StackConfig, year: int, email: str | None) -> int:
     table.add_row(str(run.donors), str(run.sent), str(run.already_sent), str(len(run.failed)))
     console.print(table)
     return 1 if run.failed else 0
+
+
+def reindex(config: StackConfig, first: str, last: str) -> int:
+    """Give every gift created in the months [first, last] its finding index keys."""
+    _environment(config)
+    from chalicelib.adapters.dynamo_find import next_month
+    from chalicelib.adapters.dynamo_reindex import Reindexed, reindex_month
+    from chalicelib.bootstrap import get_repository
+
+    repo: Any = get_repository()
+    run, month = Reindexed(), first
+    console = Console()
+    with console.status("Reindexing") as status:
+        while month <= last:
+            status.update(f"Reindexing {month}: {run.gifts} gifts read, {run.updated} updated")
+            reindex_month(repo.client, repo.table, month, run)
+            month = next_month(month)
+    table = Table(title=f"Finding index keys {first} to {last}")
+    for name in ("Gifts read", "Updated"):
+        table.add_column(name, justify="right")
+    table.add_row(str(run.gifts), str(run.updated))
+    console.print(table)
+    return 0

@@ -240,3 +240,32 @@ def test_a_refund_moves_a_gift_between_display_statuses(api: Api, token, repo: R
     disputed = whole.model_copy(update={"dispute": "open", "version": 3})
     store(repo, disputed, 2)
     assert (listed("refunded"), listed("disputed")) == ([], [gift.id])
+
+
+def test_reindex_gives_an_older_gift_its_finding_keys(api: Api, token, repo: Repository) -> None:
+    """A gift written before the finding indexes existed (no index keys) is found by them
+    once `steward reindex` has given it its keys; a gift that has them is left alone."""
+    from chalicelib.adapters.dynamo_base import to_item
+    from chalicelib.adapters.dynamo_reindex import Reindexed, reindex_month
+    from chalicelib.adapters.keys import donation as donation_key
+
+    client: Any = repo.client  # type: ignore[attr-defined]
+    table: str = repo.table  # type: ignore[attr-defined]
+    old = _gift("2021-08-08T08:00:00.000Z", fund=FUNDS[1], amount=1234)
+    new = _gift("2021-08-09T08:00:00.000Z", fund=FUNDS[1], amount=4321)
+    repo.create_donation(old, None)
+    repo.create_donation(new, None)
+    attributes = ["status", "fund", "amount", "donor"]
+    client.update_item(
+        TableName=table,
+        Key=to_item(donation_key(old.id)),
+        UpdateExpression="REMOVE " + ", ".join(f"{a}_pk, {a}_sk" for a in attributes),
+    )
+    finance = token()
+    month = {"from": "2021-08-01", "to": "2021-08-31"}
+    assert _all(api, finance, **month, fund=FUNDS[1]) == [new.id]
+    run = Reindexed()
+    reindex_month(client, table, "2021-08", run)
+    assert (run.gifts, run.updated) == (2, 1)
+    assert _all(api, finance, **month, fund=FUNDS[1]) == [old.id, new.id]
+    assert _all(api, finance, **month, email=old.email, max_amount=1234) == [old.id]
