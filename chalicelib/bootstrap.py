@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from chalicelib.api.auth import TokenVerifier
     from chalicelib.services.donations import Money
     from chalicelib.services.forms import DeclineGuard, DonationScreening, FormRules
-    from chalicelib.services.ports import Mailer, OutreachRepository, Payments, Repository
+    from chalicelib.services.ports import Mailer, OutreachRepository, Payments, Repository, StaffLog
     from chalicelib.services.receipts import GiftMail
     from chalicelib.services.signups import SignupRules
 
@@ -49,6 +49,13 @@ def get_outreach_repository() -> OutreachRepository:
     from chalicelib.adapters.dynamo_outreach import DynamoOutreachRepository
 
     return DynamoOutreachRepository(get_settings().table_name, _dynamodb_client())
+
+
+@lru_cache(maxsize=1)
+def get_staff_log() -> StaffLog:
+    from chalicelib.adapters.dynamo_audit import DynamoStaffLog
+
+    return DynamoStaffLog(get_settings().table_name, _dynamodb_client())
 
 
 @lru_cache(maxsize=1)
@@ -162,6 +169,7 @@ def reset() -> None:
         _dynamodb_client,
         get_repository,
         get_outreach_repository,
+        get_staff_log,
         get_mailer,
         get_form_rules,
         get_signup_rules,

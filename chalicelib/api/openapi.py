@@ -317,6 +317,20 @@ OPS = [
     ),
     Op(
         "get",
+        "/staff/audit",
+        "Staff requests (who read or changed what, with which filter, and when), newest first",
+        schemas.AuditListOut,
+        errors=("422",),
+        roles=("admin",),
+        params=[
+            _query("from", DAY_OR_TIME, True),
+            _query("to", DAY_OR_TIME, True),
+            _query("actor", {"type": "string", "maxLength": 200}),
+            *PAGE,
+        ],
+    ),
+    Op(
+        "get",
         "/staff/outbox",
         "Emails that failed for good, newest first, with the reason; or those still pending",
         schemas.OutboxListOut,
@@ -371,6 +385,7 @@ def document() -> dict[str, Any]:
             operation["requestBody"] = {"required": True, "content": content}
         if op.roles:
             operation["security"] = [{"bearer": []}]
+            operation["x-roles"] = list(op.roles)
         paths.setdefault(op.path, {})[op.method] = operation
     return {
         "openapi": "3.1.0",

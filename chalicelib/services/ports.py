@@ -472,3 +472,29 @@ class Mailer(abc.ABC):
     @abc.abstractmethod
     def send(self, message: OutboxMessage) -> None:
         """Render and send; raises UpstreamError when the transport fails."""
+
+
+@dataclass(frozen=True)
+class StaffRead:
+    """One staff request: who, what (the route, its record ids and filter), and when."""
+
+    id: str
+    at: str
+    actor: str
+    roles: list[str]
+    method: str
+    route: str
+    path: str
+    params: dict[str, str]
+    query: dict[str, str]
+    body: str | None = None
+
+
+class StaffLog(abc.ABC):
+    @abc.abstractmethod
+    def record(self, read: StaffRead) -> None:
+        """Kept before the data is answered: a request that cannot be logged gets no data."""
+
+    @abc.abstractmethod
+    def list(self, start: str, end: str, limit: int, cursor: str | None, actor: str | None) -> Page:
+        """Staff requests in [start, end], newest first (StaffRead items)."""
