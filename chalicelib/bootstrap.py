@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from chalicelib.api.auth import TokenVerifier
     from chalicelib.services.donations import Money
     from chalicelib.services.forms import DeclineGuard, DonationScreening, FormRules
-    from chalicelib.services.ports import Mailer, OutreachRepository, Payments, Repository, StaffLog
+    from chalicelib.services.ports import Ledger, Mailer, OutreachRepository, Payments, Repository, StaffLog
     from chalicelib.services.receipts import GiftMail
     from chalicelib.services.signups import SignupRules
 
@@ -124,6 +124,14 @@ def get_money() -> Money:
 
 
 @lru_cache(maxsize=1)
+def get_ledger() -> Ledger:
+    """Stripe's books (payouts, balance transactions, events), on the payments client."""
+    from chalicelib.adapters.stripe_ledger import StripeLedger
+
+    return StripeLedger(get_payments().client)  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=1)
 def get_verifier() -> TokenVerifier:
     from chalicelib.api.auth import TokenVerifier
 
@@ -175,6 +183,7 @@ def reset() -> None:
         get_signup_rules,
         get_payments,
         get_gift_mail,
+        get_ledger,
         get_verifier,
     ):
         getter.cache_clear()

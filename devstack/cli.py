@@ -4,6 +4,7 @@ steward run                  start the whole local stack in the foreground
 steward token --role ROLE    print a bearer token for the local stack (last line)
 steward install              fetch and check DynamoDB Local
 steward statements --year Y  queue each donor's giving statement for year Y [--email ADDRESS]
+steward reconcile --since D  apply Stripe events the webhook missed since D, then match payouts
 """
 
 from __future__ import annotations
@@ -47,6 +48,16 @@ def _run() -> int:
     return 0
 
 
+def _day(text: str) -> str:
+    """A calendar day, YYYY-MM-DD; anything else is a usage error."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day (YYYY-MM-DD)") from None
+
+
 def _year(text: str) -> int:
     """A calendar year the statements can be read for (gifts are dated 2000-9999)."""
     if not (text.isascii() and text.isdigit() and 2000 <= int(text) <= 9999):
@@ -65,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     statements = commands.add_parser("statements", help="send year-end giving statements")
     statements.add_argument("--year", type=_year, required=True)
     statements.add_argument("--email", help="only this donor (sent again if sent before)")
+    reconcile = commands.add_parser("reconcile", help="apply missed Stripe events, then match payouts")
+    reconcile.add_argument(
+        "--since", type=_day, required=True, help="YYYY-MM-DD (Stripe keeps 30 days of events)"
+    )
     args = parser.parse_args(argv)
     config = StackConfig.from_env()
     if args.command == "run":
@@ -73,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         from devstack.operator import statements as send
 
         return send(config, args.year, args.email)
+    if args.command == "reconcile":
+        from devstack.operator import reconcile
+
+        return reconcile(config, args.since)
     if args.command == "token":
         print(f"Bearer token for role {args.role} (valid {tokens.LIFETIME_SECONDS // 60} minutes):")
         print(tokens.mint(config.local_dir / "jwt", args.role, args.subject))

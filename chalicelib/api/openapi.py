@@ -317,6 +317,23 @@ OPS = [
     ),
     Op(
         "get",
+        "/staff/reports/payouts",
+        "Stripe's payouts in a range, each balance transaction matched to our gift, refund or"
+        " dispute (gross, fee, net), with what is unmatched on either side; format=csv for a file",
+        {
+            "application/json": {"schema": {"type": "object"}},
+            "text/csv": {"schema": {"type": "string"}},
+        },
+        errors=("422",),
+        roles=("finance", "admin"),
+        params=[
+            _query("from", DAY_OR_TIME, True),
+            _query("to", DAY_OR_TIME, True),
+            _query("format", {"type": "string", "enum": ["json", "csv"], "default": "json"}),
+        ],
+    ),
+    Op(
+        "get",
         "/staff/audit",
         "Staff requests (who read or changed what, with which filter, and when), newest first",
         schemas.AuditListOut,
