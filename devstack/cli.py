@@ -6,6 +6,7 @@ steward install              fetch and check DynamoDB Local
 steward statements --year Y  queue each donor's giving statement for year Y [--email ADDRESS]
 steward reindex --from YYYY-MM --to YYYY-MM
                              give gifts of those months the finding index keys they lack
+steward reconcile --since D  apply Stripe events the webhook missed since D, then match payouts
 """
 
 from __future__ import annotations
@@ -50,6 +51,16 @@ def _run() -> int:
     return 0
 
 
+def _day(text: str) -> str:
+    """A calendar day, YYYY-MM-DD; anything else is a usage error."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day (YYYY-MM-DD)") from None
+
+
 def _year(text: str) -> int:
     """A calendar year the statements can be read for (gifts are dated 2000-9999)."""
     if not (text.isascii() and text.isdigit() and 2000 <= int(text) <= 9999):
@@ -77,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     reindex = commands.add_parser("reindex", help="give older gifts the finding index keys")
     reindex.add_argument("--from", dest="first", type=_month, required=True, help="YYYY-MM")
     reindex.add_argument("--to", dest="last", type=_month, required=True, help="YYYY-MM")
+    reconcile = commands.add_parser("reconcile", help="apply missed Stripe events, then match payouts")
+    reconcile.add_argument(
+        "--since", type=_day, required=True, help="YYYY-MM-DD (Stripe keeps 30 days of events)"
+    )
     args = parser.parse_args(argv)
     config = StackConfig.from_env()
     if args.command == "run":
@@ -89,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
         from devstack.operator import reindex as give_keys
 
         return give_keys(config, args.first, args.last)
+    if args.command == "reconcile":
+        from devstack.operator import reconcile
+
+        return reconcile(config, args.since)
     if args.command == "token":
         print(f"Bearer token for role {args.role} (valid {tokens.LIFETIME_SECONDS // 60} minutes):")
         print(tokens.mint(config.local_dir / "jwt", args.role, args.subject))

@@ -173,3 +173,8 @@ def submission(digest: str) -> Key:
 def once(marker: str) -> Key:
     """Marks something done once for good, such as a year's giving statement to one donor."""
     return {"pk": f"ONCE#{marker}", "sk": "ONCE"}
+
+
+def staff_log(at: str, entry_id: str) -> Key:
+    """A staff request, in its month's partition (a few thousand a month), newest last."""
+    return {"pk": f"STAFFLOG#{at[:7]}", "sk": f"{at}#{entry_id}"}
