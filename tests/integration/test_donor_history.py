@@ -85,3 +85,12 @@ def test_a_donor_route_needs_finance_and_an_email(api: Api, token) -> None:
     assert [f["field"] for f in answer.json()["error"]["fields"]] == ["email"]
     empty = api.get("/staff/donors/nobody-ever@example.org", token()).json()
     assert (empty["items"], empty["totals"], empty["cursor"]) == ([], [], None)
+
+
+def test_a_donor_address_with_a_plus_is_found_encoded_or_not(api: Api, token, repo: Repository) -> None:
+    email = f"ann+{uuid.uuid4().hex[:8]}@example.org"
+    gift = _gift(repo, email, "2022-06-06T06:06:06.000Z")
+    for path in (email, email.replace("+", "%2B").replace("@", "%40")):
+        answer = api.get(f"/staff/donors/{path}", token())
+        assert answer.status_code == 200, answer.text
+        assert [item["id"] for item in answer.json()["items"]] == [gift]
