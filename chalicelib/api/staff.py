@@ -11,11 +11,23 @@ from chalice.app import Blueprint, Response
 from chalicelib.api.auth import current_staff, requires_role
 from chalicelib.api.errors import json_errors
 from chalicelib.api.requests import header, parse_body, parse_query, path_id
-from chalicelib.api.schemas import ContactListQuery, DonationListQuery, OutboxListQuery, PlanListQuery
-from chalicelib.bootstrap import get_money, get_outreach_repository, get_repository, get_settings
+from chalicelib.api.schemas import (
+    ContactListQuery,
+    DonationListQuery,
+    OutboxListQuery,
+    PlanListQuery,
+    TotalsQuery,
+)
+from chalicelib.bootstrap import (
+    get_money,
+    get_outreach_repository,
+    get_repository,
+    get_settings,
+    get_totals_store,
+)
 from chalicelib.domain.aftermath import RefundRequest
 from chalicelib.domain.outreach import ContactStatusChange
-from chalicelib.services import contact, donations, outbox, recurring, refunds
+from chalicelib.services import contact, donations, outbox, recurring, refunds, totals
 
 bp = Blueprint(__name__)
 FINANCE = ("finance", "admin")
@@ -67,6 +79,15 @@ def refund_donation(donation_id: str) -> Response:
         path_id(donation_id), body, current_staff().subject, header(request, "Idempotency-Key"), get_money()
     )
     return Response(body=refund.model_dump(), status_code=201)
+
+
+@bp.route("/staff/reports/totals", methods=["GET"])
+@json_errors
+@requires_role(_request, *FINANCE)
+def report_totals() -> dict[str, Any]:
+    query = parse_query(bp.current_request, TotalsQuery)
+    rows = totals.report(query.group_by, query.start, query.end, get_totals_store())
+    return {"group_by": query.group_by, "rows": [row.as_dict() for row in rows]}
 
 
 @bp.route("/staff/recurring", methods=["GET"])
