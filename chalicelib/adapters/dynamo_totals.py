@@ -31,21 +31,23 @@ def _cell_values(cell: Cell) -> dict[str, Any]:
     }
 
 
-def _text(item: dict[str, Any], name: str) -> str | None:
-    value = item.get(name)
-    return str(value["S"]) if value and "S" in value else None
+def cell_values(cell: Cell, figures: Figures) -> dict[str, Any]:
+    """An aggregate item as the stream handler's ADDs leave it (for loading a backfill)."""
+    described = {**_cell_values(cell), "entity": "totals"}
+    return {**_cell_key(cell), **described, **figures._asdict()}
 
 
 def cell_from(item: dict[str, Any]) -> tuple[Cell, Figures]:
     """An aggregate item as read by a Query (typed form, read directly: a year is many items)."""
+    value, settlement = item.get("value"), item.get("settlement_currency")
     cell = Cell(
         item["dimension"]["S"],
         item["day"]["S"],
-        _text(item, "value"),
+        value.get("S") if value else None,
         item["currency"]["S"],
-        _text(item, "settlement_currency"),
+        settlement.get("S") if settlement else None,
     )
-    return cell, Figures(*(int(item[name]["N"]) if name in item else 0 for name in FIGURES))
+    return cell, Figures(*[int(item[name]["N"]) if name in item else 0 for name in FIGURES])
 
 
 class DynamoTotals(TotalsStore):
@@ -83,7 +85,7 @@ class DynamoTotals(TotalsStore):
     ) -> bool:
         """One transaction: the gift's new contribution (conditional on the version read) and
         an ADD of each difference to its cell. False when another writer got there first."""
-        parts = [{**_cell_values(c), **{n: getattr(f, n) for n in FIGURES}} for c, f in after.items()]
+        parts = [{**_cell_values(c), **f._asdict()} for c, f in after.items()]
         put: dict[str, Any] = {
             "TableName": self.table,
             "Item": to_item(

@@ -9,9 +9,9 @@ so nothing is ever added across currencies."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from chalicelib.domain.donation import Donation
 
@@ -29,33 +29,31 @@ DIMENSION_OF: dict[str, Dimension] = {
 DISPUTED_STATES = frozenset({"open", "lost"})
 
 
-@dataclass(frozen=True)
-class Figures:
+class Figures(NamedTuple):
     """What a cell adds up: gifts, gross (charged), fees and net (settlement currency),
     refunded (refunds that still count) and disputed (under an open or lost dispute)."""
 
-    count: int = 0
+    count: int = 0  # type: ignore[assignment]  # the field shadows tuple.count, unused here
     gross: int = 0
     fees: int = 0
     net: int = 0
     refunded: int = 0
     disputed: int = 0
 
-    def __add__(self, other: Figures) -> Figures:
-        return Figures(*(getattr(self, f) + getattr(other, f) for f in FIGURES))
+    def plus(self, other: Figures) -> Figures:
+        return Figures(*(a + b for a, b in zip(self, other, strict=True)))
 
-    def __sub__(self, other: Figures) -> Figures:
-        return Figures(*(getattr(self, f) - getattr(other, f) for f in FIGURES))
+    def minus(self, other: Figures) -> Figures:
+        return Figures(*(a - b for a, b in zip(self, other, strict=True)))
 
-    def __bool__(self) -> bool:
-        return any(getattr(self, f) for f in FIGURES)
-
-
-FIGURES: tuple[str, ...] = tuple(f.name for f in fields(Figures))
+    def any(self) -> bool:
+        return any(self)
 
 
-@dataclass(frozen=True)
-class Cell:
+FIGURES: tuple[str, ...] = Figures._fields
+
+
+class Cell(NamedTuple):
     """One aggregate cell: a dimension's value on a day, in one currency pair."""
 
     dimension: str
@@ -91,7 +89,7 @@ def figures_of(donation: Donation) -> Figures:
 def contribution(donation: Donation) -> dict[Cell, Figures]:
     """The cells a gift adds to, and what it adds to each (empty while it is not paid)."""
     figures = figures_of(donation)
-    if not figures:
+    if not figures.any():
         return {}
     day, pair = paid_day(donation), (donation.currency, donation.settlement_currency)
     values: dict[Dimension, str | None] = {
@@ -106,8 +104,10 @@ def contribution(donation: Donation) -> dict[Cell, Figures]:
 def changes(before: dict[Cell, Figures], after: dict[Cell, Figures]) -> dict[Cell, Figures]:
     """What to add to each cell to go from one contribution to the next (cells left unchanged
     are left out)."""
-    deltas = {cell: after.get(cell, Figures()) - before.get(cell, Figures()) for cell in {*before, *after}}
-    return {cell: deltas[cell] for cell in sorted(deltas, key=Cell.sort_key) if deltas[cell]}
+    deltas = {
+        cell: after.get(cell, Figures()).minus(before.get(cell, Figures())) for cell in {*before, *after}
+    }
+    return {cell: deltas[cell] for cell in sorted(deltas, key=Cell.sort_key) if deltas[cell].any()}
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ class Row:
             "group": self.group,
             "currency": self.currency,
             "settlement_currency": self.settlement_currency,
-            **{name: getattr(self.figures, name) for name in FIGURES},
+            **self.figures._asdict(),
         }
 
 
@@ -141,17 +141,19 @@ def fold(cells: list[tuple[Cell, Figures]], group_by: GroupBy, start: date, end:
     summed per group and currency pair; empty cells (every gift in them moved on) left out."""
     dimension = DIMENSION_OF[group_by]
     first, last = start.isoformat(), end.isoformat()
-    sums: dict[tuple[str, str, str], tuple[Row, Figures]] = {}
-    for cell, figures in cells:
+    sums: dict[tuple[str | None, str, str | None], list[int]] = {}
+    for cell, f in cells:
         if cell.dimension != dimension or not first <= cell.day <= last:
             continue
-        group = group_of(cell, group_by)
-        key = (group or "", cell.currency, cell.settlement_currency or "")
-        row, total = sums.get(
-            key, (Row(group, cell.currency, cell.settlement_currency, Figures()), Figures())
-        )
-        sums[key] = (row, total + figures)
-    rows = [
-        Row(r.group, r.currency, r.settlement_currency, total) for r, total in sums.values() if total.count
-    ]
+        key = (group_of(cell, group_by), cell.currency, cell.settlement_currency)
+        total = sums.get(key)
+        if total is None:
+            total = sums[key] = [0, 0, 0, 0, 0, 0]
+        total[0] += f.count
+        total[1] += f.gross
+        total[2] += f.fees
+        total[3] += f.net
+        total[4] += f.refunded
+        total[5] += f.disputed
+    rows = [Row(*key, Figures(*total)) for key, total in sums.items() if total[0]]
     return sorted(rows, key=lambda r: (r.group or "", r.currency, r.settlement_currency or ""))

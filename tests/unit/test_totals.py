@@ -45,7 +45,7 @@ class MemoryTotals(TotalsStore):
             return False
         self.contributions[donation_id] = StoredContribution(version, after)
         for cell, delta in deltas.items():
-            self.totals[cell] = self.totals.get(cell, Figures()) + delta
+            self.totals[cell] = self.totals.get(cell, Figures()).plus(delta)
         return True
 
     def cells(self, dimension: str, start: date, end: date) -> list[tuple[Cell, Figures]]:
