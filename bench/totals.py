@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -200,7 +201,7 @@ def main() -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
-        print(f"(DynamoDB Local log in {folder})")
+    shutil.rmtree(folder)  # kept, with DynamoDB Local's log, when the run failed
 
 
 if __name__ == "__main__":
