@@ -4,6 +4,7 @@ steward run                  start the whole local stack in the foreground
 steward token --role ROLE    print a bearer token for the local stack (last line)
 steward install              fetch and check DynamoDB Local
 steward statements --year Y  queue each donor's giving statement for year Y [--email ADDRESS]
+steward totals --since DATE  bring the finance totals up to date with every gift since DATE
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import signal
 import sys
 import time
+from datetime import date
 from types import FrameType
 
 from devstack import dynamodb_local, tokens
@@ -65,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     statements = commands.add_parser("statements", help="send year-end giving statements")
     statements.add_argument("--year", type=_year, required=True)
     statements.add_argument("--email", help="only this donor (sent again if sent before)")
+    totals = commands.add_parser("totals", help="backfill the finance totals from the gifts")
+    totals.add_argument(
+        "--since", type=date.fromisoformat, required=True, help="YYYY-MM-DD, a gift's creation"
+    )
     args = parser.parse_args(argv)
     config = StackConfig.from_env()
     if args.command == "run":
@@ -73,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
         from devstack.operator import statements as send
 
         return send(config, args.year, args.email)
+    if args.command == "totals":
+        from devstack.operator import totals_backfill
+
+        return totals_backfill(config, args.since)
     if args.command == "token":
         print(f"Bearer token for role {args.role} (valid {tokens.LIFETIME_SECONDS // 60} minutes):")
         print(tokens.mint(config.local_dir / "jwt", args.role, args.subject))

@@ -110,3 +110,38 @@ def test_totals_refuse_bad_queries_naming_the_field(api: Api, token: Any) -> Non
         == 403
     )
     assert api.get("/staff/reports/totals", None, **{"from": today, "to": today}).status_code == 401
+
+
+def test_a_backfill_alongside_the_stream_counts_each_gift_once(stack: Stack, repo: Any) -> None:
+    from chalicelib.services.totals import backfill
+    from devstack.operator import totals_backfill
+    from devstack.stack import StackConfig
+    from tests.helpers import store as write
+    from tests.totals_data import STAMP
+    from tests.unit.factories import donation
+
+    gifts = [
+        donation(
+            status="succeeded",
+            amount=1000 * n,
+            fund="peace-programs",
+            created_at=f"2400-05-0{n}{STAMP}",
+            succeeded_at=f"2400-05-0{n}{STAMP}",
+            fee=30,
+            net=1000 * n - 30,
+            settlement_currency="usd",
+        )
+        for n in range(1, 4)
+    ]
+    for gift in gifts:
+        write(repo, gift, None)  # the stream poller applies them too, at its own pace
+    run = backfill(date(2400, 5, 1), f"2400-05-31{STAMP}", repo=repo, store=store())
+    assert run.gifts == 3
+    assert totals_backfill(StackConfig.from_env(), date(2400, 5, 1)) == 0  # the operator command
+
+    def rows() -> list[dict[str, Any]]:
+        return [r.as_dict() for r in report("fund", date(2400, 5, 1), date(2400, 5, 31), store())]
+
+    assert rows() == expected_rows(gifts, "fund")
+    time.sleep(2)  # the poller has caught up by now: still each gift once
+    assert rows() == expected_rows(gifts, "fund")

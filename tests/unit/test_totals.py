@@ -98,3 +98,36 @@ def test_fees_and_net_stay_with_their_settlement_currency() -> None:
         ("usd", 1, 5000, 175, 4825),
     ]
     assert {r["currency"] for r in rows} == {"usd"}
+
+
+class Listing:
+    """list_donations over a fixed list of gifts, two to a page."""
+
+    def __init__(self, gifts: list[Donation]) -> None:
+        self.gifts = gifts
+
+    def list_donations(
+        self, start: str, end: str, limit: int, cursor: str | None, *, include_abandoned: bool = False
+    ) -> Any:
+        from chalicelib.services.ports import DonationPage
+
+        at = int(cursor or 0)
+        chosen = [g for g in self.gifts if start <= g.created_at <= end]
+        return DonationPage(chosen[at : at + 2], str(at + 2) if at + 2 < len(chosen) else None)
+
+
+def test_a_backfill_adds_gifts_written_before_the_stream_handler_once() -> None:
+    from chalicelib.services.totals import backfill
+
+    paid = {"status": "succeeded", "succeeded_at": "2026-03-04T10:00:00.000Z", "version": 4}
+    gifts = [donation(**paid, created_at=f"2026-03-0{n}T09:00:00.000Z") for n in range(1, 6)]
+    store, seen = MemoryTotals(), []
+    apply_gift(gifts[0], store)  # the stream had this one already
+    run = backfill(
+        date(2026, 3, 1), "2026-03-31T23:59:59.999Z", repo=Listing(gifts), store=store, progress=seen.append
+    )  # type: ignore[arg-type]
+    assert (run.gifts, run.applied, seen) == (5, 4, [2, 4, 5])
+    again = backfill(date(2026, 3, 1), "2026-03-31T23:59:59.999Z", repo=Listing(gifts), store=store)  # type: ignore[arg-type]
+    assert again.applied == 0
+    [row] = report("day", date(2026, 3, 4), date(2026, 3, 4), store)
+    assert (row.figures.count, row.figures.gross) == (5, 25000)
