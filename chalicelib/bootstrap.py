@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from chalicelib.api.auth import TokenVerifier
     from chalicelib.services.donations import Money
     from chalicelib.services.forms import DeclineGuard, DonationScreening, FormRules
-    from chalicelib.services.ports import Mailer, OutreachRepository, Payments, Repository
+    from chalicelib.services.ports import Ledger, Mailer, OutreachRepository, Payments, Repository, StaffLog
     from chalicelib.services.receipts import GiftMail
     from chalicelib.services.signups import SignupRules
     from chalicelib.services.totals import TotalsStore
@@ -57,6 +57,13 @@ def get_outreach_repository() -> OutreachRepository:
     from chalicelib.adapters.dynamo_outreach import DynamoOutreachRepository
 
     return DynamoOutreachRepository(get_settings().table_name, _dynamodb_client())
+
+
+@lru_cache(maxsize=1)
+def get_staff_log() -> StaffLog:
+    from chalicelib.adapters.dynamo_audit import DynamoStaffLog
+
+    return DynamoStaffLog(get_settings().table_name, _dynamodb_client())
 
 
 @lru_cache(maxsize=1)
@@ -125,6 +132,14 @@ def get_money() -> Money:
 
 
 @lru_cache(maxsize=1)
+def get_ledger() -> Ledger:
+    """Stripe's books (payouts, balance transactions, events), on the payments client."""
+    from chalicelib.adapters.stripe_ledger import StripeLedger
+
+    return StripeLedger(get_payments().client)  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=1)
 def get_verifier() -> TokenVerifier:
     from chalicelib.api.auth import TokenVerifier
 
@@ -171,11 +186,13 @@ def reset() -> None:
         get_repository,
         get_totals_store,
         get_outreach_repository,
+        get_staff_log,
         get_mailer,
         get_form_rules,
         get_signup_rules,
         get_payments,
         get_gift_mail,
+        get_ledger,
         get_verifier,
     ):
         getter.cache_clear()

@@ -5,6 +5,7 @@ steward token --role ROLE    print a bearer token for the local stack (last line
 steward install              fetch and check DynamoDB Local
 steward statements --year Y  queue each donor's giving statement for year Y [--email ADDRESS]
 steward totals --since DATE  bring the finance totals up to date with every gift since DATE
+steward reconcile --since D  apply Stripe events the webhook missed since D, then match payouts
 """
 
 from __future__ import annotations
@@ -49,6 +50,16 @@ def _run() -> int:
     return 0
 
 
+def _day(text: str) -> str:
+    """A calendar day, YYYY-MM-DD; anything else is a usage error."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day (YYYY-MM-DD)") from None
+
+
 def _year(text: str) -> int:
     """A calendar year the statements can be read for (gifts are dated 2000-9999)."""
     if not (text.isascii() and text.isdigit() and 2000 <= int(text) <= 9999):
@@ -71,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     totals.add_argument(
         "--since", type=date.fromisoformat, required=True, help="YYYY-MM-DD, a gift's creation"
     )
+    reconcile = commands.add_parser("reconcile", help="apply missed Stripe events, then match payouts")
+    reconcile.add_argument(
+        "--since", type=_day, required=True, help="YYYY-MM-DD (Stripe keeps 30 days of events)"
+    )
     args = parser.parse_args(argv)
     config = StackConfig.from_env()
     if args.command == "run":
@@ -79,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
         from devstack.operator import statements as send
 
         return send(config, args.year, args.email)
+    if args.command == "reconcile":
+        from devstack.operator import reconcile
+
+        return reconcile(config, args.since)
     if args.command == "totals":
         from devstack.operator import totals_backfill
 

@@ -101,6 +101,7 @@ class DynamoUnitOfWork(UnitOfWork):
         self._put(
             {**dispute.model_dump(), **keys.dispute(dispute.donation_id, dispute.id), "entity": "dispute"}
         )
+        self._link(dispute.id, donation_id=dispute.donation_id)
 
     def save_plan(self, plan: RecurringPlan, expected_version: int | None) -> None:
         self._versioned(plan_values(plan), expected_version)

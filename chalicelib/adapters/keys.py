@@ -135,6 +135,11 @@ def once(marker: str) -> Key:
     return {"pk": f"ONCE#{marker}", "sk": "ONCE"}
 
 
+def staff_log(at: str, entry_id: str) -> Key:
+    """A staff request, in its month's partition (a few thousand a month), newest last."""
+    return {"pk": f"STAFFLOG#{at[:7]}", "sk": f"{at}#{entry_id}"}
+
+
 # -- finance totals: aggregates kept from the table's stream --------------------------------
 
 

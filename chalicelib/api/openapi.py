@@ -330,6 +330,37 @@ OPS = [
     ),
     Op(
         "get",
+        "/staff/reports/payouts",
+        "Stripe's payouts in a range, each balance transaction matched to our gift, refund or"
+        " dispute (gross, fee, net), with what is unmatched on either side; format=csv for a file",
+        {
+            "application/json": {"schema": {"type": "object"}},
+            "text/csv": {"schema": {"type": "string"}},
+        },
+        errors=("422",),
+        roles=("finance", "admin"),
+        params=[
+            _query("from", DAY_OR_TIME, True),
+            _query("to", DAY_OR_TIME, True),
+            _query("format", {"type": "string", "enum": ["json", "csv"], "default": "json"}),
+        ],
+    ),
+    Op(
+        "get",
+        "/staff/audit",
+        "Staff requests (who read or changed what, with which filter, and when), newest first",
+        schemas.AuditListOut,
+        errors=("422",),
+        roles=("admin",),
+        params=[
+            _query("from", DAY_OR_TIME, True),
+            _query("to", DAY_OR_TIME, True),
+            _query("actor", {"type": "string", "maxLength": 200}),
+            *PAGE,
+        ],
+    ),
+    Op(
+        "get",
         "/staff/outbox",
         "Emails that failed for good, newest first, with the reason; or those still pending",
         schemas.OutboxListOut,
@@ -384,6 +415,7 @@ def document() -> dict[str, Any]:
             operation["requestBody"] = {"required": True, "content": content}
         if op.roles:
             operation["security"] = [{"bearer": []}]
+            operation["x-roles"] = list(op.roles)
         paths.setdefault(op.path, {})[op.method] = operation
     return {
         "openapi": "3.1.0",

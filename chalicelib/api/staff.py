@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import asdict
 from typing import Any
 
 from chalice.app import Blueprint, Response
@@ -12,6 +13,7 @@ from chalicelib.api.auth import current_staff, requires_role
 from chalicelib.api.errors import json_errors
 from chalicelib.api.requests import header, parse_body, parse_query, path_id
 from chalicelib.api.schemas import (
+    AuditListQuery,
     ContactListQuery,
     DonationListQuery,
     OutboxListQuery,
@@ -23,6 +25,7 @@ from chalicelib.bootstrap import (
     get_outreach_repository,
     get_repository,
     get_settings,
+    get_staff_log,
     get_totals_store,
 )
 from chalicelib.domain.aftermath import RefundRequest
@@ -157,6 +160,16 @@ def update_contact(contact_id: str) -> dict[str, Any]:
         topics=topics,
     )
     return message.model_dump()
+
+
+@bp.route("/staff/audit", methods=["GET"])
+@json_errors
+@requires_role(_request, *ADMIN)
+def list_staff_requests() -> dict[str, Any]:
+    query = parse_query(bp.current_request, AuditListQuery)
+    start, end = query.bounds
+    page = get_staff_log().list(start, end, query.limit, query.cursor, query.actor)
+    return {"items": [asdict(entry) for entry in page.items], "cursor": page.cursor}
 
 
 @bp.route("/staff/outbox", methods=["GET"])
