@@ -43,11 +43,22 @@ def cell_from(item: dict[str, Any]) -> tuple[Cell, Figures]:
     cell = Cell(
         item["dimension"]["S"],
         item["day"]["S"],
-        value.get("S") if value else None,
+        value.get("S") if value else None,  # a NULL in a contribution's cells
         item["currency"]["S"],
         settlement.get("S") if settlement else None,
     )
-    return cell, Figures(*[int(item[name]["N"]) if name in item else 0 for name in FIGURES])
+    try:  # every ADD writes all six, so an item has them all
+        figures = Figures(
+            int(item["count"]["N"]),
+            int(item["gross"]["N"]),
+            int(item["fees"]["N"]),
+            int(item["net"]["N"]),
+            int(item["refunded"]["N"]),
+            int(item["disputed"]["N"]),
+        )
+    except KeyError:
+        figures = Figures(*[int(item[name]["N"]) if name in item else 0 for name in FIGURES])
+    return cell, figures
 
 
 class DynamoTotals(TotalsStore):
