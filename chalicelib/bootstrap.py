@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from chalicelib.services.ports import Ledger, Mailer, OutreachRepository, Payments, Repository, StaffLog
     from chalicelib.services.receipts import GiftMail
     from chalicelib.services.signups import SignupRules
+    from chalicelib.services.totals import TotalsStore
 
 
 @lru_cache(maxsize=1)
@@ -42,6 +43,13 @@ def get_repository() -> Repository:
     from chalicelib.adapters.dynamo import DynamoRepository
 
     return DynamoRepository(get_settings().table_name, _dynamodb_client())
+
+
+@lru_cache(maxsize=1)
+def get_totals_store() -> TotalsStore:
+    from chalicelib.adapters.dynamo_totals import DynamoTotals
+
+    return DynamoTotals(get_settings().table_name, _dynamodb_client())
 
 
 @lru_cache(maxsize=1)
@@ -176,6 +184,7 @@ def reset() -> None:
         get_settings,
         _dynamodb_client,
         get_repository,
+        get_totals_store,
         get_outreach_repository,
         get_staff_log,
         get_mailer,

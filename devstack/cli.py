@@ -6,6 +6,7 @@ steward install              fetch and check DynamoDB Local
 steward statements --year Y  queue each donor's giving statement for year Y [--email ADDRESS]
 steward reindex --from YYYY-MM --to YYYY-MM
                              give gifts of those months the finding index keys they lack
+steward totals --since DATE  bring the finance totals up to date with every gift since DATE
 steward reconcile --since D  apply Stripe events the webhook missed since D, then match payouts
 """
 
@@ -16,6 +17,7 @@ import re
 import signal
 import sys
 import time
+from datetime import date
 from types import FrameType
 
 from devstack import dynamodb_local, tokens
@@ -88,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     reindex = commands.add_parser("reindex", help="give older gifts the finding index keys")
     reindex.add_argument("--from", dest="first", type=_month, required=True, help="YYYY-MM")
     reindex.add_argument("--to", dest="last", type=_month, required=True, help="YYYY-MM")
+    totals = commands.add_parser("totals", help="backfill the finance totals from the gifts")
+    totals.add_argument(
+        "--since", type=date.fromisoformat, required=True, help="YYYY-MM-DD, a gift's creation"
+    )
     reconcile = commands.add_parser("reconcile", help="apply missed Stripe events, then match payouts")
     reconcile.add_argument(
         "--since", type=_day, required=True, help="YYYY-MM-DD (Stripe keeps 30 days of events)"
@@ -108,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
         from devstack.operator import reconcile
 
         return reconcile(config, args.since)
+    if args.command == "totals":
+        from devstack.operator import totals_backfill
+
+        return totals_backfill(config, args.since)
     if args.command == "token":
         print(f"Bearer token for role {args.role} (valid {tokens.LIFETIME_SECONDS // 60} minutes):")
         print(tokens.mint(config.local_dir / "jwt", args.role, args.subject))

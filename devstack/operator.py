@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import date
 from typing import Any
 
 from rich.console import Console
@@ -124,3 +125,29 @@ def reconcile(config: StackConfig, since: str) -> int:
     for failure in replay.failed:
         console.print(f"[red]event not applied[/red] {failure}")
     return 1 if replay.failed or any(p.unmatched for p in report.payouts) else 0
+
+
+def totals_backfill(config: StackConfig, since: date) -> int:
+    """Bring the finance totals up to date with every gift created since `since`."""
+    _environment(config)
+    from chalicelib.bootstrap import get_repository, get_totals_store
+    from chalicelib.services.clock import utc_now
+    from chalicelib.services.totals import backfill
+
+    console = Console()
+    columns = (TextColumn("Totals backfill"), BarColumn(), TextColumn("{task.completed} gifts"))
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("backfill", total=None)
+        run = backfill(
+            since,
+            utc_now(),
+            repo=get_repository(),
+            store=get_totals_store(),
+            progress=lambda done: progress.update(task, completed=done),
+        )
+    table = Table(title=f"Totals backfill since {since.isoformat()}")
+    for name in ("Gifts read", "Brought up to date"):
+        table.add_column(name, justify="right")
+    table.add_row(str(run.gifts), str(run.applied))
+    console.print(table)
+    return 0

@@ -290,7 +290,7 @@ class Stack:
         )
         print(f"localstripe     {c.stripe_url}  webhook -> {c.api_url}/webhooks/stripe")
         print(f"SMTP sink       smtp://{c.host}:{c.smtp_port}  mail in {self.mail_dir}")
-        print("Outbox          stream poller drives the app's outbox_stream and outbox_sweep handlers")
+        print("Outbox          stream poller drives the stream handlers and the sweeps")
         print(f"API             {c.api_url}  (health {c.api_url}/health)")
         print(f"Web             {c.web_url}")
         print(f"Logs            {self.log_dir}")

@@ -156,10 +156,16 @@ def run_batch(
     run_batch(handler, records[half:], on_failure, retries, pause)
 
 
-def step(poller: Poller, stream_handler: Any) -> list[dict[str, Any]]:
+STREAM_HANDLERS = ("outbox_stream", "totals_stream")
+
+
+def step(poller: Poller, *stream_handlers: Any) -> list[dict[str, Any]]:
+    """Each handler gets every record, as each deployed function reads the stream on its own
+    (their event filters are checked again in the handlers)."""
     records = poller.poll()
     if records:
-        run_batch(stream_handler, records)
+        for handler in stream_handlers:
+            run_batch(handler, records)
     return records
 
 
@@ -178,7 +184,7 @@ def main() -> None:
     call_log.install()  # the app's own clients, when the test suite asks for it
     from app import app  # the same handlers Lambda runs
 
-    stream_handler = app.handler_map["outbox_stream"]
+    stream_handlers = [app.handler_map[name] for name in STREAM_HANDLERS]
     poller = Poller(os.environ["STEWARD_TABLE_NAME"], os.environ["STEWARD_DYNAMODB_ENDPOINT"])
     poller.refresh_shards()
     print("stream poller ready", flush=True)
@@ -186,7 +192,7 @@ def main() -> None:
     last_donation_sweep = 0.0
     while True:
         try:
-            records = step(poller, stream_handler)
+            records = step(poller, *stream_handlers)
         except Exception:  # reading the stream failed: keep driving; the sweeps below recover
             traceback.print_exc()
             records = []

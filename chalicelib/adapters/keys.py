@@ -178,3 +178,22 @@ def once(marker: str) -> Key:
 def staff_log(at: str, entry_id: str) -> Key:
     """A staff request, in its month's partition (a few thousand a month), newest last."""
     return {"pk": f"STAFFLOG#{at[:7]}", "sk": f"{at}#{entry_id}"}
+
+
+# -- finance totals: aggregates kept from the table's stream --------------------------------
+
+
+def totals(dimension: str, year: str) -> str:
+    """One partition per dimension and year, so a year's report is one paged Query."""
+    return f"TOTALS#{dimension}#{year}"
+
+
+def totals_cell(dimension: str, day: str, currency: str, settlement: str | None, value: str | None) -> Key:
+    """An aggregate cell: sorted by day, so a date range is one key condition; the value
+    (free text for a campaign) goes last."""
+    return {"pk": totals(dimension, day[:4]), "sk": f"{day}#{currency}#{settlement or ''}#{value or ''}"}
+
+
+def gift_contribution(donation_id: str) -> Key:
+    """What a gift last added to the totals, and at which of its versions."""
+    return {"pk": f"TOTALS#GIFT#{donation_id}", "sk": "TOTALS"}

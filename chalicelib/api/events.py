@@ -44,6 +44,29 @@ def outbox_stream(event: DynamoDBEvent) -> dict[str, Any]:
     return {"sent": sent}
 
 
+@bp.on_dynamodb_record(stream_arn=STREAM_ARN, batch_size=100, starting_position="TRIM_HORIZON")
+def totals_stream(event: DynamoDBEvent) -> dict[str, Any]:
+    """Keep the finance totals up to date from each new image of a gift. Replays and records
+    out of order change nothing twice (services/totals.py); a table failure raises, and the
+    event source bisects and retries the batch (infra/resources.json)."""
+    from chalicelib.bootstrap import get_totals_store
+    from chalicelib.services.totals import apply_gift_image
+
+    applied = 0
+    for record in event:
+        keys = record.keys or {}
+        image = record.new_image
+        if record.event_name in ("INSERT", "MODIFY") and image and is_gift(keys):
+            applied += apply_gift_image(image, get_totals_store())
+    return {"totals_applied": applied}
+
+
+def is_gift(keys: dict[str, Any]) -> bool:
+    return bool(
+        keys.get("pk", {}).get("S", "").startswith("DONATION#") and keys.get("sk", {}).get("S") == "DONATION"
+    )
+
+
 def pending_signups(event_name: str | None, keys: dict[str, Any]) -> None:
     """A stored signup request: look the address up and queue its confirmation email, behind
     the answer, so the answer's timing says nothing about who is on the list."""

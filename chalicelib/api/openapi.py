@@ -202,6 +202,19 @@ OPS = [
     ),
     Op(
         "get",
+        "/staff/reports/totals",
+        "Totals of the gifts paid in a date range, per group and currency pair",
+        schemas.TotalsOut,
+        errors=("422",),
+        roles=("finance", "admin"),
+        params=[
+            _query("from", {"type": "string", "format": "date"}, True),
+            _query("to", {"type": "string", "format": "date"}, True),
+            _query("group_by", {"type": "string", "enum": ["day", "month", "fund", "campaign", "frequency"]}),
+        ],
+    ),
+    Op(
+        "get",
         "/staff/recurring",
         "Monthly and annual plans in one status, newest first",
         schemas.PlanListOut,

@@ -227,3 +227,48 @@ class OutboxListOut(BaseModel):
 
 class AcceptedOut(BaseModel):
     status: str
+
+
+MAX_TOTALS_DAYS = 3660  # ten years: one Query per year of the range
+
+
+class TotalsQuery(BaseModel):
+    """GET /staff/reports/totals: gifts paid within [from, to] (UTC days), per group."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    start: date = Field(alias="from", description="First day (UTC), inclusive.")
+    end: date = Field(alias="to", description="Last day (UTC), inclusive.")
+    group_by: Literal["day", "month", "fund", "campaign", "frequency"] = "day"
+
+    @model_validator(mode="after")
+    def _range(self) -> TotalsQuery:
+        for value in (self.start, self.end):
+            if not FIRST_YEAR <= value.year <= LAST_YEAR:
+                raise ValueError(f"dates must fall in the years {FIRST_YEAR} to {LAST_YEAR}")
+        if self.end < self.start:
+            raise ValueError("to must not be before from")
+        if (self.end - self.start).days >= MAX_TOTALS_DAYS:
+            raise ValueError(f"the range is over {MAX_TOTALS_DAYS} days")
+        return self
+
+
+class TotalsRow(BaseModel):
+    group: str | None = Field(
+        description="The day (YYYY-MM-DD), month (YYYY-MM), fund, campaign (null: none) or frequency."
+    )
+    currency: str = Field(description="The gifts' currency: gross, refunded and disputed are in it.")
+    settlement_currency: str | None = Field(
+        description="The currency Stripe settled them in: fees and net are in it (null: not settled yet)."
+    )
+    count: int
+    gross: int
+    fees: int
+    net: int
+    refunded: int
+    disputed: int = Field(description="Under an open dispute, or lost to one.")
+
+
+class TotalsOut(BaseModel):
+    group_by: str
+    rows: list[TotalsRow]

@@ -13,17 +13,24 @@ from chalicelib.api.auth import current_staff, requires_role
 from chalicelib.api.errors import json_errors
 from chalicelib.api.finding import DonationFindQuery, DonorHistoryOut, DonorQuery, parse_donor
 from chalicelib.api.requests import header, parse_body, parse_query, path_id
-from chalicelib.api.schemas import AuditListQuery, ContactListQuery, OutboxListQuery, PlanListQuery
+from chalicelib.api.schemas import (
+    AuditListQuery,
+    ContactListQuery,
+    OutboxListQuery,
+    PlanListQuery,
+    TotalsQuery,
+)
 from chalicelib.bootstrap import (
     get_money,
     get_outreach_repository,
     get_repository,
     get_settings,
     get_staff_log,
+    get_totals_store,
 )
 from chalicelib.domain.aftermath import RefundRequest
 from chalicelib.domain.outreach import ContactStatusChange
-from chalicelib.services import contact, donations, donors, outbox, recurring, refunds
+from chalicelib.services import contact, donations, donors, outbox, recurring, refunds, totals
 
 bp = Blueprint(__name__)
 FINANCE = ("finance", "admin")
@@ -87,6 +94,15 @@ def refund_donation(donation_id: str) -> Response:
         path_id(donation_id), body, current_staff().subject, header(request, "Idempotency-Key"), get_money()
     )
     return Response(body=refund.model_dump(), status_code=201)
+
+
+@bp.route("/staff/reports/totals", methods=["GET"])
+@json_errors
+@requires_role(_request, *FINANCE)
+def report_totals() -> dict[str, Any]:
+    query = parse_query(bp.current_request, TotalsQuery)
+    rows = totals.report(query.group_by, query.start, query.end, get_totals_store())
+    return {"group_by": query.group_by, "rows": [row.as_dict() for row in rows]}
 
 
 @bp.route("/staff/recurring", methods=["GET"])

@@ -67,14 +67,16 @@ class Dispute(BaseModel):
 
 
 def summarize(donation: Donation, refunds: list[Refund], disputes: list[Dispute]) -> Donation:
-    """The gift with its derived totals: refunded (every refund that still counts) and the
-    dispute flag (open while any dispute is, else lost if any was lost, else won)."""
+    """The gift with its derived totals: refunded (every refund that still counts), the
+    dispute flag (open while any dispute is, else lost if any was lost, else won) and disputed
+    (the amount of the disputes open or lost)."""
     refunded = sum(r.amount for r in refunds if r.status in COUNTED)
     states = {d.status for d in disputes}
     dispute: DisputeState | None = next((s for s in ("open", "lost", "won") if s in states), None)
-    if (refunded, dispute) == (donation.refunded, donation.dispute):
+    disputed = sum(d.amount for d in disputes if d.status in ("open", "lost"))
+    if (refunded, dispute, disputed) == (donation.refunded, donation.dispute, donation.disputed):
         return donation
-    return donation.model_copy(update={"refunded": refunded, "dispute": dispute})
+    return donation.model_copy(update={"refunded": refunded, "dispute": dispute, "disputed": disputed})
 
 
 def refundable(donation: Donation, refunds: list[Refund]) -> int:

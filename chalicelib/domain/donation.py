@@ -224,6 +224,7 @@ class Donation(BaseModel):
     utm_campaign: str | None = None
     refunded: int = 0
     dispute: DisputeState | None = None
+    disputed: int = 0  # the amount of its disputes that are open or lost
     version: int = 0
 
     @computed_field  # type: ignore[prop-decorator]

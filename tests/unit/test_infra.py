@@ -82,3 +82,17 @@ def test_the_api_function_names_nothing_that_names_it() -> None:
     for name in ("OutboxStream", "SignupSweep"):
         variables = template["Resources"][name]["Properties"]["Environment"]["Variables"]
         assert "RestAPI" in json.dumps(variables["STEWARD_PUBLIC_URL"]), name
+
+
+def test_the_totals_stream_sees_every_new_image_of_a_gift_and_nothing_else() -> None:
+    resources = _resources()
+    spec = resources["StewardTable"]["Properties"]["StreamSpecification"]  # type: ignore[index]
+    assert spec["StreamViewType"] in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES")
+    source = resources["TotalsStream"]["Properties"]["Events"]["TotalsStreamDynamodbEventSource"]  # type: ignore[index]
+    pattern = json.loads(source["Properties"]["FilterCriteria"]["Filters"][0]["Pattern"])
+    assert pattern == {
+        "eventName": ["INSERT", "MODIFY"],
+        "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "DONATION#"}]}, "sk": {"S": ["DONATION"]}}},
+    }
+    assert source["Properties"]["BisectBatchOnFunctionError"] is True
+    assert "OnFailure" in source["Properties"]["DestinationConfig"]

@@ -1,0 +1,165 @@
+"""Finance totals in DynamoDB: aggregate cells (one item per dimension, day, value and currency
+pair; see keys.totals_cell) and, per gift, the contribution it last added to them."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.adapters import keys
+from chalicelib.adapters.dynamo_base import guarded, model_from, reasons, to_item, translate
+from chalicelib.domain.donation import Donation
+from chalicelib.domain.totals import FIGURES, Cell, Figures
+from chalicelib.services.totals import StoredContribution, TotalsStore
+
+NAMES = {f"#{name}": name for name in FIGURES}
+
+
+def _cell_key(cell: Cell) -> keys.Key:
+    return keys.totals_cell(cell.dimension, cell.day, cell.currency, cell.settlement_currency, cell.value)
+
+
+def _cell_values(cell: Cell) -> dict[str, Any]:
+    return {
+        "dimension": cell.dimension,
+        "day": cell.day,
+        "value": cell.value,
+        "currency": cell.currency,
+        "settlement_currency": cell.settlement_currency,
+    }
+
+
+def cell_values(cell: Cell, figures: Figures) -> dict[str, Any]:
+    """An aggregate item as the stream handler's ADDs leave it (for loading a backfill)."""
+    described = {**_cell_values(cell), "entity": "totals"}
+    return {**_cell_key(cell), **described, **figures._asdict()}
+
+
+def cell_from(item: dict[str, Any]) -> tuple[Cell, Figures]:
+    """An aggregate item as read by a Query (typed form, read directly: a year is many items)."""
+    value, settlement = item.get("value"), item.get("settlement_currency")
+    cell = Cell(
+        item["dimension"]["S"],
+        item["day"]["S"],
+        value.get("S") if value else None,  # a NULL in a contribution's cells
+        item["currency"]["S"],
+        settlement.get("S") if settlement else None,
+    )
+    try:  # every ADD writes all six, so an item has them all
+        figures = Figures(
+            int(item["count"]["N"]),
+            int(item["gross"]["N"]),
+            int(item["fees"]["N"]),
+            int(item["net"]["N"]),
+            int(item["refunded"]["N"]),
+            int(item["disputed"]["N"]),
+        )
+    except KeyError:
+        figures = Figures(*[int(item[name]["N"]) if name in item else 0 for name in FIGURES])
+    return cell, figures
+
+
+class DynamoTotals(TotalsStore):
+    def __init__(self, table_name: str, boto3_client: Any) -> None:
+        self.table = table_name
+        self.client = boto3_client
+        self.read_capacity = 0.0  # what the last cells() consumed, in read capacity units
+
+    def gift_from_image(self, image: dict[str, Any]) -> Donation:
+        return model_from(Donation, image)
+
+    def contribution(self, donation_id: str) -> StoredContribution | None:
+        try:
+            response = guarded(
+                self.client.get_item,
+                TableName=self.table,
+                Key=to_item(keys.gift_contribution(donation_id)),
+                ConsistentRead=True,
+            )
+        except ClientError as exc:
+            raise translate(exc) from exc
+        item = response.get("Item")
+        if not item:
+            return None
+        cells = dict(cell_from(part["M"]) for part in item.get("cells", {}).get("L", []))
+        return StoredContribution(int(item["version"]["N"]), cells)
+
+    def save(
+        self,
+        donation_id: str,
+        read_version: int | None,
+        version: int,
+        after: dict[Cell, Figures],
+        deltas: dict[Cell, Figures],
+    ) -> bool:
+        """One transaction: the gift's new contribution (conditional on the version read) and
+        an ADD of each difference to its cell. False when another writer got there first."""
+        parts = [{**_cell_values(c), **f._asdict()} for c, f in after.items()]
+        put: dict[str, Any] = {
+            "TableName": self.table,
+            "Item": to_item(
+                {
+                    **keys.gift_contribution(donation_id),
+                    "entity": "contribution",
+                    "version": version,
+                    "cells": parts,
+                }
+            ),
+        }
+        if read_version is None:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put["ConditionExpression"] = "version = :read"
+            put["ExpressionAttributeValues"] = to_item({":read": read_version})
+        items: list[dict[str, Any]] = [{"Put": put}]
+        items.extend({"Update": self._add(cell, delta)} for cell, delta in deltas.items())
+        try:
+            guarded(self.client.transact_write_items, TransactItems=items)
+        except ClientError as exc:
+            if "ConditionalCheckFailed" in reasons(exc):
+                return False
+            raise translate(exc) from exc
+        return True
+
+    def _add(self, cell: Cell, delta: Figures) -> dict[str, Any]:
+        described = {k: v for k, v in {**_cell_values(cell), "entity": "totals"}.items() if v is not None}
+        names = {**NAMES, **{f"#{k}": k for k in described}}
+        values = {f":{n}": getattr(delta, n) for n in FIGURES} | {f":{k}": v for k, v in described.items()}
+        adds = ", ".join(f"#{n} :{n}" for n in FIGURES)
+        sets = ", ".join(f"#{k} = :{k}" for k in described)
+        return {
+            "TableName": self.table,
+            "Key": to_item(_cell_key(cell)),
+            "UpdateExpression": f"ADD {adds} SET {sets}",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": to_item(values),
+        }
+
+    def cells(self, dimension: str, start: date, end: date) -> list[tuple[Cell, Figures]]:
+        """Every cell of a dimension paid within [start, end]: one paged Query per year."""
+        found: list[tuple[Cell, Figures]] = []
+        self.read_capacity = 0.0
+        for year in range(start.year, end.year + 1):
+            first = max(start, date(year, 1, 1)).isoformat()
+            last = min(end, date(year, 12, 31)).isoformat() + "#\uffff"
+            request: dict[str, Any] = {
+                "TableName": self.table,
+                "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
+                "ExpressionAttributeValues": to_item(
+                    {":pk": keys.totals(dimension, str(year)), ":first": first, ":last": last}
+                ),
+                "ReturnConsumedCapacity": "TOTAL",
+            }
+            while True:
+                try:
+                    response = guarded(self.client.query, **request)
+                except ClientError as exc:
+                    raise translate(exc) from exc
+                self.read_capacity += float(response.get("ConsumedCapacity", {}).get("CapacityUnits", 0))
+                found.extend(cell_from(item) for item in response.get("Items", []))
+                if "LastEvaluatedKey" not in response:
+                    break
+                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return found

@@ -1,0 +1,133 @@
+"""Totals from the stream, with an in-memory store that keeps DynamoDB's rules (a conditional
+put of the contribution, ADD of each difference, all or nothing): the totals equal the sum over
+the gift records whatever the order of the stream and however often it repeats itself."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+from typing import Any
+
+from hypothesis import given, settings
+
+from chalicelib.domain.donation import Donation
+from chalicelib.domain.totals import DIMENSIONS, Cell, Figures
+from chalicelib.services.totals import StoredContribution, TotalsStore, apply_gift, report
+from tests.totals_data import expected_rows, stream
+from tests.unit.factories import donation
+
+GROUPS = ("day", "month", "fund", "campaign", "frequency")
+
+
+class MemoryTotals(TotalsStore):
+    def __init__(self) -> None:
+        self.contributions: dict[str, StoredContribution] = {}
+        self.totals: dict[Cell, Figures] = {}
+        self.lose_next_race = False
+
+    def gift_from_image(self, image: dict[str, Any]) -> Donation:
+        raise NotImplementedError
+
+    def contribution(self, donation_id: str) -> StoredContribution | None:
+        return self.contributions.get(donation_id)
+
+    def save(
+        self,
+        donation_id: str,
+        read_version: int | None,
+        version: int,
+        after: dict[Cell, Figures],
+        deltas: dict[Cell, Figures],
+    ) -> bool:
+        stored = self.contributions.get(donation_id)
+        if self.lose_next_race or (stored.version if stored else None) != read_version:
+            self.lose_next_race = False
+            return False
+        self.contributions[donation_id] = StoredContribution(version, after)
+        for cell, delta in deltas.items():
+            self.totals[cell] = self.totals.get(cell, Figures()).plus(delta)
+        return True
+
+    def cells(self, dimension: str, start: date, end: date) -> list[tuple[Cell, Figures]]:
+        first, last = start.isoformat(), end.isoformat()
+        return [(c, f) for c, f in self.totals.items() if c.dimension == dimension and first <= c.day <= last]
+
+
+YEARS = itertools.count(2100)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=stream(2100))
+def test_totals_equal_the_sum_over_the_gift_records_in_any_order_and_with_replays(data: Any) -> None:
+    gifts, images = data
+    store = MemoryTotals()
+    for image in images:
+        apply_gift(image, store)
+    for group_by in GROUPS:
+        rows = report(group_by, date(2100, 1, 1), date(2100, 12, 31), store)  # type: ignore[arg-type]
+        assert [r.as_dict() for r in rows] == expected_rows(gifts, group_by), group_by
+
+
+def test_a_replayed_or_older_image_changes_nothing() -> None:
+    store = MemoryTotals()
+    paid = donation(status="succeeded", succeeded_at="2026-03-04T10:00:00.000Z", version=2)
+    refunded = paid.model_copy(update={"refunded": 1000, "version": 3})
+    assert apply_gift(refunded, store) is True
+    assert apply_gift(paid, store) is False and apply_gift(refunded, store) is False
+    [row] = report("day", date(2026, 3, 4), date(2026, 3, 4), store)
+    assert (row.figures.count, row.figures.gross, row.figures.refunded) == (1, 5000, 1000)
+
+
+def test_a_gift_that_lost_a_race_is_read_again_and_applied_once() -> None:
+    store = MemoryTotals()
+    store.lose_next_race = True
+    apply_gift(donation(status="succeeded", succeeded_at="2026-03-04T10:00:00.000Z", version=1), store)
+    assert len(store.totals) == len(DIMENSIONS) and {f.count for f in store.totals.values()} == {1}
+
+
+def test_fees_and_net_stay_with_their_settlement_currency() -> None:
+    store = MemoryTotals()
+    paid = {"status": "succeeded", "succeeded_at": "2026-03-04T10:00:00.000Z", "version": 1}
+    apply_gift(donation(**paid, fee=175, net=4825, settlement_currency="usd"), store)
+    apply_gift(donation(**paid, fee=160, net=4440, settlement_currency="eur"), store)
+    apply_gift(donation(**paid), store)  # not settled yet: no fee or net to add
+    rows = [r.as_dict() for r in report("month", date(2026, 3, 1), date(2026, 3, 31), store)]
+    assert [(r["settlement_currency"], r["count"], r["gross"], r["fees"], r["net"]) for r in rows] == [
+        (None, 1, 5000, 0, 0),
+        ("eur", 1, 5000, 160, 4440),
+        ("usd", 1, 5000, 175, 4825),
+    ]
+    assert {r["currency"] for r in rows} == {"usd"}
+
+
+class Listing:
+    """list_donations over a fixed list of gifts, two to a page."""
+
+    def __init__(self, gifts: list[Donation]) -> None:
+        self.gifts = gifts
+
+    def list_donations(
+        self, start: str, end: str, limit: int, cursor: str | None, *, include_abandoned: bool = False
+    ) -> Any:
+        from chalicelib.services.ports import DonationPage
+
+        at = int(cursor or 0)
+        chosen = [g for g in self.gifts if start <= g.created_at <= end]
+        return DonationPage(chosen[at : at + 2], str(at + 2) if at + 2 < len(chosen) else None)
+
+
+def test_a_backfill_adds_gifts_written_before_the_stream_handler_once() -> None:
+    from chalicelib.services.totals import backfill
+
+    paid = {"status": "succeeded", "succeeded_at": "2026-03-04T10:00:00.000Z", "version": 4}
+    gifts = [donation(**paid, created_at=f"2026-03-0{n}T09:00:00.000Z") for n in range(1, 6)]
+    store, seen = MemoryTotals(), []
+    apply_gift(gifts[0], store)  # the stream had this one already
+    run = backfill(
+        date(2026, 3, 1), "2026-03-31T23:59:59.999Z", repo=Listing(gifts), store=store, progress=seen.append
+    )  # type: ignore[arg-type]
+    assert (run.gifts, run.applied, seen) == (5, 4, [2, 4, 5])
+    again = backfill(date(2026, 3, 1), "2026-03-31T23:59:59.999Z", repo=Listing(gifts), store=store)  # type: ignore[arg-type]
+    assert again.applied == 0
+    [row] = report("day", date(2026, 3, 4), date(2026, 3, 4), store)
+    assert (row.figures.count, row.figures.gross) == (5, 25000)
