@@ -2,11 +2,20 @@
 
 from chalice.app import Chalice
 
-from chalicelib.api import donations, donor, events, outreach, public, staff, webhooks
+from chalicelib.api import donations, donor, events, export_jobs, outreach, public, staff, webhooks
 from chalicelib.api.errors import http_middleware
 
 app = Chalice(app_name="steward")
 app.register_middleware(http_middleware, "http")
 app.api.binary_types.append("application/pdf")  # the receipt PDF
-for blueprint in (public.bp, donations.bp, webhooks.bp, outreach.bp, staff.bp, donor.bp, events.bp):
+for blueprint in (
+    public.bp,
+    donations.bp,
+    webhooks.bp,
+    outreach.bp,
+    staff.bp,
+    donor.bp,
+    events.bp,
+    export_jobs.bp,
+):
     app.register_blueprint(blueprint)

@@ -31,15 +31,15 @@ RETRY_PAUSE_SECONDS = 0.5
 # created, for one): read the shard again from its oldest record. Handlers are idempotent.
 STALE_ITERATOR = {"TrimmedDataAccessException", "ExpiredIteratorException"}
 # Handlers see the deployed function's time limit, as they do on Lambda.
-LAMBDA_TIMEOUT_MS = 1000 * int(
-    json.loads((Path(__file__).resolve().parent.parent / ".chalice" / "config.json").read_text())[
-        "lambda_timeout"
-    ]
-)
+CHALICE_CONFIG = json.loads((Path(__file__).resolve().parent.parent / ".chalice" / "config.json").read_text())
+LAMBDA_TIMEOUT_MS = 1000 * int(CHALICE_CONFIG["lambda_timeout"])
 
 
 def context(name: str) -> LambdaContext:
-    return LambdaContext(name, 256, max_runtime_ms=LAMBDA_TIMEOUT_MS)
+    own = CHALICE_CONFIG.get("lambda_functions", {}).get(name, {})
+    return LambdaContext(
+        name, 256, max_runtime_ms=1000 * int(own.get("lambda_timeout", LAMBDA_TIMEOUT_MS // 1000))
+    )
 
 
 def lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
@@ -120,6 +120,11 @@ class Poller:
         return records
 
 
+def _name(handler: Any) -> str:
+    """The function a stream handler is (chalice wraps it; the wrapped one has the name)."""
+    return str(getattr(getattr(handler, "func", handler), "__name__", "outbox_stream"))
+
+
 def log_failure(record: dict[str, Any]) -> None:
     """The local on-failure destination: the record, as Lambda would send it to SQS."""
     print("stream on-failure", json.dumps(record, default=str), flush=True)
@@ -137,7 +142,7 @@ def run_batch(
     handed to on_failure. Every record ends handled or handed over; nothing stalls the shard."""
     for attempt in range(retries + 1 if len(records) == 1 else 1):
         try:
-            result = handler({"Records": records}, context("outbox_stream"))
+            result = handler({"Records": records}, context(_name(handler)))
         except Exception:
             traceback.print_exc()
             if attempt < retries and len(records) == 1:
@@ -153,10 +158,13 @@ def run_batch(
     run_batch(handler, records[half:], on_failure, retries, pause)
 
 
-def step(poller: Poller, stream_handler: Any) -> list[dict[str, Any]]:
+def step(poller: Poller, *stream_handlers: Any) -> list[dict[str, Any]]:
+    """Each function on the stream sees every record (on AWS each has its own event source,
+    with a filter; here each handler skips what is not its own)."""
     records = poller.poll()
     if records:
-        run_batch(stream_handler, records)
+        for handler in stream_handlers:
+            run_batch(handler, records)
     return records
 
 
@@ -174,7 +182,7 @@ def run_scheduled(app: Any, name: str) -> None:
 def main() -> None:
     from app import app  # the same handlers Lambda runs
 
-    stream_handler = app.handler_map["outbox_stream"]
+    stream_handlers = (app.handler_map["outbox_stream"], app.handler_map["export_stream"])
     poller = Poller(os.environ["STEWARD_TABLE_NAME"], os.environ["STEWARD_DYNAMODB_ENDPOINT"])
     poller.refresh_shards()
     print("stream poller ready", flush=True)
@@ -182,7 +190,7 @@ def main() -> None:
     last_donation_sweep = 0.0
     while True:
         try:
-            records = step(poller, stream_handler)
+            records = step(poller, *stream_handlers)
         except Exception:  # reading the stream failed: keep driving; the sweeps below recover
             traceback.print_exc()
             records = []

@@ -133,3 +133,13 @@ def submission(digest: str) -> Key:
 def once(marker: str) -> Key:
     """Marks something done once for good, such as a year's giving statement to one donor."""
     return {"pk": f"ONCE#{marker}", "sk": "ONCE"}
+
+
+# -- exports -----------------------------------------------------------------------------
+
+EXPORT_SK = "EXPORT"
+
+
+def export(export_id: str) -> Key:
+    """An export job; its audit entries sit in the same partition (record_audit)."""
+    return {"pk": f"EXPORT#{export_id}", "sk": EXPORT_SK}
