@@ -12,8 +12,8 @@ from typing import Any
 import requests
 
 from devstack import s3_bucket
-from devstack.stream_poller import lambda_record
 from devstack.stack import Stack
+from devstack.stream_poller import lambda_record
 from tests.helpers import Api, give, wait_for
 
 SOME_ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
