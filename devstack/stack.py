@@ -187,24 +187,7 @@ class Stack:
 
     def start(self, announce: bool = False) -> None:
         c = self.config
-        busy = [
-            p
-            for p in (c.dynamodb_port, c.stripe_port, c.smtp_port, c.api_port, c.web_port, c.s3_port)
-            if _listening(c.host, p)
-        ]
-        if busy:
-            raise RuntimeError(f"ports already in use: {busy}; stop the other stack or set STEWARD_*_PORT")
-        for folder in (c.local_dir, self.mail_dir, self.log_dir):
-            folder.mkdir(parents=True, exist_ok=True)
-        tokens.ensure_key(self.jwt_dir)
-        install = dynamodb_local.ensure_installed(INSTALL_DIR)
-        db_path = None if c.in_memory else c.local_dir / "dynamodb"
-        if db_path:
-            db_path.mkdir(parents=True, exist_ok=True)
-        # DynamoDB Local writes a metadata file into its working folder: keep it under local_dir.
-        command = dynamodb_local.command(install, c.dynamodb_port, db_path)
-        self._spawn("dynamodb", command, c.dynamodb_port, cwd=c.local_dir)
-        table.ensure_table(self.dynamodb_client(), c.table_name)
+        self.start_storage()
 
         stripe_state = c.local_dir / ("localstripe-test.pickle" if c.in_memory else "localstripe.pickle")
         stripe_cmd = [
@@ -219,7 +202,6 @@ class Stack:
         self.register_webhook()
 
         self.start_smtp()
-        self.start_s3()
         self._spawn(
             "api",
             [
@@ -259,6 +241,30 @@ class Stack:
         )
         if announce:
             self.announce()
+
+    def start_storage(self) -> None:
+        """DynamoDB Local with the table, and the S3 server with the export bucket (the
+        benchmarks start only these)."""
+        c = self.config
+        busy = [
+            p
+            for p in (c.dynamodb_port, c.stripe_port, c.smtp_port, c.api_port, c.web_port, c.s3_port)
+            if _listening(c.host, p)
+        ]
+        if busy:
+            raise RuntimeError(f"ports already in use: {busy}; stop the other stack or set STEWARD_*_PORT")
+        for folder in (c.local_dir, self.mail_dir, self.log_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        tokens.ensure_key(self.jwt_dir)
+        install = dynamodb_local.ensure_installed(INSTALL_DIR)
+        db_path = None if c.in_memory else c.local_dir / "dynamodb"
+        if db_path:
+            db_path.mkdir(parents=True, exist_ok=True)
+        # DynamoDB Local writes a metadata file into its working folder: keep it under local_dir.
+        command = dynamodb_local.command(install, c.dynamodb_port, db_path)
+        self._spawn("dynamodb", command, c.dynamodb_port, cwd=c.local_dir)
+        table.ensure_table(self.dynamodb_client(), c.table_name)
+        self.start_s3()
 
     def start_smtp(self) -> None:
         c = self.config

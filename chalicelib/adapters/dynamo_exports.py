@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo_base import (
     conditional_update,
+    from_item,
     get_item,
     guarded,
     model_from,
@@ -84,3 +85,28 @@ class DynamoExportRepository:
                 {**values, ":status": status, ":at": at, ":running": "running", ":one": 1}
             ),
         )
+
+    def plan_links(self, plan_ids: list[str]) -> dict[str, tuple[str | None, str | None]]:
+        """Stripe's subscription and customer ids of these plans (BatchGetItem, 100 a call,
+        only the two attributes)."""
+        found: dict[str, tuple[str | None, str | None]] = {}
+        for start in range(0, len(plan_ids), 100):
+            request: dict[str, Any] = {
+                self.table: {
+                    "Keys": [to_item(keys.plan(i)) for i in plan_ids[start : start + 100]],
+                    "ProjectionExpression": "id, subscription_id, customer_id",
+                }
+            }
+            for _ in range(5):
+                try:
+                    response = guarded(self.client.batch_get_item, RequestItems=request)
+                except ClientError as exc:
+                    raise translate(exc) from exc
+                for item in response.get("Responses", {}).get(self.table, []):
+                    values = from_item(item)
+                    sub, cus = values.get("subscription_id"), values.get("customer_id")
+                    found[str(values["id"])] = (str(sub) if sub else None, str(cus) if cus else None)
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+        return found

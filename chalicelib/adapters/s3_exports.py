@@ -4,6 +4,7 @@ A ClientError becomes ExportStorageError here, with S3's error code as its reaso
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -27,12 +28,15 @@ def _storage_error(exc: Exception) -> ExportStorageError:
 
 
 class MultipartFile:
-    """One object written as it is produced: at most one part is held in memory."""
+    """One object written as it is produced: a part is sent in the background while the
+    next one fills, so at most two parts are in memory."""
 
     def __init__(self, client: Any, bucket: str, key: str) -> None:
         self.client, self.bucket, self.key = client, bucket, key
         self.buffer = bytearray()
         self.parts: list[dict[str, Any]] = []
+        self.sender = ThreadPoolExecutor(max_workers=1)
+        self.sending: Future[None] | None = None
         try:
             created = client.create_multipart_upload(
                 Bucket=bucket, Key=key, ContentType="text/csv; charset=utf-8", ServerSideEncryption="AES256"
@@ -47,23 +51,32 @@ class MultipartFile:
             self._flush()
 
     def _flush(self) -> None:
+        self._wait()
         number = len(self.parts) + 1
-        try:
-            answer = self.client.upload_part(
-                Bucket=self.bucket,
-                Key=self.key,
-                UploadId=self.upload_id,
-                PartNumber=number,
-                Body=bytes(self.buffer),
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise _storage_error(exc) from exc
-        self.parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+        self.parts.append({"PartNumber": number})
+        self.sending = self.sender.submit(self._send, number, bytes(self.buffer))
         self.buffer = bytearray()
+
+    def _send(self, number: int, body: bytes) -> None:
+        answer = self.client.upload_part(
+            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=body
+        )
+        self.parts[number - 1]["ETag"] = answer["ETag"]
+
+    def _wait(self) -> None:
+        """Wait for the part in flight; its failure is this call's."""
+        if self.sending is not None:
+            sending, self.sending = self.sending, None
+            try:
+                sending.result()
+            except (ClientError, BotoCoreError) as exc:
+                raise _storage_error(exc) from exc
 
     def complete(self) -> None:
         if self.buffer or not self.parts:
             self._flush()
+        self._wait()
+        self.sender.shutdown()
         try:
             self.client.complete_multipart_upload(
                 Bucket=self.bucket,
@@ -76,6 +89,7 @@ class MultipartFile:
 
     def abort(self) -> None:
         """Drop the parts uploaded so far (best effort: the lifecycle rule also aborts them)."""
+        self.sender.shutdown(wait=True)
         try:
             self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
         except (ClientError, BotoCoreError):

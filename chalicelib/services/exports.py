@@ -7,6 +7,7 @@ import csv
 import io
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -15,7 +16,7 @@ from chalicelib.domain.export_rows import COLUMNS, donation_row
 from chalicelib.domain.exports import Export, ExportRequest, object_key
 from chalicelib.domain.ids import new_id
 from chalicelib.services.clock import Clock, seconds_before, utc_now
-from chalicelib.services.ports import Repository
+from chalicelib.services.ports import DonationPage, Repository
 
 log = logging.getLogger("steward")
 PAGE_SIZE = 1000  # gifts asked per Query; DynamoDB also ends a page at 1 MB
@@ -23,6 +24,7 @@ LINK_SECONDS = 300
 # A job that outlives its function (15 minutes on Lambda) died without an end; its state
 # read after this long says failed, and a late end can no longer flip it.
 STALE_SECONDS = 16 * 60
+NO_PLAN: tuple[str | None, str | None] = (None, None)
 
 
 class ExportFile(Protocol):
@@ -41,6 +43,7 @@ class ExportRepository(Protocol):
     def get_export(self, export_id: str) -> Export | None: ...
     def finish_export(self, export_id: str, rows: int, object_key: str, at: str) -> bool: ...
     def fail_export(self, export_id: str, reason: str, at: str) -> bool: ...
+    def plan_links(self, plan_ids: list[str]) -> dict[str, tuple[str | None, str | None]]: ...
 
 
 @dataclass(frozen=True)
@@ -113,45 +116,45 @@ def run_export(export_id: str, ports: ExportPorts, time_left: Callable[[], bool]
 
 
 def _write(export: Export, key: str, ports: ExportPorts, time_left: Callable[[], bool]) -> int:
+    """Rows go out page by page: while one page becomes CSV, the next is already being read
+    (one Query ahead), so the job's own work hides behind the table's answer time. At most
+    two pages and one S3 part are held at once."""
     filters = export.export_filters
     plans: dict[str, tuple[str | None, str | None]] = {}
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\r\n")
     text.write("\ufeff")  # so spreadsheet programs read the file as UTF-8
     writer.writerow(COLUMNS)
+
+    def read(cursor: str | None) -> DonationPage:
+        return ports.gifts.list_donations(
+            export.start, export.end, PAGE_SIZE, cursor, include_abandoned=filters.include_abandoned
+        )
+
     upload = ports.store.open(key)
-    rows, cursor = 0, None
+    rows = 0
     try:
-        while True:
-            page = ports.gifts.list_donations(
-                export.start, export.end, PAGE_SIZE, cursor, include_abandoned=filters.include_abandoned
-            )
-            for gift in page.items:
-                if filters.matches(gift):
-                    writer.writerow(donation_row(gift, *_plan_ids(gift.recurring_id, plans, ports.gifts)))
-                    rows += 1
-            upload.write(text.getvalue().encode())
-            text.seek(0)
-            text.truncate()
-            cursor = page.cursor
-            if not cursor:
-                break
-            if not time_left():
-                raise OutOfTimeError(f"stopped after {rows} rows: the job ran out of time")
+        with ThreadPoolExecutor(max_workers=1) as reader:
+            pending: Future[DonationPage] | None = reader.submit(read, None)
+            while pending is not None:
+                page = pending.result()
+                pending = reader.submit(read, page.cursor) if page.cursor and time_left() else None
+                gifts = [gift for gift in page.items if filters.matches(gift)]
+                wanted = sorted(
+                    {g.recurring_id for g in gifts if g.recurring_id and g.recurring_id not in plans}
+                )
+                if wanted:
+                    plans.update(dict.fromkeys(wanted, NO_PLAN) | ports.exports.plan_links(wanted))
+                for gift in gifts:
+                    writer.writerow(donation_row(gift, *plans.get(gift.recurring_id or "", NO_PLAN)))
+                rows += len(gifts)
+                upload.write(text.getvalue().encode())
+                text.seek(0)
+                text.truncate()
+                if page.cursor and pending is None:
+                    raise OutOfTimeError(f"stopped after {rows} rows: the job ran out of time")
         upload.complete()
     except BaseException:
         upload.abort()
         raise
     return rows
-
-
-def _plan_ids(
-    recurring_id: str | None, plans: dict[str, tuple[str | None, str | None]], gifts: Repository
-) -> tuple[str | None, str | None]:
-    """Stripe's subscription and customer ids of a gift's plan, read once per plan."""
-    if recurring_id is None:
-        return None, None
-    if recurring_id not in plans:
-        plan = gifts.get_plan(recurring_id)
-        plans[recurring_id] = (plan.subscription_id, plan.customer_id) if plan else (None, None)
-    return plans[recurring_id]
