@@ -46,6 +46,7 @@ test: lint typecheck pytest
 bench: $(STAMP) system-run
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/signup_timing.py
+	$(BIN)/python bench/export.py
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache
