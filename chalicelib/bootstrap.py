@@ -125,10 +125,11 @@ def get_export_ports() -> ExportPorts:
     settings = get_settings()
     if not settings.export_bucket:
         raise MissingSettingError("STEWARD_EXPORT_BUCKET must be set where exports run")
-    # Path-style addressing works with any S3-compatible server; links are signed with SigV4.
+    # Links are signed with SigV4; a local S3-compatible server is addressed path-style, AWS
+    # virtual-hosted (its default).
     s3_config = Config(
         signature_version="s3v4",
-        s3={"addressing_style": "path"},
+        s3={"addressing_style": "path" if settings.s3_endpoint else "virtual"},
         connect_timeout=2,
         read_timeout=30,
         retries={"mode": "standard", "max_attempts": 3},
