@@ -118,7 +118,7 @@ def run_export(export_id: str, ports: ExportPorts, time_left: Callable[[], bool]
 def _write(export: Export, key: str, ports: ExportPorts, time_left: Callable[[], bool]) -> int:
     """Rows go out page by page: while one page becomes CSV, the next is already being read
     (one Query ahead), so the job's own work hides behind the table's answer time. At most
-    two pages and one S3 part are held at once."""
+    two pages and two S3 parts are held at once."""
     filters = export.export_filters
     plans: dict[str, tuple[str | None, str | None]] = {}
     text = io.StringIO()
