@@ -47,6 +47,7 @@ bench: $(STAMP) system-run
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/signup_timing.py
 	$(BIN)/python bench/export.py
+	$(BIN)/python bench/find_gifts.py
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache

@@ -2,7 +2,7 @@
 
 from chalice.app import Chalice
 
-from chalicelib.api import donations, donor, events, export_jobs, outreach, public, staff, webhooks
+from chalicelib.api import donations, donor, events, export_jobs, outreach, payouts, public, staff, webhooks
 from chalicelib.api.errors import http_middleware
 
 app = Chalice(app_name="steward")
@@ -14,6 +14,7 @@ for blueprint in (
     webhooks.bp,
     outreach.bp,
     staff.bp,
+    payouts.bp,
     donor.bp,
     events.bp,
     export_jobs.bp,

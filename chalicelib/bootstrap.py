@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from chalicelib.services.donations import Money
     from chalicelib.services.exports import ExportPorts
     from chalicelib.services.forms import DeclineGuard, DonationScreening, FormRules
-    from chalicelib.services.ports import Mailer, OutreachRepository, Payments, Repository
+    from chalicelib.services.ports import Ledger, Mailer, OutreachRepository, Payments, Repository, StaffLog
     from chalicelib.services.receipts import GiftMail
     from chalicelib.services.signups import SignupRules
 
@@ -50,6 +50,13 @@ def get_outreach_repository() -> OutreachRepository:
     from chalicelib.adapters.dynamo_outreach import DynamoOutreachRepository
 
     return DynamoOutreachRepository(get_settings().table_name, _dynamodb_client())
+
+
+@lru_cache(maxsize=1)
+def get_staff_log() -> StaffLog:
+    from chalicelib.adapters.dynamo_audit import DynamoStaffLog
+
+    return DynamoStaffLog(get_settings().table_name, _dynamodb_client())
 
 
 @lru_cache(maxsize=1)
@@ -149,6 +156,14 @@ def get_money() -> Money:
 
 
 @lru_cache(maxsize=1)
+def get_ledger() -> Ledger:
+    """Stripe's books (payouts, balance transactions, events), on the payments client."""
+    from chalicelib.adapters.stripe_ledger import StripeLedger
+
+    return StripeLedger(get_payments().client)  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=1)
 def get_verifier() -> TokenVerifier:
     from chalicelib.api.auth import TokenVerifier
 
@@ -194,11 +209,13 @@ def reset() -> None:
         _dynamodb_client,
         get_repository,
         get_outreach_repository,
+        get_staff_log,
         get_mailer,
         get_form_rules,
         get_signup_rules,
         get_payments,
         get_gift_mail,
+        get_ledger,
         get_verifier,
         get_export_ports,
     ):

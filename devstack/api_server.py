@@ -32,6 +32,7 @@ from chalice.local import (
 )
 
 from chalicelib.api.errors import NO_ROUTE, NO_ROUTE_HEADERS
+from devstack import call_log
 
 
 class RouteNotFoundError(LocalGatewayException):
@@ -118,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", default="dev")
     args = parser.parse_args(argv)
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
+    call_log.install()  # only when STEWARD_RECORD_DYNAMODB_CALLS names a file (the test suite)
     create_server(args.project_dir, args.stage, args.host, args.port).serve_forever()
     return 0
 

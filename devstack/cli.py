@@ -4,11 +4,15 @@ steward run                  start the whole local stack in the foreground
 steward token --role ROLE    print a bearer token for the local stack (last line)
 steward install              fetch and check DynamoDB Local
 steward statements --year Y  queue each donor's giving statement for year Y [--email ADDRESS]
+steward reindex --from YYYY-MM --to YYYY-MM
+                             give gifts of those months the finding index keys they lack
+steward reconcile --since D  apply Stripe events the webhook missed since D, then match payouts
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import signal
 import sys
 import time
@@ -47,11 +51,27 @@ def _run() -> int:
     return 0
 
 
+def _day(text: str) -> str:
+    """A calendar day, YYYY-MM-DD; anything else is a usage error."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day (YYYY-MM-DD)") from None
+
+
 def _year(text: str) -> int:
     """A calendar year the statements can be read for (gifts are dated 2000-9999)."""
     if not (text.isascii() and text.isdigit() and 2000 <= int(text) <= 9999):
         raise argparse.ArgumentTypeError(f"{text!r} is not a year from 2000 to 9999")
     return int(text)
+
+
+def _month(text: str) -> str:
+    if not (re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text) and text >= "2000"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a month YYYY-MM from 2000 to 9999")
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,6 +85,13 @@ def main(argv: list[str] | None = None) -> int:
     statements = commands.add_parser("statements", help="send year-end giving statements")
     statements.add_argument("--year", type=_year, required=True)
     statements.add_argument("--email", help="only this donor (sent again if sent before)")
+    reindex = commands.add_parser("reindex", help="give older gifts the finding index keys")
+    reindex.add_argument("--from", dest="first", type=_month, required=True, help="YYYY-MM")
+    reindex.add_argument("--to", dest="last", type=_month, required=True, help="YYYY-MM")
+    reconcile = commands.add_parser("reconcile", help="apply missed Stripe events, then match payouts")
+    reconcile.add_argument(
+        "--since", type=_day, required=True, help="YYYY-MM-DD (Stripe keeps 30 days of events)"
+    )
     args = parser.parse_args(argv)
     config = StackConfig.from_env()
     if args.command == "run":
@@ -73,6 +100,14 @@ def main(argv: list[str] | None = None) -> int:
         from devstack.operator import statements as send
 
         return send(config, args.year, args.email)
+    if args.command == "reindex":
+        from devstack.operator import reindex as give_keys
+
+        return give_keys(config, args.first, args.last)
+    if args.command == "reconcile":
+        from devstack.operator import reconcile
+
+        return reconcile(config, args.since)
     if args.command == "token":
         print(f"Bearer token for role {args.role} (valid {tokens.LIFETIME_SECONDS // 60} minutes):")
         print(tokens.mint(config.local_dir / "jwt", args.role, args.subject))

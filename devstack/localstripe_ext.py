@@ -31,6 +31,7 @@ def extend() -> None:
     _invoice_payments()
     _invoice_parent()
     _balance_transactions()
+    _payouts()
 
 
 def _balance_transactions() -> None:
@@ -170,3 +171,58 @@ def _refunds() -> None:
         self.reason = reason
 
     resources.Refund.__init__ = refund_init
+
+
+def _payouts() -> None:
+    from localstripe import resources, server
+    from localstripe.errors import UserError, json_response
+
+    def in_payout(txn: Any) -> str | None:
+        return txn.__dict__.get("_steward_payout")
+
+    async def pay_out(request: Any) -> Any:
+        data = await server.get_post_data(request) or {}
+        currency = str(data.get("currency", "usd")).lower()
+        lines = [
+            txn
+            for txn in resources.store.values()
+            if isinstance(txn, resources.BalanceTransaction)
+            and txn.currency == currency
+            and txn.type in ("charge", "refund", "adjustment")
+            and in_payout(txn) is None
+        ]
+        total = sum(txn.amount - txn.fee for txn in lines)
+        if total <= 0:
+            raise UserError(400, "Nothing to pay out in this currency.")
+        payout = resources.Payout(amount=total, currency="eur", status="paid")
+        payout.currency = currency
+        payout.automatic = True
+        for txn in lines:
+            txn.__dict__["_steward_payout"] = payout.id
+        return json_response(payout._export())
+
+    listed_lines = resources.BalanceTransaction._api_list_all.__func__
+
+    def list_lines(cls: Any, url: Any, limit: Any = None, starting_after: Any = None, **kwargs: Any) -> Any:
+        payout_id = kwargs.pop("payout", None)
+        listed = listed_lines(cls, url, limit=limit, starting_after=starting_after, **kwargs)
+        if payout_id:
+            listed._list = [t for t in listed._list if in_payout(t) == payout_id]
+        return listed
+
+    original = resources.Payout._api_list_all.__func__
+
+    def list_payouts(cls: Any, url: Any, limit: Any = None, starting_after: Any = None, **kwargs: Any) -> Any:
+        created = kwargs.pop("created", None) or {}
+        listed = original(cls, url, limit=limit, starting_after=starting_after, **kwargs)
+        gte, lte = created.get("gte"), created.get("lte")
+        listed._list = [
+            p
+            for p in listed._list
+            if (gte is None or p.created >= int(gte)) and (lte is None or p.created <= int(lte))
+        ]
+        return listed
+
+    resources.Payout._api_list_all = classmethod(list_payouts)
+    resources.BalanceTransaction._api_list_all = classmethod(list_lines)
+    server.app.router.add_post("/_config/payouts", pay_out)

@@ -22,6 +22,8 @@ import boto3
 from botocore.exceptions import ClientError
 from chalice.local import LambdaContext
 
+from devstack import call_log
+
 SWEEP_SECONDS = 3.0
 DONATION_SWEEP_SECONDS = 60.0
 POLL_SECONDS = 0.25
@@ -77,6 +79,7 @@ def scheduled_event() -> dict[str, Any]:
 class Poller:
     def __init__(self, table: str, endpoint: str) -> None:
         session = boto3.session.Session()
+        call_log.install(session.events)  # only when the test suite asks for it
         self.dynamodb = session.client("dynamodb", endpoint_url=endpoint)
         self.streams = session.client("dynamodbstreams", endpoint_url=endpoint)
         self.table = table
@@ -180,6 +183,7 @@ def run_scheduled(app: Any, name: str) -> None:
 
 
 def main() -> None:
+    call_log.install()  # the app's own clients, when the test suite asks for it
     from app import app  # the same handlers Lambda runs
 
     stream_handlers = (app.handler_map["outbox_stream"], app.handler_map["export_stream"])

@@ -4,12 +4,13 @@ sink, `chalice local` and the web server, all on free ports, so `make run` can s
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from devstack import tokens
+from devstack import call_log, tokens
 from devstack.stack import Stack, StackConfig
 
 TEST_ENV = {
@@ -21,6 +22,25 @@ TEST_ENV = {
     # One premium to offer, so receipts can state a good-faith value (tests/integration/test_receipts.py).
     "STEWARD_PREMIUMS": "tote=Canvas tote bag=2500",
 }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Record every DynamoDB call of the run, in this process and in the processes the stack
+    starts (they inherit the variable): pytest_sessionfinish fails the run on any Scan."""
+    if not hasattr(config, "workerinput"):
+        folder = tempfile.mkdtemp(prefix="steward-calls-")
+        os.environ[call_log.ENV] = str(Path(folder) / "dynamodb-calls.log")
+    call_log.install()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    scans = [op for op in call_log.operations(os.environ.get(call_log.ENV, "")) if op[1] == "Scan"]
+    if scans:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = f"{len(scans)} DynamoDB Scan call(s) during the run (pid, operation): {scans[:5]}"
+        if reporter:
+            reporter.write_line("\n" + message, red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

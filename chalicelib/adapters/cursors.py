@@ -18,8 +18,6 @@ from typing import Any
 
 from chalicelib.domain.errors import ValidationFailedError
 
-KEY_NAMES = {"pk", "sk", "gsi1pk", "gsi1sk"}
-
 
 def query_digest(scope: Mapping[str, str]) -> str:
     text = json.dumps(dict(scope), sort_keys=True, separators=(",", ":"))
@@ -48,22 +46,24 @@ def start_key(
     partition: str,
     record: Callable[[str], dict[str, Any]],
     sort_range: tuple[str, str] | None = None,
+    index_keys: tuple[str, str] = ("gsi1pk", "gsi1sk"),
 ) -> dict[str, Any]:
     """A LastEvaluatedKey from a cursor, accepted only as this query's GSI gives it: in
-    `partition`, with a sort value `<created_at>#<id>` inside `sort_range`, and the table key
-    `record(id)` of that same item."""
+    `partition`, with a sort value `<...>#<id>` inside `sort_range`, and the table key
+    `record(id)` of that same item. `index_keys` names the GSI's key attributes."""
+    pk_name, sk_name = index_keys
     if not (
         isinstance(key, dict)
-        and set(key) == KEY_NAMES
+        and set(key) == {"pk", "sk", pk_name, sk_name}
         and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values())
     ):
         raise bad_cursor()
     values = {name: value["S"] for name, value in key.items()}
-    item_id = values["gsi1sk"].rpartition("#")[2]
+    item_id = values[sk_name].rpartition("#")[2]
     table_key = record(item_id) if item_id else {}
-    if values["gsi1pk"] != partition or {"pk": values["pk"], "sk": values["sk"]} != table_key:
+    if values[pk_name] != partition or {"pk": values["pk"], "sk": values["sk"]} != table_key:
         raise bad_cursor()
-    if sort_range and not sort_range[0] <= values["gsi1sk"] <= sort_range[1]:
+    if sort_range and not sort_range[0] <= values[sk_name] <= sort_range[1]:
         raise bad_cursor()
     return key
 

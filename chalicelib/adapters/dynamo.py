@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.adapters import cursors, keys
+from chalicelib.adapters import dynamo_find, keys
 from chalicelib.adapters.dynamo_base import (
     from_item,
     get_item,
@@ -18,12 +17,13 @@ from chalicelib.adapters.dynamo_base import (
     reasons,
     to_item,
     translate,
-    translate_list,
 )
+from chalicelib.adapters.dynamo_find import QUERIES_PER_PAGE
 from chalicelib.adapters.dynamo_tx import DynamoUnitOfWork, donation_values, event_processed_update
 from chalicelib.domain.aftermath import Dispute, Refund
 from chalicelib.domain.donation import Donation
 from chalicelib.domain.errors import ConflictError
+from chalicelib.domain.finding import GiftFilter
 from chalicelib.domain.recurring import RecurringPlan
 from chalicelib.services.clock import epoch_seconds
 from chalicelib.services.ports import (
@@ -38,12 +38,9 @@ from chalicelib.services.ports import (
 )
 
 GSI1 = "gsi1"
+__all__ = ["QUERIES_PER_PAGE", "DynamoRepository"]
 PENDING_INDEX = "gsi2"
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
-# Queries one list page may make: the filter on abandoned gifts (and empty months) can leave
-# query after query empty; past this the page ends early and its cursor goes on from there.
-QUERIES_PER_PAGE = 10
-MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 def _donation_from(item: dict[str, Any]) -> Donation:
@@ -205,53 +202,31 @@ class DynamoRepository(Repository):
         return [_donation_from(item) for item in response.get("Items", [])]
 
     def list_donations(
-        self, start: str, end: str, limit: int, cursor: str | None, *, include_abandoned: bool = False
+        self,
+        start: str,
+        end: str,
+        limit: int,
+        cursor: str | None,
+        *,
+        include_abandoned: bool = False,
+        filters: GiftFilter | None = None,
     ) -> DonationPage:
-        scope = {"list": "donations", "from": start, "to": end, "abandoned": str(include_abandoned)}
-        first, last = start[:7], end[:7]
-        month, last_key = first, None
-        if cursor:
-            data = cursors.decode(cursor, scope)
-            month = str(data.get("m"))
-            if not (MONTH.fullmatch(month) and first <= month <= last):
-                raise cursors.bad_cursor()
-            if data.get("k") is not None:
-                partition = keys.donations_by_month(month)
-                last_key = cursors.start_key(data["k"], partition, keys.donation, (start, end))
-        items: list[Donation] = []
-        queries = 0
-        while month <= last and len(items) < limit and queries < QUERIES_PER_PAGE:
-            queries += 1
-            query: dict[str, Any] = {
-                "TableName": self.table,
-                "IndexName": GSI1,
-                "Limit": limit - len(items),
-                "KeyConditionExpression": "gsi1pk = :month AND gsi1sk BETWEEN :start AND :end",
-                "ExpressionAttributeValues": to_item(
-                    {
-                        ":month": f"DONATIONS#{month}",
-                        ":start": start,
-                        ":end": end,
-                    }
-                ),
-            }
-            if last_key:
-                query["ExclusiveStartKey"] = last_key
-            if not include_abandoned:
-                query["FilterExpression"] = "#status <> :abandoned"
-                query["ExpressionAttributeNames"] = {"#status": "status"}
-                query["ExpressionAttributeValues"][":abandoned"] = {"S": "abandoned"}
-            try:
-                response = guarded(self.client.query, **query)
-            except ClientError as exc:
-                raise translate_list(exc, cursor) from exc
-            items.extend(_donation_from(item) for item in response.get("Items", []))
-            last_key = response.get("LastEvaluatedKey")
-            if last_key is None:
-                month = _next_month(month)
-        if last_key is not None:
-            return DonationPage(items, cursors.encode(scope, m=month, k=last_key))
-        return DonationPage(items, cursors.encode(scope, m=month, k=None) if month <= last else None)
+        return dynamo_find.list_donations(
+            self.client,
+            self.table,
+            start,
+            end,
+            limit,
+            cursor,
+            include_abandoned=include_abandoned,
+            filters=filters,
+        )
+
+    def donor_page(self, email: str, limit: int, cursor: str | None) -> DonationPage:
+        return dynamo_find.donor_page(self.client, self.table, email, limit, cursor)
+
+    def donor_gifts(self, email: str) -> list[Donation]:
+        return dynamo_find.donor_gifts(self.client, self.table, email)
 
     # -- webhook events ------------------------------------------------------------
 
@@ -279,8 +254,3 @@ class DynamoRepository(Repository):
     def _get(self, key: dict[str, Any]) -> dict[str, Any] | None:
         item = self._get_raw(key)
         return from_item(item) if item else None
-
-
-def _next_month(month: str) -> str:
-    year, number = int(month[:4]), int(month[5:7])
-    return f"{year + number // 12:04d}-{number % 12 + 1:02d}"

@@ -24,9 +24,31 @@ def donation_values(donation: Donation) -> dict[str, Any]:
     values["gsi1pk"] = keys.donations_by_month(donation.created_at)
     values["gsi1sk"] = keys.donation_sort(donation.created_at, donation.id)
     values["entity"] = "donation"
+    values.update(finding_keys(donation))
     if donation.status == "pending":
         values["gsi2pk"] = keys.pending_donations(donation.setup_intent_id is not None)
         values["gsi2sk"] = values["gsi1sk"]
+    return values
+
+
+def finding_keys(donation: Donation) -> dict[str, str]:
+    """The keys of the finance finding indexes (README "Data:"): written with the gift whole,
+    so a gift moves between status partitions as refunds and disputes change it."""
+    created, sort = donation.created_at, keys.donation_sort(donation.created_at, donation.id)
+    values = {
+        "status_pk": keys.donations_by_status(donation.display_status, created),
+        "fund_pk": keys.donations_by_fund(donation.fund, created),
+        "amount_pk": keys.donations_by_amount(created),
+        "amount_sk": keys.amount_sort(donation.amount, created, donation.id),
+        "donor_pk": keys.donations_by_donor(donation.email),
+    }
+    if donation.campaign:
+        values["campaign_pk"] = keys.donations_by_campaign(donation.campaign, created)
+    if donation.frequency != "one_time":
+        values["installment_pk"] = keys.installments_by_month(created)
+    for name in list(values):
+        if name.endswith("_pk") and name != "amount_pk":
+            values[name[:-3] + "_sk"] = sort
     return values
 
 
@@ -101,6 +123,7 @@ class DynamoUnitOfWork(UnitOfWork):
         self._put(
             {**dispute.model_dump(), **keys.dispute(dispute.donation_id, dispute.id), "entity": "dispute"}
         )
+        self._link(dispute.id, donation_id=dispute.donation_id)
 
     def save_plan(self, plan: RecurringPlan, expected_version: int | None) -> None:
         self._versioned(plan_values(plan), expected_version)

@@ -58,6 +58,46 @@ def donation_sort(created_at: str, donation_id: str) -> str:
     return f"{created_at}#{donation_id}"
 
 
+# Finance's finding indexes (README "Data:"). Each is partitioned by the gift's creation
+# month like gsi1, except the donor index, and sorted by `<created_at>#<id>` (the amount
+# index by `<amount, 12 digits>#<created_at>#<id>`). The gift item carries their keys.
+AMOUNT_DIGITS = 12
+
+
+def donor_email(email: str) -> str:
+    """A donor's email as the donor index keys it: trimmed and lower-cased."""
+    return email.strip().lower()
+
+
+def donations_by_status(display_status: str, created_at: str) -> str:
+    return f"STATUS#{display_status}#{created_at[:7]}"
+
+
+def donations_by_fund(fund: str, created_at: str) -> str:
+    return f"FUND#{fund}#{created_at[:7]}"
+
+
+def donations_by_campaign(campaign: str, created_at: str) -> str:
+    return f"CAMPAIGN#{campaign}#{created_at[:7]}"
+
+
+def installments_by_month(created_at: str) -> str:
+    """Gifts of a monthly or annual plan only (sparse: one-time gifts have no key here)."""
+    return f"INSTALLMENTS#{created_at[:7]}"
+
+
+def donations_by_amount(created_at: str) -> str:
+    return f"AMOUNT#{created_at[:7]}"
+
+
+def amount_sort(amount: int, created_at: str, donation_id: str) -> str:
+    return f"{amount:0{AMOUNT_DIGITS}d}#{created_at}#{donation_id}"
+
+
+def donations_by_donor(email: str) -> str:
+    return f"DONOR#{donor_email(email)}"
+
+
 def pending_donations(has_setup: bool) -> str:
     """GSI2 (sparse, only pending gifts): one partition for gifts with a SetupIntent, one
     without, sorted by created_at; a gift leaves it when it settles."""
@@ -133,6 +173,11 @@ def submission(digest: str) -> Key:
 def once(marker: str) -> Key:
     """Marks something done once for good, such as a year's giving statement to one donor."""
     return {"pk": f"ONCE#{marker}", "sk": "ONCE"}
+
+
+def staff_log(at: str, entry_id: str) -> Key:
+    """A staff request, in its month's partition (a few thousand a month), newest last."""
+    return {"pk": f"STAFFLOG#{at[:7]}", "sk": f"{at}#{entry_id}"}
 
 
 # -- exports -----------------------------------------------------------------------------

@@ -77,6 +77,11 @@ class StripePayments(Payments):
         )
         self._billing = Billing(self._client)
 
+    @property
+    def client(self) -> stripe.StripeClient:
+        """The one StripeClient, for the ledger's read-only calls."""
+        return self._client
+
     def create_setup_intent(self, donation: Donation, customer_id: str | None = None) -> SetupIntentInfo:
         params: dict[str, Any] = {
             "usage": "on_session",

@@ -151,9 +151,11 @@ def requires_role(
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             from chalicelib.bootstrap import get_verifier
 
-            staff = get_verifier().verify(bearer_token(current_request()))
+            request = current_request()
+            staff = get_verifier().verify(bearer_token(request))
             if not any(_holds(staff.roles, role) for role in roles):
                 raise ForbiddenError(f"this route needs the role {' or '.join(roles)}")
+            log_request(staff, request)  # before any data is read: no log, no answer
             marker = _current.set(staff)
             try:
                 return view(*args, **kwargs)
@@ -163,3 +165,33 @@ def requires_role(
         return wrapper
 
     return decorate
+
+
+LOGGED_BODY_CHARS = 2000
+
+
+def log_request(staff: Staff, request: Request) -> None:
+    """Keep who asked what, with which filter, and when: every staff request reads donor data
+    or changes it (an export, a refund, a message's status)."""
+    from chalicelib.bootstrap import get_staff_log
+    from chalicelib.domain.ids import new_id
+    from chalicelib.services.clock import utc_now
+    from chalicelib.services.ports import StaffRead
+
+    context: dict[str, Any] = request.context or {}
+    raw = request.raw_body or b""
+    body = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    get_staff_log().record(
+        StaffRead(
+            id=new_id(),
+            at=utc_now(),
+            actor=staff.subject,
+            roles=sorted(staff.roles),
+            method=request.method,
+            route=str(context.get("resourcePath") or request.path),
+            path=str(context.get("path") or request.path),
+            params={k: str(v)[:200] for k, v in (request.uri_params or {}).items()},
+            query={k: str(v)[:500] for k, v in (request.query_params or {}).items() if k != "cursor"},
+            body=body[:LOGGED_BODY_CHARS] or None,
+        )
+    )

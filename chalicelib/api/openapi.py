@@ -12,6 +12,7 @@ from pydantic.json_schema import models_json_schema
 
 from chalicelib.api import schemas
 from chalicelib.api.errors import FORM_TYPES, STAFF_HEADERS
+from chalicelib.api.finding import MAX_AMOUNT, STATUSES, DonorHistoryOut
 from chalicelib.domain.aftermath import Refund, RefundRequest
 from chalicelib.domain.donation import DonationRequest
 from chalicelib.domain.exports import ExportRequest
@@ -63,6 +64,18 @@ def _path(name: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
 
 def _query(name: str, schema: dict[str, Any], required: bool = False) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": required, "schema": schema}
+
+
+AMOUNT = {"type": "integer", "minimum": 0, "maximum": MAX_AMOUNT, "description": "Minor units, inclusive."}
+FIND_FILTERS = [
+    _query("status", {"type": "string", "enum": list(STATUSES), "description": "A display status, or paid."}),
+    _query("fund", {"type": "string", "maxLength": 100, "description": "A fund id of GET /config."}),
+    _query("campaign", {"type": "string", "minLength": 1, "maxLength": 200}),
+    _query("frequency", {"type": "string", "enum": ["one_time", "installment", "monthly", "annual"]}),
+    _query("email", {"type": "string", "maxLength": 254, "description": "The donor's email, any case."}),
+    _query("min_amount", AMOUNT),
+    _query("max_amount", AMOUNT),
+]
 
 
 @dataclass(frozen=True)
@@ -279,7 +292,8 @@ OPS = [
     Op(
         "get",
         "/staff/donations",
-        "Gifts created in a date range, oldest first",
+        "Gifts created in a date range that pass every filter given, oldest first (by amount"
+        " within each month when an amount bound is given)",
         schemas.DonationListOut,
         errors=("422",),
         roles=("finance", "admin"),
@@ -288,7 +302,17 @@ OPS = [
             _query("to", DAY_OR_TIME, True),
             *PAGE,
             _query("include_abandoned", {"type": "boolean", "default": False}),
+            *FIND_FILTERS,
         ],
+    ),
+    Op(
+        "get",
+        "/staff/donors/{email}",
+        "A donor's gifts, newest first, with lifetime and year-to-date totals per currency",
+        DonorHistoryOut,
+        errors=("422",),
+        roles=("finance", "admin"),
+        params=[_path("email", {"type": "string", "maxLength": 254}), *PAGE],
     ),
     Op(
         "get",
@@ -315,6 +339,37 @@ OPS = [
         errors=("404", "409", *BODY_ERRORS),
         roles=("admin", "program:<topic>"),
         params=[_path("contact_id")],
+    ),
+    Op(
+        "get",
+        "/staff/reports/payouts",
+        "Stripe's payouts in a range, each balance transaction matched to our gift, refund or"
+        " dispute (gross, fee, net), with what is unmatched on either side; format=csv for a file",
+        {
+            "application/json": {"schema": {"type": "object"}},
+            "text/csv": {"schema": {"type": "string"}},
+        },
+        errors=("422",),
+        roles=("finance", "admin"),
+        params=[
+            _query("from", DAY_OR_TIME, True),
+            _query("to", DAY_OR_TIME, True),
+            _query("format", {"type": "string", "enum": ["json", "csv"], "default": "json"}),
+        ],
+    ),
+    Op(
+        "get",
+        "/staff/audit",
+        "Staff requests (who read or changed what, with which filter, and when), newest first",
+        schemas.AuditListOut,
+        errors=("422",),
+        roles=("admin",),
+        params=[
+            _query("from", DAY_OR_TIME, True),
+            _query("to", DAY_OR_TIME, True),
+            _query("actor", {"type": "string", "maxLength": 200}),
+            *PAGE,
+        ],
     ),
     Op(
         "get",
@@ -391,6 +446,7 @@ def document() -> dict[str, Any]:
             operation["requestBody"] = {"required": True, "content": content}
         if op.roles:
             operation["security"] = [{"bearer": []}]
+            operation["x-roles"] = list(op.roles)
         paths.setdefault(op.path, {})[op.method] = operation
     return {
         "openapi": "3.1.0",

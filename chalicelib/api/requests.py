@@ -29,12 +29,12 @@ def parse_body(request: Request, model: type[Model], context: dict[str, Any] | N
     return parsed
 
 
-def parse_query(request: Request, model: type[Model]) -> Model:
+def parse_query(request: Request, model: type[Model], context: dict[str, Any] | None = None) -> Model:
     params: Any = request.query_params or {}
     if hasattr(params, "getlist"):
         _refuse_repeated([name for name in params if len(params.getlist(name)) > 1], "query")
     try:
-        return model.model_validate(dict(params))
+        return model.model_validate(dict(params), context=context)
     except ValidationError as exc:
         raise validation_error(exc) from None
 

@@ -99,8 +99,8 @@ class WebhookOut(BaseModel):
     applied: bool = Field(default=False, description="Whether the event changed a gift.")
 
 
-class DonationListQuery(BaseModel):
-    """GET /staff/donations: gifts created in [from, to], oldest first."""
+class RangeQuery(BaseModel):
+    """A staff list over [from, to], paged with a cursor."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -108,12 +108,9 @@ class DonationListQuery(BaseModel):
     end: date | datetime = Field(alias="to", description="Date (whole day) or UTC time, inclusive.")
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=2000)
-    include_abandoned: bool = Field(
-        default=False, description="Also list gifts abandoned while pending (true or false)."
-    )
 
     @model_validator(mode="after")
-    def _range(self) -> DonationListQuery:
+    def _range(self) -> RangeQuery:
         for value in (self.start, self.end):
             if not FIRST_YEAR <= value.year <= LAST_YEAR:
                 raise ValueError(f"dates must fall in the years {FIRST_YEAR} to {LAST_YEAR}")
@@ -129,6 +126,14 @@ class DonationListQuery(BaseModel):
         start = _as_time(self.start, False).isoformat(timespec="seconds")[:19] + ".000Z"
         end = _as_time(self.end, True).isoformat(timespec="seconds")[:19] + ".999Z~"
         return start, end
+
+
+class DonationListQuery(RangeQuery):
+    """GET /staff/donations: gifts created in [from, to], oldest first."""
+
+    include_abandoned: bool = Field(
+        default=False, description="Also list gifts abandoned while pending (true or false)."
+    )
 
 
 def _as_time(value: date | datetime, end: bool) -> datetime:
@@ -178,6 +183,17 @@ class PlanListOut(BaseModel):
 
 class CardIntentOut(BaseModel):
     client_secret: str = Field(description="SetupIntent secret for Stripe.js confirmCardSetup.")
+
+
+class AuditListQuery(RangeQuery):
+    """GET /staff/audit: staff requests in [from, to], newest first, optionally one actor's."""
+
+    actor: str | None = Field(default=None, max_length=200, description="A staff subject.")
+
+
+class AuditListOut(BaseModel):
+    items: list[dict[str, object]]
+    cursor: str | None
 
 
 class ContactListQuery(BaseModel):

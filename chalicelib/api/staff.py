@@ -4,26 +4,29 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import asdict
 from typing import Any
 
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.auth import current_staff, requires_role
 from chalicelib.api.errors import json_errors
+from chalicelib.api.finding import DonationFindQuery, DonorHistoryOut, DonorQuery, parse_donor
 from chalicelib.api.requests import header, parse_body, parse_query, path_id
-from chalicelib.api.schemas import ContactListQuery, DonationListQuery, OutboxListQuery, PlanListQuery
+from chalicelib.api.schemas import AuditListQuery, ContactListQuery, OutboxListQuery, PlanListQuery
 from chalicelib.bootstrap import (
     get_export_ports,
     get_money,
     get_outreach_repository,
     get_repository,
     get_settings,
+    get_staff_log,
 )
 from chalicelib.domain.aftermath import RefundRequest
 from chalicelib.domain.exports import ExportRequest
 from chalicelib.domain.outreach import ContactStatusChange
 from chalicelib.domain.spreadsheet import cell
-from chalicelib.services import contact, donations, exports, outbox, recurring, refunds
+from chalicelib.services import contact, donations, donors, exports, outbox, recurring, refunds
 
 bp = Blueprint(__name__)
 FINANCE = ("finance", "admin")
@@ -40,7 +43,8 @@ def _request() -> Any:
 @json_errors
 @requires_role(_request, *FINANCE)
 def list_donations() -> dict[str, Any]:
-    query = parse_query(bp.current_request, DonationListQuery)
+    funds = [f.id for f in get_settings().funds]
+    query = parse_query(bp.current_request, DonationFindQuery, {"funds": funds})
     start, end = query.bounds
     page = donations.list_donations(
         start,
@@ -49,8 +53,19 @@ def list_donations() -> dict[str, Any]:
         query.cursor,
         repo=get_repository(),
         include_abandoned=query.include_abandoned,
+        filters=query.filters(),
     )
     return {"items": [d.model_dump() for d in page.items], "cursor": page.cursor}
+
+
+@bp.route("/staff/donors/{email}", methods=["GET"])
+@json_errors
+@requires_role(_request, *FINANCE)
+def donor_history(email: str) -> dict[str, Any]:
+    donor = parse_donor(email)
+    query = parse_query(bp.current_request, DonorQuery)
+    history = donors.donor_history(donor, query.limit, query.cursor, repo=get_repository())
+    return DonorHistoryOut.model_validate(history, from_attributes=True).model_dump()
 
 
 @bp.route("/staff/donations/{donation_id}", methods=["GET"])
@@ -170,6 +185,16 @@ def update_contact(contact_id: str) -> dict[str, Any]:
         topics=topics,
     )
     return message.model_dump()
+
+
+@bp.route("/staff/audit", methods=["GET"])
+@json_errors
+@requires_role(_request, *ADMIN)
+def list_staff_requests() -> dict[str, Any]:
+    query = parse_query(bp.current_request, AuditListQuery)
+    start, end = query.bounds
+    page = get_staff_log().list(start, end, query.limit, query.cursor, query.actor)
+    return {"items": [asdict(entry) for entry in page.items], "cursor": page.cursor}
 
 
 @bp.route("/staff/outbox", methods=["GET"])

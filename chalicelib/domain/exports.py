@@ -8,7 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from chalicelib.domain.donation import DisplayStatus, Donation, Frequency, Status
+from chalicelib.domain.donation import DisplayStatus
+from chalicelib.domain.finding import FrequencyFilter, GiftFilter
 
 ExportStatus = Literal["running", "done", "failed"]
 FIRST_YEAR, LAST_YEAR = 2000, 2999
@@ -16,36 +17,33 @@ MAX_RANGE_DAYS = 366
 
 
 class ExportFilters(BaseModel):
-    """The filters of GET /staff/donations an export takes (an allow-list: any other key is
-    refused)."""
+    """The filters of GET /staff/donations an export takes, with the same meaning (an
+    allow-list: any other key is refused)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    status: Status | DisplayStatus | None = Field(
-        default=None, description="A payment status or a display status."
+    status: DisplayStatus | Literal["paid"] | None = Field(
+        default=None, description="A display status, or paid (every gift whose money was taken)."
     )
     fund: str | None = Field(default=None, min_length=1, max_length=64)
     campaign: str | None = Field(default=None, min_length=1, max_length=64)
-    frequency: Frequency | None = None
+    frequency: FrequencyFilter | None = None
     email: EmailStr | None = Field(default=None, max_length=254)
     min_amount: int | None = Field(default=None, ge=0, description="Gross, minor units, inclusive.")
     max_amount: int | None = Field(default=None, ge=0, description="Gross, minor units, inclusive.")
     include_abandoned: bool = False
 
-    def matches(self, gift: Donation) -> bool:
-        if self.status is not None and self.status not in (gift.status, gift.display_status):
-            return False
-        if self.fund is not None and gift.fund != self.fund:
-            return False
-        if self.campaign is not None and gift.campaign != self.campaign:
-            return False
-        if self.frequency is not None and gift.frequency != self.frequency:
-            return False
-        if self.email is not None and gift.email.lower() != self.email.lower():
-            return False
-        if self.min_amount is not None and gift.amount < self.min_amount:
-            return False
-        return self.max_amount is None or gift.amount <= self.max_amount
+    def gift_filter(self) -> GiftFilter:
+        """The same filters as GET /staff/donations takes: the repository picks the index."""
+        return GiftFilter(
+            status=self.status,
+            fund=self.fund,
+            campaign=self.campaign,
+            frequency=self.frequency,
+            email=self.email.lower() if self.email else None,
+            min_amount=self.min_amount,
+            max_amount=self.max_amount,
+        )
 
 
 class ExportRequest(BaseModel):

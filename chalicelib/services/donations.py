@@ -25,6 +25,7 @@ from chalicelib.domain.errors import (
     StewardError,
     UpstreamError,
 )
+from chalicelib.domain.finding import GiftFilter
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.recurring import plan_for
 from chalicelib.services.clock import Clock, utc_now
@@ -412,9 +413,13 @@ def list_donations(
     *,
     repo: Repository,
     include_abandoned: bool = False,
+    filters: GiftFilter | None = None,
 ) -> DonationPage:
-    """Gifts created in [start, end]; abandoned ones only when asked for."""
-    return repo.list_donations(start, end, limit, cursor, include_abandoned=include_abandoned)
+    """Gifts created in [start, end] that pass the filters; abandoned ones only when asked
+    for (or when the status filter names them)."""
+    return repo.list_donations(
+        start, end, limit, cursor, include_abandoned=include_abandoned, filters=filters
+    )
 
 
 def _load(repo: Repository, donation_id: str) -> Donation:

@@ -120,6 +120,7 @@ def _write(export: Export, key: str, ports: ExportPorts, time_left: Callable[[],
     (one Query ahead), so the job's own work hides behind the table's answer time. At most
     two pages and two S3 parts are held at once."""
     filters = export.export_filters
+    wanted = filters.gift_filter()
     plans: dict[str, tuple[str | None, str | None]] = {}
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\r\n")
@@ -128,7 +129,12 @@ def _write(export: Export, key: str, ports: ExportPorts, time_left: Callable[[],
 
     def read(cursor: str | None) -> DonationPage:
         return ports.gifts.list_donations(
-            export.start, export.end, PAGE_SIZE, cursor, include_abandoned=filters.include_abandoned
+            export.start,
+            export.end,
+            PAGE_SIZE,
+            cursor,
+            include_abandoned=filters.include_abandoned,
+            filters=wanted,
         )
 
     upload = ports.store.open(key)
@@ -139,12 +145,12 @@ def _write(export: Export, key: str, ports: ExportPorts, time_left: Callable[[],
             while pending is not None:
                 page = pending.result()
                 pending = reader.submit(read, page.cursor) if page.cursor and time_left() else None
-                gifts = [gift for gift in page.items if filters.matches(gift)]
-                wanted = sorted(
+                gifts = page.items
+                new_plans = sorted(
                     {g.recurring_id for g in gifts if g.recurring_id and g.recurring_id not in plans}
                 )
-                if wanted:
-                    plans.update(dict.fromkeys(wanted, NO_PLAN) | ports.exports.plan_links(wanted))
+                if new_plans:
+                    plans.update(dict.fromkeys(new_plans, NO_PLAN) | ports.exports.plan_links(new_plans))
                 for gift in gifts:
                     writer.writerow(donation_row(gift, *plans.get(gift.recurring_id or "", NO_PLAN)))
                 rows += len(gifts)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from chalicelib.domain.aftermath import Dispute, Refund
 from chalicelib.domain.donation import Donation
+from chalicelib.domain.finding import GiftFilter
 from chalicelib.domain.outreach import ContactMessage, PendingSignup, SignupStatus, Subscriber
 from chalicelib.domain.recurring import RecurringPlan
 
@@ -211,8 +213,23 @@ class Repository(abc.ABC):
 
     @abc.abstractmethod
     def list_donations(
-        self, start: str, end: str, limit: int, cursor: str | None, *, include_abandoned: bool = False
+        self,
+        start: str,
+        end: str,
+        limit: int,
+        cursor: str | None,
+        *,
+        include_abandoned: bool = False,
+        filters: GiftFilter | None = None,
     ) -> DonationPage: ...
+
+    def donor_page(self, email: str, limit: int, cursor: str | None) -> DonationPage:
+        """A donor's gifts by email (any case), newest first."""
+        raise NotImplementedError
+
+    def donor_gifts(self, email: str) -> list[Donation]:
+        """Every gift of a donor by email (any case)."""
+        raise NotImplementedError
 
     @abc.abstractmethod
     def pending_donations(self, has_setup: bool, created_before: str, limit: int) -> list[Donation]:
@@ -472,3 +489,67 @@ class Mailer(abc.ABC):
     @abc.abstractmethod
     def send(self, message: OutboxMessage) -> None:
         """Render and send; raises UpstreamError when the transport fails."""
+
+
+@dataclass(frozen=True)
+class StaffRead:
+    """One staff request: who, what (the route, its record ids and filter), and when."""
+
+    id: str
+    at: str
+    actor: str
+    roles: list[str]
+    method: str
+    route: str
+    path: str
+    params: dict[str, str]
+    query: dict[str, str]
+    body: str | None = None
+
+
+class StaffLog(abc.ABC):
+    @abc.abstractmethod
+    def record(self, read: StaffRead) -> None:
+        """Kept before the data is answered: a request that cannot be logged gets no data."""
+
+    @abc.abstractmethod
+    def list(self, start: str, end: str, limit: int, cursor: str | None, actor: str | None) -> Page:
+        """Staff requests in [start, end], newest first (StaffRead items)."""
+
+
+@dataclass(frozen=True)
+class PayoutInfo:
+    id: str
+    amount: int
+    currency: str
+    status: str
+    created: str
+    arrival_date: str | None
+
+
+@dataclass(frozen=True)
+class BalanceLine:
+    """One balance transaction a payout pays out: a charge, a refund, a dispute's adjustment."""
+
+    id: str
+    type: str
+    source: str | None  # ch_, re_, dp_ / du_
+    amount: int
+    fee: int
+    net: int
+    currency: str
+
+
+class Ledger(abc.ABC):
+    """Stripe's books, read-only."""
+
+    @abc.abstractmethod
+    def payouts(self, start: int, end: int) -> list[PayoutInfo]:
+        """Payouts created in [start, end] (Unix seconds), oldest first."""
+
+    @abc.abstractmethod
+    def payout_lines(self, payout_id: str) -> list[BalanceLine]: ...
+
+    @abc.abstractmethod
+    def events(self, since: int) -> Iterator[StripeEvent]:
+        """Stripe's events created since then (Stripe keeps 30 days), read into facts."""

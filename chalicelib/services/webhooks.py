@@ -65,14 +65,17 @@ def handle_stripe_event(
     now: Clock = utc_now,
 ) -> dict[str, Any]:
     event = payments.verify_event(payload, signature)
-    stored = repo.put_event(event.id, event.type, event.raw, now())
+    return apply_event(event, Money(repo, payments, mail, now))
+
+
+def apply_event(event: StripeEvent, money: Money) -> dict[str, Any]:
+    """Store a verified event once by its id and apply its fact once: the webhook, and a
+    reconciliation replaying Stripe's list of events, go through here alike."""
+    stored = money.repo.put_event(event.id, event.type, event.raw, money.now())
     if stored.processed:
         return {"received": True, "duplicate": True}
     handler = HANDLERS[type(event.fact)]
-    return {
-        "received": True,
-        "applied": handler(event.fact, Context(event, Money(repo, payments, mail, now))),
-    }
+    return {"received": True, "applied": handler(event.fact, Context(event, money))}
 
 
 def _payment(fact: PaymentSucceeded | PaymentFailed, ctx: Context) -> bool:

@@ -233,11 +233,13 @@ def test_smtp_outage_delivers_every_email_exactly_once(
 
 
 def _attempted(outreach: Any, email: str) -> bool:
-    items = outreach.client.scan(
+    items = outreach.client.query(  # the pending outbox (gsi1), not a Scan
         TableName=outreach.table,
-        FilterExpression="begins_with(pk, :p) AND contains(#c.email, :e)",
+        IndexName="gsi1",
+        KeyConditionExpression="gsi1pk = :pending",
+        FilterExpression="contains(#c.email, :e)",
         ExpressionAttributeNames={"#c": "context"},
-        ExpressionAttributeValues={":p": {"S": "OUTBOX#"}, ":e": {"S": email}},
+        ExpressionAttributeValues={":pending": {"S": "OUTBOX#PENDING"}, ":e": {"S": email}},
     )["Items"]
     return len(items) == 2 and all(
         int(i["attempts"]["N"]) >= 1 and i["status"]["S"] == "pending" for i in items

@@ -1,0 +1,242 @@
+"""Finding gifts: every filter of the staff list is a Query on a key or an index.
+
+The list Queries the most selective index its filters allow (README "Data:"), one creation
+month at a time where the index is partitioned by month, and leaves the other filters to a
+FilterExpression on what that Query reads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.adapters import cursors, keys
+from chalicelib.adapters.dynamo_base import guarded, model_from, to_item, translate, translate_list
+from chalicelib.domain.donation import Donation
+from chalicelib.domain.finding import GiftFilter
+from chalicelib.services.ports import DonationPage
+
+# Queries one list page may make: a filter (abandoned gifts, a rare status) and empty months
+# can leave query after query empty; past this the page ends early and its cursor goes on.
+QUERIES_PER_PAGE = 10
+MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+INSTALLMENT_FREQUENCIES = ("installment", "monthly", "annual")
+TOP_AMOUNT = 10**keys.AMOUNT_DIGITS - 1
+PAID = "paid"  # the payment status succeeded, whatever happened afterwards
+
+
+@dataclass
+class Plan:
+    """One list query: the index, its partition per month, the sort range, the filters."""
+
+    index: str
+    key_names: tuple[str, str]
+    partition: Callable[[str], str]
+    sort_range: tuple[str, str]
+    monthly: bool = True
+    conditions: list[str] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def where(self, condition: str, names: dict[str, str], **values: Any) -> None:
+        self.conditions.append(condition)
+        self.names.update(names)
+        self.values.update({f":{k}": v for k, v in values.items()})
+
+
+def _index(name: str) -> tuple[str, tuple[str, str]]:
+    return f"gifts_by_{name}", (f"{name}_pk", f"{name}_sk")
+
+
+def choose_plan(f: GiftFilter, start: str, end: str, include_abandoned: bool) -> Plan:
+    """The index to Query for these filters, most selective first: a donor's email, then a
+    campaign, a status other than succeeded (or paid), an amount range, a fund, installments,
+    the succeeded status, and with none of these the month index (gsi1). `paid` (most gifts)
+    is always a filter."""
+    dated = (start, end)
+    keyed: str
+    if f.email:
+        email = f.email
+        plan = Plan(*_index("donor"), lambda _m: keys.donations_by_donor(email), dated, monthly=False)
+        keyed = "email"
+    elif f.campaign:
+        campaign = f.campaign
+        plan = Plan(*_index("campaign"), lambda m: keys.donations_by_campaign(campaign, m), dated)
+        keyed = "campaign"
+    elif f.status and f.status not in ("succeeded", PAID):
+        plan = _status_plan(f.status, dated)
+        keyed = "status"
+    elif f.min_amount is not None or f.max_amount is not None:
+        low, high = f.min_amount or 0, TOP_AMOUNT if f.max_amount is None else f.max_amount
+        plan = Plan(
+            *_index("amount"),
+            keys.donations_by_amount,
+            (f"{low:0{keys.AMOUNT_DIGITS}d}#", f"{high:0{keys.AMOUNT_DIGITS}d}#~"),
+        )
+        plan.where("#created BETWEEN :start AND :end", {"#created": "created_at"}, start=start, end=end)
+        keyed = "amount"
+    elif f.fund:
+        fund = f.fund
+        plan = Plan(*_index("fund"), lambda m: keys.donations_by_fund(fund, m), dated)
+        keyed = "fund"
+    elif f.frequency in INSTALLMENT_FREQUENCIES:
+        plan = Plan(*_index("installment"), keys.installments_by_month, dated)
+        keyed = "installment"
+    elif f.status == "succeeded":
+        plan = _status_plan(f.status, dated)
+        keyed = "status"
+    else:
+        plan = Plan("gsi1", ("gsi1pk", "gsi1sk"), keys.donations_by_month, dated)
+        keyed = ""
+    _filter_rest(plan, f, keyed, include_abandoned)
+    return plan
+
+
+def _status_plan(status: str, dated: tuple[str, str]) -> Plan:
+    return Plan(*_index("status"), lambda m: keys.donations_by_status(status, m), dated)
+
+
+def _filter_rest(plan: Plan, f: GiftFilter, keyed: str, include_abandoned: bool) -> None:
+    """Every filter the chosen index's key does not answer, as a FilterExpression."""
+    if f.email and keyed != "email":
+        plan.where("#donor = :donor", {"#donor": "donor_pk"}, donor=keys.donations_by_donor(f.email))
+    if f.campaign and keyed != "campaign":
+        plan.where("#campaign = :campaign", {"#campaign": "campaign"}, campaign=f.campaign)
+    if f.status == PAID:
+        plan.where("#status = :paid", {"#status": "status"}, paid="succeeded")
+    elif f.status and keyed != "status":
+        plan.where("#display = :display", {"#display": "display_status"}, display=f.status)
+    if (f.min_amount is not None or f.max_amount is not None) and keyed != "amount":
+        if f.min_amount is not None:
+            plan.where("#amount >= :min_amount", {"#amount": "amount"}, min_amount=f.min_amount)
+        if f.max_amount is not None:
+            plan.where("#amount <= :max_amount", {"#amount": "amount"}, max_amount=f.max_amount)
+    if f.fund and keyed != "fund":
+        plan.where("#fund = :fund", {"#fund": "fund"}, fund=f.fund)
+    if f.frequency == "one_time":
+        plan.where("#frequency = :frequency", {"#frequency": "frequency"}, frequency="one_time")
+    elif f.frequency in ("monthly", "annual"):
+        plan.where("#frequency = :frequency", {"#frequency": "frequency"}, frequency=f.frequency)
+    elif f.frequency == "installment" and keyed != "installment":
+        plan.where("#frequency <> :frequency", {"#frequency": "frequency"}, frequency="one_time")
+    if f.status is None and not include_abandoned:
+        plan.where("#status <> :abandoned", {"#status": "status"}, abandoned="abandoned")
+
+
+def list_donations(
+    client: Any,
+    table: str,
+    start: str,
+    end: str,
+    limit: int,
+    cursor: str | None,
+    *,
+    include_abandoned: bool = False,
+    filters: GiftFilter | None = None,
+) -> DonationPage:
+    """Gifts created in [start, end] that pass the filters: oldest first, or by amount within
+    each month when an amount range picks the amount index."""
+    f = filters or GiftFilter()
+    scope = {"list": "donations", "from": start, "to": end, "abandoned": str(include_abandoned), **f.scope()}
+    plan = choose_plan(f, start, end, include_abandoned)
+    first, last = start[:7], end[:7]
+    month, last_key = first, None
+    if cursor:
+        data = cursors.decode(cursor, scope)
+        month = str(data.get("m"))
+        if not (MONTH.fullmatch(month) and first <= month <= last):
+            raise cursors.bad_cursor()
+        if data.get("k") is not None:
+            last_key = cursors.start_key(
+                data["k"], plan.partition(month), keys.donation, plan.sort_range, plan.key_names
+            )
+    items: list[Donation] = []
+    queries = 0
+    pk_name, sk_name = plan.key_names
+    while month <= last and len(items) < limit and queries < QUERIES_PER_PAGE:
+        queries += 1
+        query: dict[str, Any] = {
+            "TableName": table,
+            "IndexName": plan.index,
+            "Limit": limit - len(items),
+            "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :low AND :high",
+            "ExpressionAttributeNames": {"#pk": pk_name, "#sk": sk_name, **plan.names},
+            "ExpressionAttributeValues": to_item(
+                {
+                    ":pk": plan.partition(month),
+                    ":low": plan.sort_range[0],
+                    ":high": plan.sort_range[1],
+                    **plan.values,
+                }
+            ),
+        }
+        if plan.conditions:
+            query["FilterExpression"] = " AND ".join(plan.conditions)
+        if last_key:
+            query["ExclusiveStartKey"] = last_key
+        try:
+            response = guarded(client.query, **query)
+        except ClientError as exc:
+            raise translate_list(exc, cursor) from exc
+        items.extend(model_from(Donation, item) for item in response.get("Items", []))
+        last_key = response.get("LastEvaluatedKey")
+        if last_key is None:
+            month = next_month(month) if plan.monthly else "9999-12"
+    if last_key is not None:
+        return DonationPage(items, cursors.encode(scope, m=month, k=last_key))
+    return DonationPage(items, cursors.encode(scope, m=month, k=None) if month <= last else None)
+
+
+def donor_page(client: Any, table: str, email: str, limit: int, cursor: str | None) -> DonationPage:
+    """A donor's gifts, newest first, from the donor index."""
+    partition = keys.donations_by_donor(email)
+    scope = {"list": "donor", "email": keys.donor_email(email)}
+    query: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": "gifts_by_donor",
+        "Limit": limit,
+        "ScanIndexForward": False,
+        "KeyConditionExpression": "donor_pk = :pk",
+        "ExpressionAttributeValues": to_item({":pk": partition}),
+    }
+    if cursor:
+        key = cursors.decode(cursor, scope).get("k")
+        query["ExclusiveStartKey"] = cursors.start_key(
+            key, partition, keys.donation, index_keys=("donor_pk", "donor_sk")
+        )
+    try:
+        response = guarded(client.query, **query)
+    except ClientError as exc:
+        raise translate_list(exc, cursor) from exc
+    last = response.get("LastEvaluatedKey")
+    gifts = [model_from(Donation, item) for item in response.get("Items", [])]
+    return DonationPage(gifts, cursors.encode(scope, k=last) if last else None)
+
+
+def donor_gifts(client: Any, table: str, email: str) -> list[Donation]:
+    """Every gift of a donor (the donor index, page after page), for their totals."""
+    query: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": "gifts_by_donor",
+        "KeyConditionExpression": "donor_pk = :pk",
+        "ExpressionAttributeValues": to_item({":pk": keys.donations_by_donor(email)}),
+    }
+    gifts: list[Donation] = []
+    while True:
+        try:
+            response = guarded(client.query, **query)
+        except ClientError as exc:
+            raise translate(exc) from exc
+        gifts.extend(model_from(Donation, item) for item in response.get("Items", []))
+        if "LastEvaluatedKey" not in response:
+            return gifts
+        query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def next_month(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{year + number // 12:04d}-{number % 12 + 1:02d}"
