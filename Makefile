@@ -46,6 +46,7 @@ test: lint typecheck pytest
 bench: $(STAMP) system-run
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/signup_timing.py
+	$(BIN)/python bench/export.py
 	$(BIN)/python bench/find_gifts.py
 	$(BIN)/python bench/totals.py
 

@@ -2,7 +2,7 @@
 
 from chalice.app import Chalice
 
-from chalicelib.api import donations, donor, events, outreach, payouts, public, staff, webhooks
+from chalicelib.api import donations, donor, events, export_jobs, outreach, payouts, public, staff, webhooks
 from chalicelib.api.errors import http_middleware
 
 app = Chalice(app_name="steward")
@@ -17,5 +17,6 @@ for blueprint in (
     payouts.bp,
     donor.bp,
     events.bp,
+    export_jobs.bp,
 ):
     app.register_blueprint(blueprint)

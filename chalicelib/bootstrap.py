@@ -14,6 +14,7 @@ from chalicelib.config import Settings, load_settings
 if TYPE_CHECKING:
     from chalicelib.api.auth import TokenVerifier
     from chalicelib.services.donations import Money
+    from chalicelib.services.exports import ExportPorts
     from chalicelib.services.forms import DeclineGuard, DonationScreening, FormRules
     from chalicelib.services.ports import Ledger, Mailer, OutreachRepository, Payments, Repository, StaffLog
     from chalicelib.services.receipts import GiftMail
@@ -125,6 +126,37 @@ def get_gift_mail() -> GiftMail:
     return GiftMail(org, {f.id: f.name for f in s.funds}, s.finance_inbox, links)
 
 
+@lru_cache(maxsize=1)
+def get_export_ports() -> ExportPorts:
+    """The export jobs' table records, the gifts they read and the S3 bucket they write."""
+    import boto3
+    from botocore.config import Config
+
+    from chalicelib.adapters.dynamo_exports import DynamoExportRepository
+    from chalicelib.adapters.s3_exports import S3ExportStore
+    from chalicelib.config import MissingSettingError
+    from chalicelib.services.exports import ExportPorts
+
+    settings = get_settings()
+    if not settings.export_bucket:
+        raise MissingSettingError("STEWARD_EXPORT_BUCKET must be set where exports run")
+    # Links are signed with SigV4; a local S3-compatible server is addressed path-style, AWS
+    # virtual-hosted (its default).
+    s3_config = Config(
+        signature_version="s3v4",
+        s3={"addressing_style": "path" if settings.s3_endpoint else "virtual"},
+        connect_timeout=2,
+        read_timeout=30,
+        retries={"mode": "standard", "max_attempts": 3},
+    )
+    s3 = boto3.client("s3", endpoint_url=settings.s3_endpoint, config=s3_config)
+    return ExportPorts(
+        DynamoExportRepository(settings.table_name, _dynamodb_client()),
+        get_repository(),
+        S3ExportStore(settings.export_bucket, s3),
+    )
+
+
 def get_money() -> Money:
     from chalicelib.services.donations import Money
 
@@ -194,5 +226,6 @@ def reset() -> None:
         get_gift_mail,
         get_ledger,
         get_verifier,
+        get_export_ports,
     ):
         getter.cache_clear()

@@ -86,6 +86,8 @@ class Settings:
     fee_percent: Decimal = Decimal("2.2")
     fee_fixed: int = 30
     donor_link_days: int = 400
+    export_bucket: str | None = None
+    s3_endpoint: str | None = None
 
     @property
     def donation_rules(self) -> DonationRules:
@@ -234,6 +236,8 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         fee_percent=_fee_percent(env.get("STEWARD_FEE_PERCENT", "2.2")),
         fee_fixed=_minor_units("STEWARD_FEE_FIXED", env.get("STEWARD_FEE_FIXED", "30")),
         donor_link_days=int(env.get("STEWARD_DONOR_LINK_DAYS", "400")),
+        export_bucket=env.get("STEWARD_EXPORT_BUCKET") or None,
+        s3_endpoint=env.get("STEWARD_S3_ENDPOINT") or None,
     )
 
 

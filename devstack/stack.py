@@ -17,11 +17,11 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import boto3
 
-from devstack import dynamodb_local, table, tokens
+from devstack import dynamodb_local, s3_bucket, table, tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTALL_DIR = ROOT / ".local" / "dynamodb-local"  # shared by make run and the tests
@@ -35,9 +35,11 @@ class StackConfig:
     smtp_port: int = 1025
     api_port: int = 8000
     web_port: int = 8080
+    s3_port: int = 4566
     local_dir: Path = ROOT / ".local"
     in_memory: bool = False
     table_name: str = "steward"
+    export_bucket: str = "steward-exports"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> StackConfig:
@@ -50,19 +52,22 @@ class StackConfig:
             smtp_port=int(env.get("STEWARD_SMTP_PORT", base.smtp_port)),
             api_port=int(env.get("STEWARD_API_PORT", base.api_port)),
             web_port=int(env.get("STEWARD_WEB_PORT", base.web_port)),
+            s3_port=int(env.get("STEWARD_S3_PORT", base.s3_port)),
             local_dir=Path(env.get("STEWARD_LOCAL_DIR", str(base.local_dir))),
             table_name=env.get("STEWARD_TABLE_NAME", base.table_name),
+            export_bucket=env.get("STEWARD_EXPORT_BUCKET", base.export_bucket),
         )
 
     @classmethod
     def on_free_ports(cls, local_dir: Path) -> StackConfig:
-        ports = free_ports(5)
+        ports = free_ports(6)
         return cls(
             dynamodb_port=ports[0],
             stripe_port=ports[1],
             smtp_port=ports[2],
             api_port=ports[3],
             web_port=ports[4],
+            s3_port=ports[5],
             local_dir=local_dir,
             in_memory=True,
             table_name="steward-test",
@@ -86,6 +91,10 @@ class StackConfig:
     @property
     def web_url(self) -> str:
         return self.url(self.web_port)
+
+    @property
+    def s3_url(self) -> str:
+        return self.url(self.s3_port)
 
 
 def free_ports(count: int) -> list[int]:
@@ -150,6 +159,8 @@ class Stack:
             "STEWARD_SIGNING_KEY": self.local_secret("signing-key"),
             "STEWARD_SIGNING_KEY_ID": "local1",
             "STEWARD_IDENTITY_KEY": self.local_secret("identity-key"),
+            "STEWARD_S3_ENDPOINT": c.s3_url,
+            "STEWARD_EXPORT_BUCKET": c.export_bucket,
             **self.extra_env,
         }
 
@@ -176,24 +187,7 @@ class Stack:
 
     def start(self, announce: bool = False) -> None:
         c = self.config
-        busy = [
-            p
-            for p in (c.dynamodb_port, c.stripe_port, c.smtp_port, c.api_port, c.web_port)
-            if _listening(c.host, p)
-        ]
-        if busy:
-            raise RuntimeError(f"ports already in use: {busy}; stop the other stack or set STEWARD_*_PORT")
-        for folder in (c.local_dir, self.mail_dir, self.log_dir):
-            folder.mkdir(parents=True, exist_ok=True)
-        tokens.ensure_key(self.jwt_dir)
-        install = dynamodb_local.ensure_installed(INSTALL_DIR)
-        db_path = None if c.in_memory else c.local_dir / "dynamodb"
-        if db_path:
-            db_path.mkdir(parents=True, exist_ok=True)
-        # DynamoDB Local writes a metadata file into its working folder: keep it under local_dir.
-        command = dynamodb_local.command(install, c.dynamodb_port, db_path)
-        self._spawn("dynamodb", command, c.dynamodb_port, cwd=c.local_dir)
-        table.ensure_table(self.dynamodb_client(), c.table_name)
+        self.start_storage()
 
         stripe_state = c.local_dir / ("localstripe-test.pickle" if c.in_memory else "localstripe.pickle")
         stripe_cmd = [
@@ -248,6 +242,30 @@ class Stack:
         if announce:
             self.announce()
 
+    def start_storage(self) -> None:
+        """DynamoDB Local with the table, and the S3 server with the export bucket (the
+        benchmarks start only these)."""
+        c = self.config
+        busy = [
+            p
+            for p in (c.dynamodb_port, c.stripe_port, c.smtp_port, c.api_port, c.web_port, c.s3_port)
+            if _listening(c.host, p)
+        ]
+        if busy:
+            raise RuntimeError(f"ports already in use: {busy}; stop the other stack or set STEWARD_*_PORT")
+        for folder in (c.local_dir, self.mail_dir, self.log_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        tokens.ensure_key(self.jwt_dir)
+        install = dynamodb_local.ensure_installed(INSTALL_DIR)
+        db_path = None if c.in_memory else c.local_dir / "dynamodb"
+        if db_path:
+            db_path.mkdir(parents=True, exist_ok=True)
+        # DynamoDB Local writes a metadata file into its working folder: keep it under local_dir.
+        command = dynamodb_local.command(install, c.dynamodb_port, db_path)
+        self._spawn("dynamodb", command, c.dynamodb_port, cwd=c.local_dir)
+        table.ensure_table(self.dynamodb_client(), c.table_name)
+        self.start_s3()
+
     def start_smtp(self) -> None:
         c = self.config
         command = [
@@ -262,6 +280,21 @@ class Stack:
             str(self.mail_dir),
         ]
         self._spawn("smtp", command, c.smtp_port)
+
+    def start_s3(self) -> None:
+        """moto's standalone server speaks S3 over HTTP (in memory); the export bucket is
+        made at start, as infra/resources.json makes it on AWS."""
+        c = self.config
+        self._spawn(
+            "s3", [sys.executable, "-m", "moto.server", "-H", c.host, "-p", str(c.s3_port)], c.s3_port
+        )
+        s3_bucket.ensure_bucket(self.s3_client(), c.export_bucket)
+
+    def s3_client(self) -> Any:
+        env = self.app_env()
+        return s3_bucket.client(
+            self.config.s3_url, env["AWS_REGION"], env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]
+        )
 
     def stop_process(self, name: str) -> None:
         """Stop one piece (tests use it to take the SMTP sink down)."""
@@ -290,6 +323,7 @@ class Stack:
         )
         print(f"localstripe     {c.stripe_url}  webhook -> {c.api_url}/webhooks/stripe")
         print(f"SMTP sink       smtp://{c.host}:{c.smtp_port}  mail in {self.mail_dir}")
+        print(f"S3 (moto)       {c.s3_url}  bucket {c.export_bucket} (in memory)")
         print("Outbox          stream poller drives the stream handlers and the sweeps")
         print(f"API             {c.api_url}  (health {c.api_url}/health)")
         print(f"Web             {c.web_url}")

@@ -33,15 +33,15 @@ RETRY_PAUSE_SECONDS = 0.5
 # created, for one): read the shard again from its oldest record. Handlers are idempotent.
 STALE_ITERATOR = {"TrimmedDataAccessException", "ExpiredIteratorException"}
 # Handlers see the deployed function's time limit, as they do on Lambda.
-LAMBDA_TIMEOUT_MS = 1000 * int(
-    json.loads((Path(__file__).resolve().parent.parent / ".chalice" / "config.json").read_text())[
-        "lambda_timeout"
-    ]
-)
+CHALICE_CONFIG = json.loads((Path(__file__).resolve().parent.parent / ".chalice" / "config.json").read_text())
+LAMBDA_TIMEOUT_MS = 1000 * int(CHALICE_CONFIG["lambda_timeout"])
 
 
 def context(name: str) -> LambdaContext:
-    return LambdaContext(name, 256, max_runtime_ms=LAMBDA_TIMEOUT_MS)
+    own = CHALICE_CONFIG.get("lambda_functions", {}).get(name, {})
+    return LambdaContext(
+        name, 256, max_runtime_ms=1000 * int(own.get("lambda_timeout", LAMBDA_TIMEOUT_MS // 1000))
+    )
 
 
 def lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
@@ -123,6 +123,11 @@ class Poller:
         return records
 
 
+def _name(handler: Any) -> str:
+    """The function a stream handler is (chalice wraps it; the wrapped one has the name)."""
+    return str(getattr(getattr(handler, "func", handler), "__name__", "outbox_stream"))
+
+
 def log_failure(record: dict[str, Any]) -> None:
     """The local on-failure destination: the record, as Lambda would send it to SQS."""
     print("stream on-failure", json.dumps(record, default=str), flush=True)
@@ -140,7 +145,7 @@ def run_batch(
     handed to on_failure. Every record ends handled or handed over; nothing stalls the shard."""
     for attempt in range(retries + 1 if len(records) == 1 else 1):
         try:
-            result = handler({"Records": records}, context("outbox_stream"))
+            result = handler({"Records": records}, context(_name(handler)))
         except Exception:
             traceback.print_exc()
             if attempt < retries and len(records) == 1:
@@ -156,7 +161,7 @@ def run_batch(
     run_batch(handler, records[half:], on_failure, retries, pause)
 
 
-STREAM_HANDLERS = ("outbox_stream", "totals_stream")
+STREAM_HANDLERS = ("outbox_stream", "totals_stream", "export_stream")
 
 
 def step(poller: Poller, *stream_handlers: Any) -> list[dict[str, Any]]:

@@ -74,12 +74,28 @@ def guarded(call: Any, **kwargs: Any) -> Any:
 
 
 def model_from(model: type[M], item: dict[str, Any]) -> M:
-    """A pydantic model from a DynamoDB item (numbers come back as Decimal)."""
-    values = from_item(item)
+    """A pydantic model from a DynamoDB item; numbers become int. Strings, numbers, booleans
+    and nulls are read directly (TypeDeserializer is the slow part of reading a long page),
+    anything else through the deserializer."""
     fields = model.model_fields
-    return model.model_validate(
-        {k: int(v) if isinstance(v, Decimal) else v for k, v in values.items() if k in fields}
-    )
+    return model.model_validate({k: _plain(v) for k, v in item.items() if k in fields})
+
+
+def _plain(value: dict[str, Any]) -> Any:
+    if "S" in value:
+        return value["S"]
+    if "N" in value:
+        text = value["N"]
+        try:
+            return int(text)
+        except ValueError:
+            return int(Decimal(text))
+    if "BOOL" in value:
+        return bool(value["BOOL"])
+    if "NULL" in value:
+        return None
+    plain = _deserializer.deserialize(value)
+    return int(plain) if isinstance(plain, Decimal) else plain
 
 
 def put_new(client: Any, table: str, values: dict[str, Any]) -> bool:

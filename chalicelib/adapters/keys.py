@@ -197,3 +197,13 @@ def totals_cell(dimension: str, day: str, currency: str, settlement: str | None,
 def gift_contribution(donation_id: str) -> Key:
     """What a gift last added to the totals, and at which of its versions."""
     return {"pk": f"TOTALS#GIFT#{donation_id}", "sk": "TOTALS"}
+
+
+# -- exports -----------------------------------------------------------------------------
+
+EXPORT_SK = "EXPORT"
+
+
+def export(export_id: str) -> Key:
+    """An export job; its audit entries sit in the same partition (record_audit)."""
+    return {"pk": f"EXPORT#{export_id}", "sk": EXPORT_SK}

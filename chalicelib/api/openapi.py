@@ -15,6 +15,7 @@ from chalicelib.api.errors import FORM_TYPES, STAFF_HEADERS
 from chalicelib.api.finding import MAX_AMOUNT, STATUSES, DonorHistoryOut
 from chalicelib.domain.aftermath import Refund, RefundRequest
 from chalicelib.domain.donation import DonationRequest
+from chalicelib.domain.exports import ExportRequest
 from chalicelib.domain.outreach import ContactMessage, ContactRequest, ContactStatusChange, SignupRequest
 
 REF = "#/components/schemas/{model}"
@@ -391,6 +392,25 @@ OPS = [
         errors=("422",),
         roles=("admin",),
         params=[_query("status", {"type": "string", "enum": ["failed", "pending"]}), *PAGE],
+    ),
+    Op(
+        "post",
+        "/staff/exports",
+        "Start a CSV export of gifts; it runs behind the answer",
+        schemas.ExportCreatedOut,
+        "202",
+        ExportRequest,
+        BODY_ERRORS,
+        roles=("finance", "admin"),
+    ),
+    Op(
+        "get",
+        "/staff/exports/{export_id}",
+        "An export's state, with a 5-minute download link once done",
+        schemas.ExportOut,
+        errors=("404",),
+        roles=("finance", "admin"),
+        params=[_path("export_id")],
     ),
     Op(
         "get",

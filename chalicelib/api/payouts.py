@@ -97,7 +97,7 @@ def _line(match: LineMatch) -> dict[str, Any]:
 
 
 def _csv(report: Reconciliation) -> Response:
-    from chalicelib.api.staff import _cell
+    from chalicelib.domain.spreadsheet import cell
 
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, extrasaction="ignore")
@@ -111,7 +111,7 @@ def _csv(report: Reconciliation) -> Response:
         }
         for match in payout.lines:
             row = {**head, **_line(match), "line_id": match.line.id}
-            writer.writerow({k: _cell(row.get(k)) for k in COLUMNS})
+            writer.writerow({k: cell(row.get(k)) for k in COLUMNS})
     for gift in report.not_paid_out:
         row = {
             "matched_kind": "gift",
@@ -123,7 +123,7 @@ def _csv(report: Reconciliation) -> Response:
             "status": "not_paid_out",
             "problem": "in no payout of this period",
         }
-        writer.writerow({k: _cell(row.get(k)) for k in COLUMNS})
+        writer.writerow({k: cell(row.get(k)) for k in COLUMNS})
     return Response(
         body=out.getvalue(),
         status_code=200,

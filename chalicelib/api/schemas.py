@@ -272,3 +272,17 @@ class TotalsRow(BaseModel):
 class TotalsOut(BaseModel):
     group_by: str
     rows: list[TotalsRow]
+
+
+class ExportCreatedOut(BaseModel):
+    export_id: str
+
+
+class ExportOut(BaseModel):
+    export_id: str
+    status: Literal["running", "done", "failed"]
+    rows: int = Field(description="Gifts in the file (the header aside); 0 until done.")
+    url: str | None = Field(description="A presigned GET link to the CSV, valid 5 minutes; once done.")
+    reason: str | None = Field(default=None, description="Why the export failed.")
+    created_at: str
+    finished_at: str | None = None

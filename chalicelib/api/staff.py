@@ -21,6 +21,7 @@ from chalicelib.api.schemas import (
     TotalsQuery,
 )
 from chalicelib.bootstrap import (
+    get_export_ports,
     get_money,
     get_outreach_repository,
     get_repository,
@@ -29,8 +30,10 @@ from chalicelib.bootstrap import (
     get_totals_store,
 )
 from chalicelib.domain.aftermath import RefundRequest
+from chalicelib.domain.exports import ExportRequest
 from chalicelib.domain.outreach import ContactStatusChange
-from chalicelib.services import contact, donations, donors, outbox, recurring, refunds, totals
+from chalicelib.domain.spreadsheet import cell
+from chalicelib.services import contact, donations, donors, exports, outbox, recurring, refunds, totals
 
 bp = Blueprint(__name__)
 FINANCE = ("finance", "admin")
@@ -122,6 +125,32 @@ def get_plan(recurring_id: str) -> dict[str, Any]:
     return {**record.plan.model_dump(), "installments": [g.model_dump() for g in record.installments]}
 
 
+@bp.route("/staff/exports", methods=["POST"])
+@json_errors
+@requires_role(_request, *FINANCE)
+def start_export() -> Response:
+    body = parse_body(bp.current_request, ExportRequest)
+    export = exports.request_export(body, current_staff().subject, get_export_ports().exports)
+    return Response(body={"export_id": export.id}, status_code=202)
+
+
+@bp.route("/staff/exports/{export_id}", methods=["GET"])
+@json_errors
+@requires_role(_request, *FINANCE)
+def get_export(export_id: str) -> dict[str, Any]:
+    state = exports.export_state(path_id(export_id, "export_id"), get_export_ports())
+    job = state.export
+    return {
+        "export_id": job.id,
+        "status": job.status,
+        "rows": job.rows,
+        "url": state.url,
+        "reason": job.reason,
+        "created_at": job.created_at,
+        "finished_at": job.finished_at,
+    }
+
+
 CSV_COLUMNS = [
     "email",
     "name",
@@ -206,7 +235,7 @@ def export_signups() -> Response:
         for subscriber in page.items:
             row = subscriber.model_dump()
             row["interests"] = " ".join(subscriber.interests)
-            writer.writerow({k: _cell(row.get(k)) for k in CSV_COLUMNS})
+            writer.writerow({k: cell(row.get(k)) for k in CSV_COLUMNS})
         cursor = page.cursor
         if not cursor:
             break
@@ -219,9 +248,3 @@ def export_signups() -> Response:
             "Cache-Control": "no-store",
         },
     )
-
-
-def _cell(value: Any) -> str:
-    """Text for a spreadsheet: a leading = + - @ would run as a formula, so it is quoted."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
