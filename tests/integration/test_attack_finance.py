@@ -1,0 +1,180 @@
+"""Finance routes as a careless clerk and an attacker use them: hostile filters, cursors
+carried to other queries, formula text in the CSVs, and what the staff log keeps."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+import uuid
+from typing import Any
+
+import requests
+
+from chalicelib.services.ports import Repository
+from tests.helpers import Api
+from tests.unit.factories import donation
+
+RANGE = {"from": "2021-03-01", "to": "2021-03-31"}
+
+
+def _raw(api: Api, token: str, path_and_query: str) -> requests.Response:
+    return api.session.get(
+        api.base + path_and_query, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+
+
+def _fields(answer: requests.Response) -> list[str]:
+    assert answer.status_code == 422, (answer.status_code, answer.text)
+    return [f["field"] for f in answer.json()["error"]["fields"]]
+
+
+def test_hostile_filter_values_answer_422_naming_the_field(api: Api, token) -> None:
+    finance = token()
+    cases: list[tuple[str, str]] = [
+        ("campaign=" + "x" * 5000, "campaign"),
+        ("campaign=%00", "campaign"),
+        ("campaign=a%0Db", "campaign"),
+        ("campaign=%E2%80%AE", "campaign"),  # right-to-left override: not printable
+        ("campaign=%ff%fe", "campaign"),
+        ("fund=%ff", "fund"),
+        ("email=%ff%40x", "email"),
+        ("email=a%00b%40x.org", "email"),
+        ("min_amount=1e3", "min_amount"),
+        ("min_amount=-1", "min_amount"),
+        ("min_amount=" + "9" * 5000, "min_amount"),
+        ("max_amount=1.5", "max_amount"),
+        ("min_amount=10&max_amount=5", "max_amount"),
+        ("status=paid&status=refunded", "status"),
+        ("status[]=paid", "status[]"),
+        ("filters[status]=paid", "filters[status]"),
+        ("frequency=ONE_TIME", "frequency"),
+        ("limit=0", "limit"),
+        ("cursor=" + "A" * 5000, "cursor"),
+        ("cursor=%ff", "cursor"),
+    ]
+    wrong = []
+    for query, field in cases:
+        answer = _raw(api, finance, f"/staff/donations?from=2021-03-01&to=2021-03-31&{query}")
+        named = [f["field"] for f in answer.json()["error"]["fields"]] if answer.status_code == 422 else []
+        if field not in named:
+            wrong.append((query[:40], answer.status_code, answer.text[:200]))
+    assert not wrong, "\n".join(map(str, wrong))
+
+
+def test_hostile_donor_and_report_values_answer_4xx_not_500(api: Api, token) -> None:
+    finance = token()
+    wrong = []
+    for path in (
+        "/staff/donors/a%00b%40x.org",
+        "/staff/donors/" + "a" * 300 + "%40x.org",
+        "/staff/donors/%ff%40x.org",
+        "/staff/donors/a%40x.org?limit=abc",
+        "/staff/donors/a%40x.org?cursor=%ff",
+        "/staff/reports/totals?from=2021-03-01&to=2021-03-31&group_by=fund&group_by=day",
+        "/staff/reports/totals?from=2021-03-01&to=2021-03-31&group_by=%00",
+        "/staff/reports/totals?from=0001-01-01&to=9999-12-31",
+        "/staff/reports/payouts?from=2021-03-01&to=2021-03-31&format=xlsx",
+        "/staff/reports/payouts?from=2021-03-31&to=2021-03-01",
+        "/staff/exports/" + "A" * 26,
+        "/staff/exports/..%2F..%2Fetc%2Fpasswd",
+    ):
+        answer = _raw(api, finance, path)
+        if not 400 <= answer.status_code < 500 or "error" not in answer.json():
+            wrong.append((path[:60], answer.status_code, answer.text[:200]))
+    assert not wrong, "\n".join(map(str, wrong))
+
+
+def test_a_cursor_works_only_on_the_query_that_made_it(api: Api, repo: Repository, token) -> None:
+    finance = token("admin")
+    tag = uuid.uuid4().hex[:8]
+    email = f"cursor-{tag}@example.org"
+    for day in range(1, 6):
+        at = f"2021-03-{day:02d}T10:00:00.000Z"
+        gift = donation(created_at=at, updated_at=at, succeeded_at=at, status="succeeded", email=email)
+        repo.create_donation(gift, None)
+    first = api.get("/staff/donations", finance, limit=2, email=email, **RANGE).json()
+    cursor = first["cursor"]
+    assert cursor
+    others: list[tuple[str, dict[str, Any]]] = [
+        ("/staff/donations", {"limit": 2, "email": email, "from": "2021-03-02", "to": "2021-03-31"}),
+        ("/staff/donations", {"limit": 2, "email": email, "min_amount": 1, **RANGE}),
+        ("/staff/donations", {"limit": 2, **RANGE}),
+        ("/staff/donations", {"limit": 2, "email": email, "include_abandoned": "true", **RANGE}),
+        (f"/staff/donors/{email}", {"limit": 2}),
+        ("/staff/audit", {"limit": 2, **RANGE}),
+    ]
+    for path, query in others:
+        answer = api.get(path, finance, cursor=cursor, **query)
+        assert "cursor" in _fields(answer), (path, query)
+    donor_cursor = api.get(f"/staff/donors/{email}", finance, limit=2).json()["cursor"]
+    assert donor_cursor
+    answer = api.get(f"/staff/donors/other-{tag}@example.org", finance, limit=2, cursor=donor_cursor)
+    assert "cursor" in _fields(answer)
+    answer = api.get("/staff/donations", finance, limit=2, email=email, cursor=donor_cursor, **RANGE)
+    assert "cursor" in _fields(answer)
+
+
+def test_formula_text_in_gift_fields_is_neutralized_in_the_export(api: Api, repo: Repository, token) -> None:
+    finance = token()
+    tag = uuid.uuid4().hex[:8]
+    email = f"formula-{tag}@example.org"
+    at = "2021-04-02T10:00:00.000Z"
+    hostile = {
+        "campaign": "=cmd|' /C calc'!A0",
+        "first_name": "+SUM(1+1)",
+        "last_name": '@HYPERLINK("http://x")',
+        "utm_source": "-2+3",
+        "utm_medium": "\uff1d1+1",
+        "utm_campaign": "\t=1+1",
+        "tribute_name": '=HYPERLINK("http://x","y")',
+    }
+    gift = donation(created_at=at, updated_at=at, succeeded_at=at, status="succeeded", email=email, **hostile)
+    repo.create_donation(gift, None)
+    answer = api.post(
+        "/staff/exports",
+        {"kind": "donations", "from": "2021-04-02", "to": "2021-04-02", "filters": {"email": email}},
+        headers={"Authorization": f"Bearer {finance}"},
+    )
+    assert answer.status_code == 202, answer.text
+    export_id = answer.json()["export_id"]
+    state: dict[str, Any] = {}
+    for _ in range(120):
+        state = api.get(f"/staff/exports/{export_id}", finance).json()
+        if state["status"] != "running":
+            break
+        time.sleep(0.5)
+    assert state["status"] == "done", state
+    text = requests.get(state["url"], timeout=30).content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 1
+    for column, value in hostile.items():
+        written = rows[0][column]
+        assert written.startswith("'"), (column, written)
+        assert written[1:] == value
+
+
+def test_the_staff_log_keeps_each_finance_read_and_no_secret(api: Api, token) -> None:
+    tag = uuid.uuid4().hex[:8]
+    finance = token("finance", subject=f"clerk-{tag}")
+    admin = token("admin")
+    api.get("/staff/reports/totals", finance, **RANGE)
+    api.get(f"/staff/donors/someone-{tag}@example.org", finance)
+    api.get("/staff/reports/payouts", finance, format="csv", **RANGE)
+    first = api.get("/staff/donations", finance, limit=1, **RANGE).json()
+    if first["cursor"]:
+        api.get("/staff/donations", finance, limit=1, cursor=first["cursor"], **RANGE)
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    log = api.get("/staff/audit", admin, actor=f"clerk-{tag}", limit=50, **{"from": today, "to": today})
+    assert log.status_code == 200, log.text
+    entries = log.json()["items"]
+    routes = {e["route"] for e in entries}
+    assert {
+        "/staff/reports/totals",
+        "/staff/donors/{email}",
+        "/staff/reports/payouts",
+        "/staff/donations",
+    } <= routes
+    text = log.text
+    assert finance not in text
+    assert finance.split(".")[1] not in text
