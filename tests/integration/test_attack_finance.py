@@ -178,3 +178,34 @@ def test_the_staff_log_keeps_each_finance_read_and_no_secret(api: Api, token) ->
     text = log.text
     assert finance not in text
     assert finance.split(".")[1] not in text
+
+
+def test_an_export_takes_the_filters_the_list_takes_and_refuses_the_ones_it_refuses(api: Api, token) -> None:
+    """A clerk's typo in a fund answers 422 at once, not a done export of no rows; a filter
+    the list answers is one an export takes."""
+    finance = token()
+    good = {"kind": "donations", "from": "2021-03-01", "to": "2021-03-31"}
+    refused = {
+        "filters.fund": {"fund": "peace-program"},
+        "filters.campaign": {"campaign": "spring\u0000"},
+        "filters.max_amount": {"min_amount": 10, "max_amount": 5},
+    }
+    wrong = []
+    for field, filters in refused.items():
+        answer = api.post(
+            "/staff/exports", {**good, "filters": filters}, headers={"Authorization": f"Bearer {finance}"}
+        )
+        named = [f["field"] for f in answer.json()["error"]["fields"]] if answer.status_code == 422 else []
+        if not any(name.startswith(field) for name in named):
+            wrong.append((field, answer.status_code, answer.text[:200]))
+    campaign = "c" * 150
+    listed = api.get("/staff/donations", finance, campaign=campaign, **RANGE)
+    assert listed.status_code == 200, listed.text
+    answer = api.post(
+        "/staff/exports",
+        {**good, "filters": {"campaign": campaign}},
+        headers={"Authorization": f"Bearer {finance}"},
+    )
+    if answer.status_code != 202:
+        wrong.append(("campaign of 150", answer.status_code, answer.text[:200]))
+    assert not wrong, "\n".join(map(str, wrong))
