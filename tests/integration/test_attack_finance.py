@@ -76,6 +76,12 @@ def test_hostile_donor_and_report_values_answer_4xx_not_500(api: Api, token) -> 
         "/staff/reports/totals?from=0001-01-01&to=9999-12-31",
         "/staff/reports/payouts?from=2021-03-01&to=2021-03-31&format=xlsx",
         "/staff/reports/payouts?from=2021-03-31&to=2021-03-01",
+        "/staff/donations?from=2021-03-31&to=2021-03-01",
+        "/staff/donations?from=0001-01-01&to=9999-12-31",
+        "/staff/donations?from=2021-03-01&to=2021-03-31&include_abandoned=maybe",
+        "/staff/audit?from=2021-03-01&to=2021-03-31&actor=" + "a" * 5000,
+        "/staff/audit?from=2021-03-01&to=2021-03-31&actor=%00",
+        "/staff/audit?from=2021-03-01&to=2021-03-31&cursor=%ff",
         "/staff/exports/" + "A" * 26,
         "/staff/exports/..%2F..%2Fetc%2Fpasswd",
     ):
@@ -237,3 +243,19 @@ def test_an_export_takes_the_filters_the_list_takes_and_refuses_the_ones_it_refu
     if answer.status_code != 202:
         wrong.append(("campaign of 150", answer.status_code, answer.text[:200]))
     assert not wrong, "\n".join(map(str, wrong))
+
+
+def test_a_token_pasted_into_the_query_is_not_kept_in_the_staff_log(api: Api, token) -> None:
+    """A clerk who pastes the bearer token into the URL gets a 422; the log keeps the
+    request, not the token."""
+    tag = uuid.uuid4().hex[:8]
+    finance = token("finance", subject=f"paster-{tag}")
+    for name in ("access_token", "token", "campaign"):
+        answer = _raw(api, finance, f"/staff/donations?from=2021-03-01&to=2021-03-31&{name}={finance}")
+        assert answer.status_code == 422, answer.text
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    log = api.get("/staff/audit", token("admin"), actor=f"paster-{tag}", **{"from": today, "to": today})
+    assert log.status_code == 200, log.text
+    assert len(log.json()["items"]) == 3
+    signature = finance.split(".")[2]
+    assert signature[:40] not in log.text
