@@ -259,3 +259,27 @@ def test_a_token_pasted_into_the_query_is_not_kept_in_the_staff_log(api: Api, to
     assert len(log.json()["items"]) == 3
     signature = finance.split(".")[2]
     assert signature[:40] not in log.text
+
+
+def test_one_stream_record_delivered_to_many_workers_at_once_counts_once(stack: Any) -> None:
+    """Lambda may run a redelivered batch beside the first: the same gift image applied by
+    eight threads at once adds to the totals once."""
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import date
+
+    from chalicelib.bootstrap import get_totals_store
+    from chalicelib.services.totals import apply_gift, report
+
+    totals = get_totals_store()
+    at = "2199-07-04T10:00:00.000Z"
+    gift = donation(
+        created_at=at, updated_at=at, succeeded_at=at, status="succeeded", amount=4321, fund="peace-programs"
+    )
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda _: apply_gift(gift, totals), range(8)))
+    refunded = gift.model_copy(update={"refunded": 1000, "version": gift.version + 1})
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda g: apply_gift(g, totals), [gift, refunded] * 4))
+    rows = [r.as_dict() for r in report("day", date(2199, 7, 4), date(2199, 7, 4), totals)]
+    assert len(rows) == 1, rows
+    assert (rows[0]["count"], rows[0]["gross"], rows[0]["refunded"]) == (1, 4321, 1000), rows
