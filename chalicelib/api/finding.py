@@ -25,6 +25,11 @@ def _lower(value: str | None) -> str | None:
     return value.strip().lower() if value is not None else None
 
 
+def _plain(value: str) -> bool:
+    """Printable text that was valid UTF-8: a decoder puts U+FFFD where it was not."""
+    return value.isprintable() and "\ufffd" not in value
+
+
 class DonationFindQuery(DonationListQuery):
     """GET /staff/donations: gifts created in [from, to] that pass every filter given.
     `fund` must be a configured fund: pass the allowed ids as validation context "funds"."""
@@ -52,13 +57,15 @@ class DonationFindQuery(DonationListQuery):
     @field_validator("campaign")
     @classmethod
     def _one_line(cls, value: str | None) -> str | None:
-        if value is not None and (has_line_break(value) or not value.isprintable()):
+        if value is not None and (has_line_break(value) or not _plain(value)):
             raise ValueError("must be one line of printable text")
         return value
 
     @field_validator("email")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
+        if value is not None and not _plain(value):
+            raise ValueError("must be printable text")
         return _lower(value)
 
     @field_validator("max_amount")
@@ -96,6 +103,8 @@ class DonorEmail(BaseModel):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
+        if not _plain(value):
+            raise ValueError("must be printable text")
         return value.strip().lower()
 
 

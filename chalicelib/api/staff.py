@@ -129,7 +129,7 @@ def get_plan(recurring_id: str) -> dict[str, Any]:
 @json_errors
 @requires_role(_request, *FINANCE)
 def start_export() -> Response:
-    body = parse_body(bp.current_request, ExportRequest)
+    body = parse_body(bp.current_request, ExportRequest, {"funds": [f.id for f in get_settings().funds]})
     export = exports.request_export(body, current_staff().subject, get_export_ports().exports)
     return Response(body={"export_id": export.id}, status_code=202)
 

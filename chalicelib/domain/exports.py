@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator, model_validator
 
 from chalicelib.domain.donation import DisplayStatus
 from chalicelib.domain.finding import FrequencyFilter, GiftFilter
+from chalicelib.domain.text import has_line_break
 
 ExportStatus = Literal["running", "done", "failed"]
 FIRST_YEAR, LAST_YEAR = 2000, 2999
@@ -25,13 +26,37 @@ class ExportFilters(BaseModel):
     status: DisplayStatus | Literal["paid"] | None = Field(
         default=None, description="A display status, or paid (every gift whose money was taken)."
     )
-    fund: str | None = Field(default=None, min_length=1, max_length=64)
-    campaign: str | None = Field(default=None, min_length=1, max_length=64)
+    fund: str | None = Field(default=None, min_length=1, max_length=100)
+    campaign: str | None = Field(default=None, min_length=1, max_length=200)
     frequency: FrequencyFilter | None = None
     email: EmailStr | None = Field(default=None, max_length=254)
     min_amount: int | None = Field(default=None, ge=0, description="Gross, minor units, inclusive.")
     max_amount: int | None = Field(default=None, ge=0, description="Gross, minor units, inclusive.")
     include_abandoned: bool = False
+
+    @field_validator("fund")
+    @classmethod
+    def _known_fund(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A configured fund, when the caller passes them as validation context "funds"."""
+        funds = (info.context or {}).get("funds")
+        if value is not None and funds is not None and value not in funds:
+            raise ValueError(f"not a fund; one of: {', '.join(funds)}")
+        return value
+
+    @field_validator("campaign")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        if value is not None and (has_line_break(value) or not value.isprintable() or "\ufffd" in value):
+            raise ValueError("must be one line of printable text")
+        return value
+
+    @field_validator("max_amount")
+    @classmethod
+    def _amounts(cls, value: int | None, info: ValidationInfo) -> int | None:
+        low = info.data.get("min_amount")
+        if value is not None and low is not None and low > value:
+            raise ValueError("must not be under min_amount")
+        return value
 
     def gift_filter(self) -> GiftFilter:
         """The same filters as GET /staff/donations takes: the repository picks the index."""
