@@ -5,6 +5,7 @@ answers 401/403 in Steward's error shape."""
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -168,6 +169,13 @@ def requires_role(
 
 
 LOGGED_BODY_CHARS = 2000
+# Three base64url parts joined by dots: a JWT (a bearer token pasted into a URL or a body by
+# mistake). It is never kept in the log, whatever its length.
+TOKEN_SHAPED = re.compile(r"[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
+
+
+def _without_tokens(text: str) -> str:
+    return TOKEN_SHAPED.sub("[token removed]", text)
 
 
 def log_request(staff: Staff, request: Request) -> None:
@@ -191,7 +199,11 @@ def log_request(staff: Staff, request: Request) -> None:
             route=str(context.get("resourcePath") or request.path),
             path=str(context.get("path") or request.path),
             params={k: str(v)[:200] for k, v in (request.uri_params or {}).items()},
-            query={k: str(v)[:500] for k, v in (request.query_params or {}).items() if k != "cursor"},
-            body=body[:LOGGED_BODY_CHARS] or None,
+            query={
+                k: _without_tokens(str(v))[:500]
+                for k, v in (request.query_params or {}).items()
+                if k != "cursor"
+            },
+            body=_without_tokens(body)[:LOGGED_BODY_CHARS] or None,
         )
     )
