@@ -11,8 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from chalicelib.api.errors import validation_error
 from chalicelib.api.schemas import DonationListQuery
 from chalicelib.domain.donation import DisplayStatus, Donation
-from chalicelib.domain.finding import CurrencyTotals, FrequencyFilter, GiftFilter
-from chalicelib.domain.text import has_line_break
+from chalicelib.domain.finding import (
+    CurrencyTotals,
+    FrequencyFilter,
+    GiftFilter,
+    amounts_in_order,
+    one_line,
+    plain_text,
+)
 
 STATUSES: tuple[str, ...] = (*get_args(DisplayStatus), "paid")
 StatusFilter = Literal[DisplayStatus, "paid"]
@@ -23,11 +29,6 @@ EMAIL = Field(default=None, min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@
 
 def _lower(value: str | None) -> str | None:
     return value.strip().lower() if value is not None else None
-
-
-def _plain(value: str) -> bool:
-    """Printable text that was valid UTF-8: a decoder puts U+FFFD where it was not."""
-    return value.isprintable() and "\ufffd" not in value
 
 
 class DonationFindQuery(DonationListQuery):
@@ -57,24 +58,19 @@ class DonationFindQuery(DonationListQuery):
     @field_validator("campaign")
     @classmethod
     def _one_line(cls, value: str | None) -> str | None:
-        if value is not None and (has_line_break(value) or not _plain(value)):
-            raise ValueError("must be one line of printable text")
-        return value
+        return one_line(value)
 
     @field_validator("email")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
-        if value is not None and not _plain(value):
+        if value is not None and not plain_text(value):
             raise ValueError("must be printable text")
         return _lower(value)
 
     @field_validator("max_amount")
     @classmethod
     def _amounts(cls, value: int | None, info: ValidationInfo) -> int | None:
-        low = info.data.get("min_amount")
-        if value is not None and low is not None and low > value:
-            raise ValueError("must not be under min_amount")
-        return value
+        return amounts_in_order(info.data.get("min_amount"), value)
 
     def filters(self) -> GiftFilter:
         return GiftFilter(
@@ -103,7 +99,7 @@ class DonorEmail(BaseModel):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
-        if not _plain(value):
+        if not plain_text(value):
             raise ValueError("must be printable text")
         return value.strip().lower()
 

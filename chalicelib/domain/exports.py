@@ -9,8 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator, model_validator
 
 from chalicelib.domain.donation import DisplayStatus
-from chalicelib.domain.finding import FrequencyFilter, GiftFilter
-from chalicelib.domain.text import has_line_break
+from chalicelib.domain.finding import FrequencyFilter, GiftFilter, amounts_in_order, one_line
 
 ExportStatus = Literal["running", "done", "failed"]
 FIRST_YEAR, LAST_YEAR = 2000, 2999
@@ -46,17 +45,12 @@ class ExportFilters(BaseModel):
     @field_validator("campaign")
     @classmethod
     def _one_line(cls, value: str | None) -> str | None:
-        if value is not None and (has_line_break(value) or not value.isprintable() or "\ufffd" in value):
-            raise ValueError("must be one line of printable text")
-        return value
+        return one_line(value)
 
     @field_validator("max_amount")
     @classmethod
     def _amounts(cls, value: int | None, info: ValidationInfo) -> int | None:
-        low = info.data.get("min_amount")
-        if value is not None and low is not None and low > value:
-            raise ValueError("must not be under min_amount")
-        return value
+        return amounts_in_order(info.data.get("min_amount"), value)
 
     def gift_filter(self) -> GiftFilter:
         """The same filters as GET /staff/donations takes: the repository picks the index."""

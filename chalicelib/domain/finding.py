@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from chalicelib.domain.donation import Donation
+from chalicelib.domain.text import has_line_break
 
 FrequencyFilter = Literal["one_time", "installment", "monthly", "annual"]
 
@@ -27,6 +28,25 @@ class GiftFilter:
     def scope(self) -> dict[str, str]:
         """The filters that are set, as text: part of a cursor's scope (cursors.py)."""
         return {f.name: str(getattr(self, f.name)) for f in fields(self) if getattr(self, f.name) is not None}
+
+
+def plain_text(value: str) -> bool:
+    """Printable text that was valid UTF-8: a decoder puts U+FFFD where it was not."""
+    return value.isprintable() and "\ufffd" not in value
+
+
+def one_line(value: str | None) -> str | None:
+    """A filter's free text (a campaign): one line of printable text; ValueError otherwise."""
+    if value is not None and (has_line_break(value) or not plain_text(value)):
+        raise ValueError("must be one line of printable text")
+    return value
+
+
+def amounts_in_order(low: int | None, high: int | None) -> int | None:
+    """The upper bound of an amount range, refused when under the lower one."""
+    if high is not None and low is not None and low > high:
+        raise ValueError("must not be under min_amount")
+    return high
 
 
 class Totals(BaseModel):
