@@ -2,7 +2,7 @@
 
 steward run                  start the whole local stack in the foreground
 steward token --role ROLE    print a bearer token for the local stack (last line)
-steward install              fetch and check DynamoDB Local
+steward install              fetch and check DynamoDB Local and the npm front-end files
 steward statements --year Y  queue each donor's giving statement for year Y [--email ADDRESS]
 steward reindex --from YYYY-MM --to YYYY-MM
                              give gifts of those months the finding index keys they lack
@@ -20,7 +20,7 @@ import time
 from datetime import date
 from types import FrameType
 
-from devstack import dynamodb_local, tokens
+from devstack import dynamodb_local, npm, tokens
 from devstack.stack import INSTALL_DIR, Stack, StackConfig
 
 
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     token = commands.add_parser("token", help="print a staff bearer token for the local stack")
     token.add_argument("--role", required=True, help="e.g. finance, admin")
     token.add_argument("--subject", default="local-staff")
-    commands.add_parser("install", help="fetch and check DynamoDB Local")
+    commands.add_parser("install", help="fetch and check DynamoDB Local and the front-end files")
     statements = commands.add_parser("statements", help="send year-end giving statements")
     statements.add_argument("--year", type=_year, required=True)
     statements.add_argument("--email", help="only this donor (sent again if sent before)")
@@ -123,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         print(tokens.mint(config.local_dir / "jwt", args.role, args.subject))
         return 0
     dynamodb_local.ensure_installed(INSTALL_DIR)
+    npm.ensure_assets()
     return 0
 
 

@@ -21,7 +21,7 @@ from typing import IO, Any
 
 import boto3
 
-from devstack import dynamodb_local, s3_bucket, table, tokens
+from devstack import dynamodb_local, npm, s3_bucket, table, tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTALL_DIR = ROOT / ".local" / "dynamodb-local"  # shared by make run and the tests
@@ -222,6 +222,7 @@ class Stack:
         )
         self._wait_health()
         self._spawn("poller", [sys.executable, "-m", "devstack.stream_poller"], None, env=self.app_env())
+        vendor = npm.ensure_assets()
         self._spawn(
             "web",
             [
@@ -236,6 +237,8 @@ class Stack:
                 c.api_url,
                 "--jwks",
                 str(self.jwt_dir / "jwks.json"),
+                "--vendor",
+                str(vendor),
             ],
             c.web_port,
         )

@@ -1,37 +1,120 @@
-"""Serve web/ and /steward-env.js, which tells the page where the API listens."""
+"""Serve web/ (the donation page and the finance dashboard under /staff/), the pinned npm
+files under /vendor/, /steward-env.js (where the API is and how staff sign in), and the
+local issuer's JWKS.
+
+The dashboard calls the API on its own origin, under /api/: this server passes those
+requests on to the API, as a CloudFront behavior for /api/* does on AWS. Staff routes need
+no CORS, and the bearer token never leaves the page's origin.
+"""
 
 from __future__ import annotations
 
 import argparse
 import functools
+import http.client
 import json
+import os
+import urllib.parse
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from devstack import npm
+
 JWKS_PATH = "/.well-known/jwks.json"
 WEB = Path(__file__).resolve().parent.parent / "web"
+API_PREFIX = "/api/"
+VENDOR_PREFIX = "/vendor/"
+PASSED_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key", "Accept")
+MAX_BODY = 1 << 20
 
 
 class Handler(SimpleHTTPRequestHandler):
-    """web/ plus two generated files: where the API is, and the local issuer's JWKS."""
+    """web/ plus generated files, the vendored npm files, and the /api/ pass-through."""
 
     api_url = ""
     jwks: Path | None = None
+    vendor: Path = npm.ASSETS_DIR
+    sign_in: dict[str, str] = {}
 
     def do_GET(self) -> None:
-        path = self.path.split("?")[0]
+        path = urllib.parse.urlsplit(self.path).path
+        if path.startswith(API_PREFIX):
+            return self._pass_on()
         if path == "/steward-env.js":
-            body = f"window.STEWARD_API = {json.dumps(self.api_url)};\n".encode()
-            return self._send(body, "application/javascript")
+            body = (
+                f"window.STEWARD_API = {json.dumps(self.api_url)};\n"
+                f"window.STEWARD_STAFF_API = {json.dumps(API_PREFIX.rstrip('/'))};\n"
+                f"window.STEWARD_SIGN_IN = {json.dumps(self.sign_in)};\n"
+            ).encode()
+            return self._send(200, body, "application/javascript")
         if path == JWKS_PATH and self.jwks:
-            return self._send(self.jwks.read_bytes(), "application/json")
+            return self._send(200, self.jwks.read_bytes(), "application/json")
+        if path.startswith(VENDOR_PREFIX):
+            name = path[len(VENDOR_PREFIX) :]
+            file = self.vendor / name
+            if "/" in name or name.startswith(".") or not file.is_file():
+                return self._send(404, b"not found", "text/plain")
+            kind = "text/css" if name.endswith(".css") else "application/javascript"
+            if name.endswith("LICENSE"):
+                kind = "text/plain"
+            return self._send(200, file.read_bytes(), kind, cache=True)
         return super().do_GET()
 
-    def _send(self, body: bytes, content_type: str) -> None:
-        self.send_response(200)
+    def do_POST(self) -> None:
+        self._pass_on_or_refuse()
+
+    def do_PATCH(self) -> None:
+        self._pass_on_or_refuse()
+
+    def do_PUT(self) -> None:
+        self._pass_on_or_refuse()
+
+    def do_DELETE(self) -> None:
+        self._pass_on_or_refuse()
+
+    def end_headers(self) -> None:
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")
+        if urllib.parse.urlsplit(self.path).path.startswith("/staff/"):
+            # The dashboard runs only its own files: no inline script or style, no framing.
+            self.send_header(
+                "Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data: blob:; frame-ancestors 'none'; "
+                "base-uri 'none'; form-action 'self'",
+            )
+            self.send_header("X-Frame-Options", "DENY")
+        super().end_headers()
+
+    def _pass_on_or_refuse(self) -> None:
+        if urllib.parse.urlsplit(self.path).path.startswith(API_PREFIX):
+            return self._pass_on()
+        self._send(405, b'{"error": "method not allowed"}', "application/json")
+
+    def _pass_on(self) -> None:
+        """One request on to the API, with the headers the API reads, and its answer back."""
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            return self._send(413, b'{"error": "the body is too large"}', "application/json")
+        body = self.rfile.read(length) if length else None
+        target = urllib.parse.urlsplit(self.api_url)
+        path = "/" + self.path[len(API_PREFIX) :]
+        headers = {name: self.headers[name] for name in PASSED_HEADERS if self.headers.get(name)}
+        connection = http.client.HTTPConnection(target.hostname or "", target.port, timeout=60)
+        try:
+            connection.request(self.command, path, body=body, headers=headers)
+            answer = connection.getresponse()
+            data = answer.read()
+        except OSError:
+            return self._send(502, b'{"error": "the API is not answering"}', "application/json")
+        finally:
+            connection.close()
+        self._send(answer.status, data, answer.getheader("Content-Type") or "application/json")
+
+    def _send(self, status: int, body: bytes, content_type: str, cache: bool = False) -> None:
+        self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
+        self.send_header("Cache-Control", "max-age=3600" if cache else "no-store")
         self.end_headers()
         self.wfile.write(body)
 
@@ -45,9 +128,14 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--api-url", required=True)
     parser.add_argument("--jwks", type=Path, help=f"serve this file at {JWKS_PATH}")
+    parser.add_argument("--vendor", type=Path, default=npm.ASSETS_DIR, help="the unpacked npm files")
     args = parser.parse_args()
     Handler.api_url = args.api_url
     Handler.jwks = args.jwks
+    Handler.vendor = args.vendor
+    # On AWS the dashboard signs in through the Cognito hosted UI (authorization code + PKCE).
+    domain, client = os.environ.get("STEWARD_COGNITO_DOMAIN"), os.environ.get("STEWARD_COGNITO_CLIENT_ID")
+    Handler.sign_in = {"cognito_domain": domain, "client_id": client} if domain and client else {}
     handler = functools.partial(Handler, directory=str(WEB))
     ThreadingHTTPServer((args.host, args.port), handler).serve_forever()
 

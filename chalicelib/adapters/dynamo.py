@@ -27,6 +27,7 @@ from chalicelib.domain.finding import GiftFilter
 from chalicelib.domain.recurring import RecurringPlan
 from chalicelib.services.clock import epoch_seconds
 from chalicelib.services.ports import (
+    AuditEntry,
     DonationPage,
     GiftRecord,
     IdempotencyRecord,
@@ -41,6 +42,16 @@ GSI1 = "gsi1"
 __all__ = ["QUERIES_PER_PAGE", "DynamoRepository"]
 PENDING_INDEX = "gsi2"
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+
+
+AUDIT_FIELDS = ("pk", "sk", "entity", "actor", "source", "at")
+
+
+def audit_entry(item: dict[str, Any]) -> AuditEntry:
+    """An audit item as written by the unit of work: its details are every other text field."""
+    values = from_item(item)
+    details = {k: str(v) for k, v in sorted(values.items()) if k not in AUDIT_FIELDS}
+    return AuditEntry(str(values.get("actor", "")), str(values.get("source", "")), str(values["at"]), details)
 
 
 def _donation_from(item: dict[str, Any]) -> Donation:
@@ -111,18 +122,21 @@ class DynamoRepository(Repository):
     def unit_of_work(self) -> DynamoUnitOfWork:
         return DynamoUnitOfWork(self.client, self.table)
 
-    def get_gift(self, donation_id: str) -> GiftRecord | None:
-        items = self._partition(keys.donation(donation_id)["pk"], keys.GIFT_FIRST_SK, keys.GIFT_LAST_SK)
-        donation, refunds, disputes = None, [], []
+    def get_gift(self, donation_id: str, with_history: bool = False) -> GiftRecord | None:
+        first = keys.AUDIT_FIRST_SK if with_history else keys.GIFT_FIRST_SK
+        items = self._partition(keys.donation(donation_id)["pk"], first, keys.GIFT_LAST_SK)
+        donation, refunds, disputes, history = None, [], [], []
         for item in items:
             entity = item.get("entity", {}).get("S")
-            if entity == "donation":
+            if entity == "audit":
+                history.append(audit_entry(item))
+            elif entity == "donation":
                 donation = _donation_from(item)
             elif entity == "refund":
                 refunds.append(model_from(Refund, item))
             elif entity == "dispute":
                 disputes.append(model_from(Dispute, item))
-        return GiftRecord(donation, refunds, disputes) if donation else None
+        return GiftRecord(donation, refunds, disputes, tuple(history)) if donation else None
 
     def get_plan(self, recurring_id: str) -> RecurringPlan | None:
         item = self._get_raw(keys.plan(recurring_id))

@@ -28,6 +28,7 @@ def dispute(donation_id: str, dispute_id: str) -> Key:
 # A gift's partition sorts AUDIT# < DISPUTE# < DONATION < REFUND#: one Query between these
 # bounds reads the gift, its disputes and its refunds, and skips its audit trail.
 GIFT_FIRST_SK, GIFT_LAST_SK = "DISPUTE#", "REFUND#\uffff"
+AUDIT_FIRST_SK = "AUDIT#"  # from here to GIFT_LAST_SK: the gift with its audit trail
 
 
 def plan(recurring_id: str) -> Key:

@@ -184,7 +184,7 @@ OPS = [
     Op(
         "get",
         "/staff/donations/{donation_id}",
-        "One gift, with its refunds and disputes",
+        "One gift, with its refunds, disputes and history",
         schemas.GiftOut,
         errors=("404",),
         roles=("finance", "admin"),

@@ -163,11 +163,22 @@ class PlanListQuery(BaseModel):
     cursor: str | None = Field(default=None, max_length=2000)
 
 
+class HistoryEntryOut(BaseModel):
+    """One change to a gift: who made it (a staff subject, `donor`, `stripe` or `system`),
+    from where, when, and what changed (`from_status`, `to_status`, the Stripe event...)."""
+
+    actor: str
+    source: str
+    at: str
+    details: dict[str, str]
+
+
 class GiftOut(Donation):
-    """A gift with each of its refunds and disputes."""
+    """A gift with each of its refunds and disputes, and its history, oldest first."""
 
     refunds: list[Refund]
     disputes: list[Dispute]
+    history: list[HistoryEntryOut]
 
 
 class PlanOut(RecurringPlan):

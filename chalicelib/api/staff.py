@@ -84,6 +84,7 @@ def get_donation(donation_id: str) -> dict[str, Any]:
         **record.donation.model_dump(),
         "refunds": [r.model_dump() for r in record.refunds],
         "disputes": [d.model_dump() for d in record.disputes],
+        "history": [asdict(entry) for entry in record.history],
     }
 
 

@@ -402,7 +402,8 @@ def record_payment(
 
 
 def get_donation(donation_id: str, *, repo: Repository) -> GiftRecord:
-    return load_gift(repo, donation_id)
+    """The gift for staff: with its refunds, disputes and audit trail."""
+    return load_gift(repo, donation_id, with_history=True)
 
 
 def list_donations(

@@ -41,8 +41,8 @@ class Decision:
 Decide = Callable[[GiftRecord], Decision | None]
 
 
-def load_gift(repo: Repository, donation_id: str) -> GiftRecord:
-    record = repo.get_gift(donation_id)
+def load_gift(repo: Repository, donation_id: str, with_history: bool = False) -> GiftRecord:
+    record = repo.get_gift(donation_id, with_history)
     if record is None:
         raise NotFoundError("no gift with this id", fields=[{"field": "id", "message": "not found"}])
     return record

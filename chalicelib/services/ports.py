@@ -97,23 +97,6 @@ class StripeLink:
 
 
 @dataclass(frozen=True)
-class GiftRecord:
-    """A gift with the refund and dispute records under it."""
-
-    donation: Donation
-    refunds: list[Refund]
-    disputes: list[Dispute]
-
-
-@dataclass(frozen=True)
-class PlanRecord:
-    """A recurring plan with its installments, oldest first."""
-
-    plan: RecurringPlan
-    installments: list[Donation]
-
-
-@dataclass(frozen=True)
 class AuditEntry:
     """Who changed a record, from where, and what changed. actor: a staff subject, `stripe`,
     `donor` (the donor's own request or link) or `system`."""
@@ -122,6 +105,25 @@ class AuditEntry:
     source: str
     at: str
     details: dict[str, str]
+
+
+@dataclass(frozen=True)
+class GiftRecord:
+    """A gift with the refund and dispute records under it (and, when asked, its audit
+    trail, oldest first)."""
+
+    donation: Donation
+    refunds: list[Refund]
+    disputes: list[Dispute]
+    history: tuple[AuditEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    """A recurring plan with its installments, oldest first."""
+
+    plan: RecurringPlan
+    installments: list[Donation]
 
 
 class UnitOfWork(abc.ABC):
@@ -184,8 +186,9 @@ class Repository(abc.ABC):
     def get_donation(self, donation_id: str) -> Donation | None: ...
 
     @abc.abstractmethod
-    def get_gift(self, donation_id: str) -> GiftRecord | None:
-        """The gift with its refunds and disputes, read consistently in one query."""
+    def get_gift(self, donation_id: str, with_history: bool = False) -> GiftRecord | None:
+        """The gift with its refunds and disputes (and its audit trail when asked), read
+        consistently in one query."""
 
     @abc.abstractmethod
     def unit_of_work(self) -> UnitOfWork: ...

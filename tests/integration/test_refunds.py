@@ -124,6 +124,21 @@ def test_a_partial_refund_then_the_rest(api: Api, stack: Stack, token: Any, repo
     assert len(staff_view(api, token, donation_id)["refunds"]) == 2
 
 
+def test_the_gift_shows_its_history_with_who_refunded_it(api: Api, stack: Stack, token: Any) -> None:
+    donation_id, _ = paid_gift(api, stack)
+    assert (
+        post_refund(api, token, donation_id, {"amount": 500, "reason": "requested_by_customer"}).status_code
+        == 201
+    )
+    history = staff_view(api, token, donation_id)["history"]
+    assert [entry["at"] for entry in history] == sorted(entry["at"] for entry in history)
+    assert history[0]["actor"] == "donor" and history[0]["details"]["to_status"] == "pending"
+    assert any(entry["details"].get("to_status") == "succeeded" for entry in history)
+    last = history[-1]
+    assert last["actor"] == "local-staff", last
+    assert last["details"]["to_status"] == "partially_refunded"
+
+
 def test_a_refund_over_what_is_left_is_409_naming_amount(api: Api, stack: Stack, token: Any) -> None:
     donation_id, _ = paid_gift(api, stack)
     assert post_refund(api, token, donation_id, {"amount": 2000, "reason": "other"}).status_code == 201
