@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from devstack import npm
 from devstack.stack import Stack
 
 CHROMIUM = "/usr/bin/chromium"
@@ -37,3 +38,19 @@ def page(browser: Browser, stack: Stack) -> Iterator[Page]:
     expect(page.locator("#give")).to_be_enabled(timeout=15_000)
     yield page
     context.close()
+
+
+SERIOUS = ("serious", "critical")
+
+
+def axe_violations(page: Page) -> list[str]:
+    """axe-core (pinned from npm, see devstack/npm.py) run on the page as it is now: each
+    serious or critical violation as "rule: target, target...". An empty list is clean."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(npm.ensure_assets() / "axe.min.js"))
+    result = page.evaluate("async () => (await window.axe.run(document)).violations")
+    return [
+        f"{v['id']} ({v['impact']}): " + ", ".join(str(n["target"]) for n in v["nodes"])
+        for v in result
+        if v["impact"] in SERIOUS
+    ]
