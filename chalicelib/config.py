@@ -88,6 +88,7 @@ class Settings:
     donor_link_days: int = 400
     export_bucket: str | None = None
     s3_endpoint: str | None = None
+    allowed_origins: tuple[str, ...] = ()
 
     @property
     def donation_rules(self) -> DonationRules:
@@ -238,7 +239,20 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         donor_link_days=int(env.get("STEWARD_DONOR_LINK_DAYS", "400")),
         export_bucket=env.get("STEWARD_EXPORT_BUCKET") or None,
         s3_endpoint=env.get("STEWARD_S3_ENDPOINT") or None,
+        allowed_origins=_origins(env.get("STEWARD_ALLOWED_ORIGINS", "")),
     )
+
+
+def _origins(text: str) -> tuple[str, ...]:
+    """Comma-separated browser origins (scheme, host, port; a trailing slash is dropped)."""
+    origins = []
+    for part in filter(None, (p.strip().rstrip("/").lower() for p in text.split(","))):
+        if not re.fullmatch(r"https?://[^/\s?#@*]+", part):
+            raise MissingSettingError(
+                f"STEWARD_ALLOWED_ORIGINS: {part!r} is not an origin like https://www.example.org"
+            )
+        origins.append(part)
+    return tuple(origins)
 
 
 def _minor_units(name: str, text: str) -> int:
