@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import html
 import http.client
 import json
 import os
@@ -26,6 +27,7 @@ API_PREFIX = "/api/"
 VENDOR_PREFIX = "/vendor/"
 PASSED_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key", "Accept")
 MAX_BODY = 1 << 20
+DEMO_API_ATTRIBUTE = 'data-api="http://127.0.0.1:8000"'
 
 
 class Handler(SimpleHTTPRequestHandler):
@@ -47,6 +49,12 @@ class Handler(SimpleHTTPRequestHandler):
                 f"window.STEWARD_SIGN_IN = {json.dumps(self.sign_in)};\n"
             ).encode()
             return self._send(200, body, "application/javascript")
+        if path in ("/", "/index.html"):
+            # The demo page names the API as any host page does (`data-api` on the embed script),
+            # with `make run`'s default address; served here with the address this stack uses.
+            page = (WEB / "index.html").read_text()
+            page = page.replace(DEMO_API_ATTRIBUTE, f'data-api="{html.escape(self.api_url)}"')
+            return self._send(200, page.encode(), "text/html; charset=utf-8")
         if path == JWKS_PATH and self.jwks:
             return self._send(200, self.jwks.read_bytes(), "application/json")
         if path.startswith(VENDOR_PREFIX):
