@@ -256,7 +256,7 @@
       interests,
       el("p", { class: "steward-consent", text: CONSENT_TEXT }),
       form.honeypot(),
-      el("button", { type: "submit", class: "steward-button", text: "Sign Up" }),
+      el("button", { type: "submit", class: "steward-button", id: form.id("send"), text: "Sign Up" }),
       form.status,
     );
     let busy = false;
@@ -307,7 +307,7 @@
       form.input("subject", "Subject", { required: true, maxlength: 200 }),
       form.input("message", "Message", { tag: "textarea", rows: 5, required: true, maxlength: 5000 }),
       form.honeypot(),
-      el("button", { type: "submit", class: "steward-button", text: "Send" }),
+      el("button", { type: "submit", class: "steward-button", id: form.id("send"), text: "Send" }),
       form.status,
     );
     let busy = false;
@@ -352,6 +352,7 @@
       const part = child.tagName === "INPUT" && CARD_PARTS[child.getAttribute("placeholder")];
       if (!part) return;
       const label = el("label", { class: "steward-card-part" }, [el("span", { text: part })]);
+      child.id = container.id + "-" + child.getAttribute("placeholder").replace(/_/g, "-");
       container.insertBefore(label, child);
       label.append(child);
       child.setAttribute("inputmode", "numeric");
