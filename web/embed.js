@@ -31,6 +31,7 @@
     cvc: "Security code",
     postal_code: "ZIP or postal code",
   };
+  const CARD_HINTS = { number: "1234 1234 1234 1234", exp_month: "MM", exp_year: "YY", cvc: "CVC", postal_code: "" };
   let configPromise = null;
   let stripePromise = null;
   const used = {};
@@ -199,7 +200,7 @@
       if (!shown.length) return false;
       // in the order they appear on the page
       shown.sort((a, b) => (this.fields[a[0]].control.compareDocumentPosition(this.fields[b[0]].control) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1));
-      this.say(shown.length === 1 ? "Please correct the field marked below." : "Please correct the " + shown.length + " fields marked below.", "error");
+      this.say(shown.length === 1 ? "Please correct the field marked above." : "Please correct the " + shown.length + " fields marked above.", "error");
       this.fields[shown[0][0]].control.focus();
       return true;
     }
@@ -349,14 +350,16 @@
         child.className = "steward-hp"; // the emulator's own "localstripe:" tag
         child.setAttribute("aria-hidden", "true");
       }
-      const part = child.tagName === "INPUT" && CARD_PARTS[child.getAttribute("placeholder")];
+      const kind = child.tagName === "INPUT" && child.getAttribute("placeholder");
+      const part = kind && CARD_PARTS[kind];
       if (!part) return;
       const label = el("label", { class: "steward-card-part" }, [el("span", { text: part })]);
-      child.id = container.id + "-" + child.getAttribute("placeholder").replace(/_/g, "-");
+      child.id = container.id + "-" + kind.replace(/_/g, "-");
       container.insertBefore(label, child);
       label.append(child);
+      child.setAttribute("placeholder", CARD_HINTS[kind]);
       child.setAttribute("inputmode", "numeric");
-      child.setAttribute("autocomplete", { number: "cc-number", exp_month: "cc-exp-month", exp_year: "cc-exp-year", cvc: "cc-csc", postal_code: "postal-code" }[child.getAttribute("placeholder")]);
+      child.setAttribute("autocomplete", { number: "cc-number", exp_month: "cc-exp-month", exp_year: "cc-exp-year", cvc: "cc-csc", postal_code: "postal-code" }[kind]);
     });
   }
 

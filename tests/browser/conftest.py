@@ -55,3 +55,13 @@ def axe_violations(page: Page) -> list[str]:
         for v in result
         if v["impact"] in SERIOUS
     ]
+
+
+def fill_card(page: Page, number: str) -> None:
+    """The embedded donate form's card (localstripe's fields, labelled by web/embed.js)."""
+    card = page.locator("#steward-donate-card")
+    card.get_by_label("Card number").fill(number)
+    card.get_by_label("Expiry month (MM)").fill("12")
+    card.get_by_label("Expiry year (YY)").fill("34")
+    card.get_by_label("Security code").fill("123")
+    card.get_by_label("ZIP or postal code").fill("30307")

@@ -10,7 +10,7 @@ import requests
 from playwright.sync_api import Page, expect
 
 from devstack.stack import Stack
-from tests.browser.conftest import GIVE
+from tests.browser.conftest import GIVE, fill_card
 from tests.helpers import (
     CARD_3DS,
     CARD_DECLINED_AT_ATTACH,
@@ -32,11 +32,7 @@ def fill_gift(page: Page, card: str, email: str) -> None:
     page.fill("#steward-donate-first-name", "Grace")
     page.fill("#steward-donate-last-name", "Hopper")
     page.fill("#steward-donate-email", email)
-    page.fill("#steward-donate-card input[placeholder=number]", card)
-    page.fill("#steward-donate-card input[placeholder=exp_month]", "12")
-    page.fill("#steward-donate-card input[placeholder=exp_year]", "34")
-    page.fill("#steward-donate-card input[placeholder=cvc]", "123")
-    page.fill("#steward-donate-card input[placeholder=postal_code]", "30307")
+    fill_card(page, card)
 
 
 def test_a_donor_gives_50_dollars(page: Page, stack: Stack, token) -> None:

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from devstack import npm
 from devstack.stack import Stack
-from tests.browser.conftest import GIVE, axe_violations
+from tests.browser.conftest import GIVE, axe_violations, fill_card
 from tests.helpers import CARD_DECLINED_AT_CHARGE, CARD_OK, Mailbox
 
 pytestmark = pytest.mark.browser
@@ -140,15 +140,6 @@ def host(browser: Browser, host_url: str) -> Iterator[Host]:
     tab.close()
 
 
-def fill_card(page: Page, number: str) -> None:
-    card = page.locator("#steward-donate-card")
-    card.get_by_label("Card number").fill(number)
-    card.get_by_label("Expiry month (MM)").fill("12")
-    card.get_by_label("Expiry year (YY)").fill("34")
-    card.get_by_label("Security code").fill("123")
-    card.get_by_label("ZIP or postal code").fill("30307")
-
-
 def test_a_gift_on_another_origin_under_a_strict_csp(host: Host, stack: Stack, token, tmp_path: Path) -> None:
     page = host.page
     assert urllib.parse.urlsplit(page.url).netloc not in (stack.config.web_url, stack.config.api_url)
@@ -267,7 +258,7 @@ def test_errors_show_at_their_field_and_focus_lands_there(host: Host, tmp_path: 
     error_at("donate-amount", "Please enter an amount from $1.00 to $100,000.00.")
     for field in ("first-name", "last-name", "email"):
         expect(page.locator(f"#steward-donate-{field}-error")).to_be_visible()
-    expect(page.locator(STATUS)).to_contain_text("Please correct the 4 fields marked below.")
+    expect(page.locator(STATUS)).to_contain_text("Please correct the 4 fields marked above.")
     assert axe_violations(page) == []
     host.shoot(tmp_path, "donate-errors")
 
