@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, expect
 from devstack import npm
 from devstack.stack import Stack
 from tests.browser.conftest import GIVE, axe_violations, fill_card
-from tests.helpers import CARD_DECLINED_AT_CHARGE, CARD_OK, Mailbox
+from tests.helpers import CARD_3DS, CARD_DECLINED_AT_CHARGE, CARD_OK, Mailbox
 
 pytestmark = pytest.mark.browser
 
@@ -382,3 +382,29 @@ def test_targets_are_44px_and_focus_is_visible(host: Host) -> None:
     page.locator("#steward-donate-first-name").focus()
     outline = page.locator("#steward-donate-first-name").evaluate("e => getComputedStyle(e).outlineStyle")
     assert outline == "solid"
+
+
+@pytest.mark.parametrize("passed", [True, False])
+def test_3d_secure_on_the_host_page(host: Host, passed: bool) -> None:
+    page = host.page
+    time.sleep(2.1)
+    page.get_by_role("button", name="$25", exact=True).click()
+    page.fill("#steward-donate-first-name", "Ada")
+    page.fill("#steward-donate-last-name", "Lovelace")
+    page.fill("#steward-donate-email", f"threeds-{time.time_ns()}@example.org")
+    fill_card(page, CARD_3DS)
+    page.click(GIVE)
+    # once when the card is saved, once when the payment is confirmed
+    page.get_by_role("button", name="Complete authentication").click(timeout=15_000)
+    page.get_by_role("button", name="Complete authentication" if passed else "Fail authentication").click(
+        timeout=15_000
+    )
+    if passed:
+        expect(page.locator(THANKS)).to_contain_text("Your gift of $25.00", timeout=20_000)
+        return
+    status = page.locator(STATUS)
+    expect(status).to_contain_text("another card", timeout=20_000)
+    expect(status).to_have_class(re.compile(r"\bsteward-status-error\b"))
+    assert host.focused() == "steward-donate-status"
+    expect(page.get_by_role("button", name="Complete authentication")).to_have_count(0)
+    expect(page.locator(GIVE)).to_be_enabled()
