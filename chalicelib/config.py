@@ -89,6 +89,7 @@ class Settings:
     export_bucket: str | None = None
     s3_endpoint: str | None = None
     allowed_origins: tuple[str, ...] = ()
+    site_url: str | None = None
 
     @property
     def donation_rules(self) -> DonationRules:
@@ -240,6 +241,7 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         export_bucket=env.get("STEWARD_EXPORT_BUCKET") or None,
         s3_endpoint=env.get("STEWARD_S3_ENDPOINT") or None,
         allowed_origins=_origins(env.get("STEWARD_ALLOWED_ORIGINS", "")),
+        site_url=_site_url(env.get("STEWARD_SITE_URL", "")),
     )
 
 
@@ -253,6 +255,13 @@ def _origins(text: str) -> tuple[str, ...]:
             )
         origins.append(part)
     return tuple(origins)
+
+
+def _site_url(text: str) -> str | None:
+    """The organization's website, where the forms are embedded; a page's way back."""
+    if text and not re.fullmatch(r"https?://[^\s\"'<>#]+", text):
+        raise MissingSettingError(f"STEWARD_SITE_URL: {text!r} is not an http(s) URL without a fragment")
+    return text or None
 
 
 def _minor_units(name: str, text: str) -> int:

@@ -165,6 +165,7 @@ class Stack:
             "STEWARD_ALLOWED_ORIGINS": ",".join(
                 [c.web_url, f"http://localhost:{c.web_port}", os.environ.get("STEWARD_ALLOWED_ORIGINS", "")]
             ),
+            "STEWARD_SITE_URL": f"{c.web_url}/",  # the demo page: the service's pages link back to it
             **self.extra_env,
         }
 

@@ -640,6 +640,16 @@
     return form;
   }
 
+  // A link to page#steward-signup (the service's "Sign up again") arrives before the form
+  // exists; once it does, bring it into view and put the cursor in its first field.
+  function goToLinkedForm() {
+    const target = location.hash.length > 1 && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    if (!target || !target.classList.contains("steward-form")) return;
+    target.scrollIntoView();
+    const first = target.querySelector("input:not([tabindex='-1']), select, textarea");
+    if (first) first.focus();
+  }
+
   const BUILDERS = { donate: donateForm, signup: signupForm, contact: contactForm };
 
   function start() {
@@ -647,11 +657,14 @@
     const hosts = Array.from(document.querySelectorAll("[data-steward-form]")).filter((h) => !h.hasAttribute("data-steward-ready"));
     if (!hosts.length) return;
     config()
-      .then((cfg) => hosts.forEach((host) => {
-        const build = BUILDERS[host.getAttribute("data-steward-form")];
-        host.setAttribute("data-steward-ready", "");
-        if (build) build(host, cfg);
-      }))
+      .then((cfg) => {
+        hosts.forEach((host) => {
+          const build = BUILDERS[host.getAttribute("data-steward-form")];
+          host.setAttribute("data-steward-ready", "");
+          if (build) build(host, cfg);
+        });
+        goToLinkedForm();
+      })
       .catch(() => hosts.forEach((host) => {
         host.append(el("p", { class: "steward-status steward-status-error", role: "alert", text: "This form could not load. Please try again later." }));
       }));

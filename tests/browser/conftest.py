@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from devstack import npm
 from devstack.stack import Stack
@@ -42,6 +42,22 @@ def page(browser: Browser, stack: Stack) -> Iterator[Page]:
 
 SERIOUS = ("serious", "critical")
 GIVE = "#steward-donate-give"  # the embedded donate form's button (web/embed.js)
+
+
+AXE_WITHOUT_PRELOAD = """
+;(function () {
+  const run = window.axe.run.bind(window.axe);
+  window.axe.run = (context, options) => run(context, Object.assign({ preload: false }, options || {}));
+})();
+"""
+
+
+def add_axe(context: BrowserContext) -> None:
+    """axe-core in every page of the context, as a tester's browser extension would bring it:
+    a page's own CSP refuses any script tag it did not list. It does not fetch the page's
+    stylesheets (its CSSOM preload), which a strict connect-src rightly refuses."""
+    axe = (npm.ensure_assets() / "axe.min.js").read_text()
+    context.add_init_script(script=axe + AXE_WITHOUT_PRELOAD)
 
 
 def axe_violations(page: Page) -> list[str]:

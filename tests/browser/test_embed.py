@@ -17,9 +17,8 @@ import pytest
 import requests
 from playwright.sync_api import Browser, expect
 
-from devstack import npm
 from devstack.stack import Stack
-from tests.browser.conftest import GIVE, axe_violations, fill_card
+from tests.browser.conftest import GIVE, add_axe, axe_violations, fill_card
 from tests.helpers import CARD_3DS, CARD_DECLINED_AT_CHARGE, CARD_OK, Mailbox
 
 pytestmark = pytest.mark.browser
@@ -48,12 +47,6 @@ HOST_PAGE = """<!doctype html>
 THANKS = "#steward-donate-thanks"
 STATUS = "#steward-donate-status"
 WIDTHS = (1280, 390)
-AXE_WITHOUT_PRELOAD = """
-;(function () {
-  const run = window.axe.run.bind(window.axe);
-  window.axe.run = (context, options) => run(context, Object.assign({ preload: false }, options || {}));
-})();
-"""
 
 
 class HostPage(BaseHTTPRequestHandler):
@@ -97,11 +90,7 @@ class Host:
 
     def __init__(self, browser: Browser, url: str, width: int = 1280, height: int = 900) -> None:
         self.context = browser.new_context(viewport={"width": width, "height": height})
-        # axe-core comes in through the browser, as a tester's extension would: the page's own
-        # CSP refuses any script tag it did not list. It does not fetch the page's stylesheets
-        # (its CSSOM preload), which connect-src rightly refuses.
-        axe = (npm.ensure_assets() / "axe.min.js").read_text()
-        self.context.add_init_script(script=axe + AXE_WITHOUT_PRELOAD)
+        add_axe(self.context)  # the page's CSP refuses a script tag for it
         self.page = self.context.new_page()
         self.refused: list[str] = []
         self.sent: list[Any] = []

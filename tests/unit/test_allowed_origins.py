@@ -1,4 +1,4 @@
-"""STEWARD_ALLOWED_ORIGINS: the browser origins that may call the public routes."""
+"""STEWARD_ALLOWED_ORIGINS (the browser origins that may call the public routes) and STEWARD_SITE_URL."""
 
 from __future__ import annotations
 
@@ -20,3 +20,14 @@ def test_origins_are_read_exactly_and_none_by_default() -> None:
 def test_anything_but_an_origin_fails_loudly(value: str) -> None:
     with pytest.raises(MissingSettingError, match="STEWARD_ALLOWED_ORIGINS"):
         load_settings({**BASE, "STEWARD_ALLOWED_ORIGINS": value})
+
+
+def test_the_site_url_is_optional_and_a_plain_url() -> None:
+    assert load_settings(BASE).site_url is None
+    assert (
+        load_settings({**BASE, "STEWARD_SITE_URL": "https://www.example.org/"}).site_url
+        == "https://www.example.org/"
+    )
+    for bad in ("www.example.org", "https://example.org/#signup", 'https://example.org/"><script>'):
+        with pytest.raises(MissingSettingError, match="STEWARD_SITE_URL"):
+            load_settings({**BASE, "STEWARD_SITE_URL": bad})
