@@ -447,7 +447,8 @@
 
     const cardBox = el("div", { class: "steward-card", id: form.id("card"), role: "group", "aria-labelledby": form.id("card-label") });
     const give = el("button", { type: "submit", class: "steward-button steward-give", id: form.id("give"), disabled: true, text: "Give" });
-    const thanks = el("div", { class: "steward-thanks", id: form.id("thanks"), tabindex: "-1", hidden: true });
+    const cardError = el("p", { class: "steward-error", id: form.id("card-error"), "aria-live": "polite", hidden: true });
+    const thanks = el("div", { class: "steward-thanks", id: form.id("thanks"), tabindex: "-1", role: "region", "aria-labelledby": form.id("thanks-title"), hidden: true });
 
     form.node.append(
       often,
@@ -464,7 +465,7 @@
       form.input("email", "Email (for your receipt)", { type: "email", autocomplete: "email", required: true, maxlength: 254 }),
       el("label", { class: "steward-choice", for: anonymousBox.id }, [anonymousBox, el("span", { text: "Keep my gift anonymous" })]),
       form.honeypot(),
-      el("div", { class: "steward-field" }, [el("p", { class: "steward-label", id: form.id("card-label"), text: "Card" }), cardBox]),
+      el("div", { class: "steward-field" }, [el("p", { class: "steward-label", id: form.id("card-label"), text: "Card" }), cardBox, cardError]),
       give,
       form.status,
     );
@@ -540,7 +541,7 @@
         ? "Your gift of " + what + " to " + fundName + " was received."
         : "Your " + (gift.frequency === "monthly" ? "monthly" : "yearly") + " gift is set up: " + what + " to " + fundName + " every " + (gift.frequency === "monthly" ? "month" : "year") + ".";
       thanks.replaceChildren(
-        el("h3", { class: "steward-thanks-title", text: "Thank you, " + gift.first_name + "!" }),
+        el("h3", { class: "steward-thanks-title", id: form.id("thanks-title"), text: "Thank you, " + gift.first_name + "!" }),
         el("p", { text: line }),
         el("p", { text: "A receipt is on its way to " + gift.email + "." }),
         el("p", { class: "steward-thanks-signup", text: "Would you like to hear how your gift is used? Sign up for our email." }),
@@ -634,6 +635,11 @@
         card = stripe.elements().create("card");
         card.mount(cardBox);
         labelEmulatorCard(cardBox);
+        // Stripe's Card Element reports what is wrong with the card as it is typed.
+        card.on("change", (event) => {
+          cardError.textContent = (event && event.error && event.error.message) || "";
+          cardError.hidden = !cardError.textContent;
+        });
         give.disabled = false;
       })
       .catch(() => form.fail("The card form could not load. Please try again later."));

@@ -44,6 +44,16 @@ HOST_PAGE = """<!doctype html>
 </body>
 </html>
 """
+# Records each state of the Give button (its text, disabled, the form's aria-busy).
+WATCH_THE_BUTTON = """() => {
+  const give = document.querySelector('#steward-donate-give');
+  const form = document.querySelector('#steward-donate');
+  window.stewardButtonSeen = [];
+  const note = () => window.stewardButtonSeen.push(
+    [give.textContent, give.disabled, form.getAttribute('aria-busy')]);
+  new MutationObserver(note).observe(
+    form, {subtree: true, childList: true, characterData: true, attributes: true});
+}"""
 THANKS = "#steward-donate-thanks"
 STATUS = "#steward-donate-status"
 WIDTHS = (1280, 390)
@@ -145,6 +155,7 @@ def test_a_gift_on_another_origin_under_a_strict_csp(host: Host, stack: Stack, t
     fill_card(page, CARD_DECLINED_AT_CHARGE)
     assert axe_violations(page) == []
     host.shoot(tmp_path, "donate-filled")
+    page.evaluate(WATCH_THE_BUTTON)
     page.dblclick(GIVE)  # a double click is one attempt
     status = page.locator(STATUS)
     expect(status).to_contain_text("declined", timeout=20_000)
@@ -153,6 +164,9 @@ def test_a_gift_on_another_origin_under_a_strict_csp(host: Host, stack: Stack, t
     assert axe_violations(page) == []
     host.shoot(tmp_path, "donate-declined")
     assert len(host.posts("/donations")) == 1
+    seen = page.evaluate("window.stewardButtonSeen")
+    assert ["Processing…", True, "true"] in seen  # the processing state: said, disabled, busy
+    assert seen[-1] == ["Give $50", False, None]
 
     # the donor tries another card: a new attempt with its own Idempotency-Key, and it succeeds
     fill_card(page, CARD_OK)
