@@ -298,7 +298,7 @@ def tab_to(host: Host, element_id: str, limit: int = 80) -> None:
     raise AssertionError(f"Tab never reached #{element_id}; focus is on #{host.focused()}")
 
 
-def test_each_form_with_the_keyboard_alone(host: Host, stack: Stack, tmp_path: Path) -> None:
+def test_each_form_with_the_keyboard_alone(host: Host, stack: Stack, token, tmp_path: Path) -> None:
     page, keys = host.page, host.page.keyboard
     time.sleep(2.1)
     email = f"keys-{time.time_ns()}@example.org"
@@ -353,6 +353,14 @@ def test_each_form_with_the_keyboard_alone(host: Host, stack: Stack, tmp_path: P
     assert axe_violations(page) == []
     host.shoot(tmp_path, "forms-sent")
     Mailbox(stack).wait_to(f"ask-{email}")
+    # the message reached the program the host page chose: its staff list shows it
+    listed = requests.get(
+        f"{stack.config.api_url}/staff/contacts",
+        headers={"Authorization": f"Bearer {token('program:health-programs')}"},
+        timeout=10,
+    ).json()["items"]
+    [message] = [m for m in listed if m["email"] == f"ask-{email}"]
+    assert message["subject"] == "Volunteering"
 
 
 @pytest.mark.parametrize("width", [320, 360])
