@@ -5,18 +5,25 @@ CSV, a payout reconciled; the keyboard alone; axe-core; screenshots at 1280 and 
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
 import io
+import os
+import subprocess
+import sys
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
-from devstack.stack import ROOT, Stack
+from devstack import tokens
+from devstack.stack import ROOT, Stack, free_ports
 from tests.browser.conftest import axe_violations
 from tests.helpers import GIFT, Api, give, wait_for
 
@@ -220,3 +227,93 @@ def test_a_token_without_the_finance_role_is_turned_away(
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("alert")).to_have_text("That account has no finance role.")
     expect(page.get_by_role("navigation", name="Sections")).to_be_hidden()
+
+
+COGNITO = "auth.steward.test"
+
+
+@pytest.fixture
+def cognito_web(stack: Stack) -> Iterator[str]:
+    """A second web server, set up for Cognito's hosted UI as on AWS, in front of the same API."""
+    port = free_ports(1)[0]
+    env = {**os.environ, "STEWARD_COGNITO_DOMAIN": COGNITO, "STEWARD_COGNITO_CLIENT_ID": tokens.AUDIENCE}
+    command = [
+        sys.executable,
+        "-m",
+        "devstack.web_server",
+        "--port",
+        str(port),
+        "--api-url",
+        stack.config.api_url,
+    ]
+    server = subprocess.Popen(command, env=env, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            requests.get(url + "/staff/", timeout=2).raise_for_status()
+            break
+        except requests.ConnectionError:
+            assert time.monotonic() < deadline and server.poll() is None, "the web server did not start"
+            time.sleep(0.1)
+    yield url
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def test_signing_in_through_the_cognito_hosted_ui_uses_pkce(
+    browser: Browser, stack: Stack, cognito_web: str, token: Any
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    seen: dict[str, str] = {}
+
+    def hosted_ui(route: Route) -> None:
+        request = route.request
+        url = urllib.parse.urlsplit(request.url)
+        if url.path == "/oauth2/authorize":
+            query = dict(urllib.parse.parse_qsl(url.query))
+            seen.update(query)
+            back = (
+                query["redirect_uri"]
+                + "?"
+                + urllib.parse.urlencode({"code": "the-code", "state": query["state"]})
+            )
+            return route.fulfill(status=302, headers={"Location": back})
+        form = dict(urllib.parse.parse_qsl(request.post_data or ""))
+        digest = hashlib.sha256(form.get("code_verifier", "").encode()).digest()
+        challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        cors = {"Access-Control-Allow-Origin": cognito_web}
+        if form.get("code") != "the-code" or challenge != seen.get("code_challenge"):
+            return route.fulfill(status=400, headers=cors, json={"error": "invalid_grant"})
+        route.fulfill(
+            status=200, headers=cors, json={"access_token": token("finance"), "token_type": "Bearer"}
+        )
+
+    context.route(f"https://{COGNITO}/**", hosted_ui)
+    page.goto(cognito_web + "/staff/")
+    page.get_by_role("button", name="Sign in with your organization").click()
+    expect(page.get_by_role("navigation", name="Sections")).to_be_visible(timeout=15_000)
+    assert seen["client_id"] == tokens.AUDIENCE and seen["code_challenge_method"] == "S256"
+    assert seen["redirect_uri"] == cognito_web + "/staff/"
+    assert "code=" not in page.url  # the code is not left in the address bar or history
+    context.close()
+
+
+def test_a_donors_text_is_shown_as_text_never_as_markup(
+    staff_page: tuple[Page, list[str]], api: Api, stack: Stack, token: Any
+) -> None:
+    page, problems = staff_page
+    email = f"markup-{time.time_ns()}@example.org"
+    hostile = '<img src=x onerror="window.owned=1">'
+    give(api, stack, email=email, campaign=hostile, last_name="O'Brien <b>")
+    sign_in(page, token("finance"))
+    page.get_by_role("link", name="Gifts").click()
+    page.locator("#gift-filters").get_by_label("Donor email").fill(email)
+    page.get_by_role("button", name="Find gifts").click()
+    page.locator("#gift-table tbody tr").first.get_by_role("button").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text(hostile)
+    expect(dialog.locator("img")).to_have_count(0)
+    assert page.evaluate("window.owned") is None
+    assert problems == []
