@@ -33,7 +33,8 @@ STRIPE_AUTH = ("sk_test_steward_local", "")
 
 
 def shoot(page: Page, name: str) -> None:
-    """The page as it is, at both widths (full length), then back to the width it had."""
+    """The page as it is, at both widths (full length), checked by axe-core at each, then back
+    to the width it had."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     size = page.viewport_size or {"width": 1280, "height": 900}
     for label, width in WIDTHS.items():
