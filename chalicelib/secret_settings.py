@@ -54,11 +54,17 @@ class SecretSettings:
             raise MissingSettingError(f"{name}: the secret {secret_id} has no {field!r}")
         return default if value is None else str(value)
 
+    def make_reader(self) -> ReadSecret:
+        """The reader, made once (its client too, reading nothing): SnapStart's init calls it."""
+        if self._read_secret is None:
+            from chalicelib.adapters.secrets_manager import SecretsManagerReader
+
+            reader = SecretsManagerReader(self._env.get("STEWARD_SECRETS_ENDPOINT") or None)
+            reader.make_client()
+            self._read_secret = reader
+        return self._read_secret
+
     def _secret(self, secret_id: str) -> Mapping[str, str]:
         if secret_id not in self._secrets:
-            if self._read_secret is None:
-                from chalicelib.adapters.secrets_manager import SecretsManagerReader
-
-                self._read_secret = SecretsManagerReader(self._env.get("STEWARD_SECRETS_ENDPOINT") or None)
-            self._secrets[secret_id] = self._read_secret(secret_id)
+            self._secrets[secret_id] = self.make_reader()(secret_id)
         return self._secrets[secret_id]

@@ -22,7 +22,7 @@ class SecretsManagerReader:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            answer = self._secrets_manager().get_secret_value(SecretId=secret_id)
+            answer = self.make_client().get_secret_value(SecretId=secret_id)
         except (ClientError, BotoCoreError) as exc:
             raise SecretsError(f"the secret {secret_id} could not be read: {type(exc).__name__}") from exc
         try:
@@ -33,7 +33,7 @@ class SecretsManagerReader:
             raise SecretsError(f"the secret {secret_id} is not a JSON object of strings")
         return fields
 
-    def _secrets_manager(self) -> Any:
+    def make_client(self) -> Any:
         if self._client is None:
             import boto3
             from botocore.config import Config
