@@ -346,3 +346,36 @@ def test_the_code_zip_refuses_a_module_built_for_another_python(tmp_path: Path) 
         archive.writestr("pydantic_core/_pydantic_core.cpython-311-x86_64-linux-gnu.so", b"")
     with pytest.raises(SystemExit, match="cpython-311"):
         check_binaries(bad)
+
+
+DYNAMODB_CALLS = {  # client method → the IAM actions it needs
+    "get_item": {"dynamodb:GetItem"},
+    "batch_get_item": {"dynamodb:BatchGetItem"},
+    "transact_get_items": {"dynamodb:GetItem"},
+    "put_item": {"dynamodb:PutItem"},
+    "update_item": {"dynamodb:UpdateItem"},
+    "delete_item": {"dynamodb:DeleteItem"},
+    "batch_write_item": {"dynamodb:PutItem", "dynamodb:DeleteItem"},
+    "query": {"dynamodb:Query"},
+    "scan": {"dynamodb:Scan"},
+}
+TRANSACTION_ITEMS = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+}
+
+
+def test_the_table_policy_allows_every_dynamodb_call_the_code_makes_and_no_other() -> None:
+    """Read from the adapters' source: a new kind of call fails here until the policy has it."""
+    source = "\n".join(p.read_text() for p in (RESOURCES.parents[1] / "chalicelib").rglob("*.py"))
+    needed: set[str] = set()
+    for method, actions in DYNAMODB_CALLS.items():
+        if re.search(rf"client\.{method}\b", source):  # called directly or through guarded()
+            needed |= actions
+    if re.search(r"client\.transact_write_items\b", source):
+        needed |= {action for item, action in TRANSACTION_ITEMS.items() if f'"{item}":' in source}
+        needed.add("dynamodb:ConditionCheckItem")  # a Put or Update with a condition is checked too
+    (statement,) = _resources()["StewardTableAccess"]["Properties"]["PolicyDocument"]["Statement"]  # type: ignore[index]
+    assert set(statement["Action"]) == needed
