@@ -69,7 +69,7 @@ def vendor_dir() -> Path:
 def stage(vendor: Path | None) -> Path:
     """A copy of the app to package: app.py, chalicelib, .chalice's settings, `vendor/`.
     Chalice's own cache (.chalice/deployments) is kept between runs."""
-    project = WORK / "project"
+    project = WORK / ("project" if vendor else "project-without-dependencies")
     (project / ".chalice").mkdir(parents=True, exist_ok=True)
     shutil.rmtree(project / "chalicelib", ignore_errors=True)
     shutil.copytree(ROOT / "chalicelib", project / "chalicelib", ignore=shutil.ignore_patterns("__pycache__"))
