@@ -94,6 +94,23 @@ def check_binaries(deployment: Path) -> None:
         raise SystemExit(f"built for another Python than {RUNTIME}: {wrong[:5]}")
 
 
+def check_pins(deployment: Path, requirements: list[str]) -> None:
+    """The zip holds each pinned requirement at its pinned version, and the app itself."""
+    with zipfile.ZipFile(deployment) as archive:
+        tops = {n.split("/")[0].lower() for n in archive.namelist()}
+        names = set(archive.namelist())
+    missing = [pin for pin in requirements if "==" in pin and _dist_info(pin) not in tops]
+    missing += [n for n in ("app.py", "chalice/app.py", "chalicelib/bootstrap.py") if n not in names]
+    if missing:
+        raise SystemExit(f"missing from {deployment.name}: {missing}")
+
+
+def _dist_info(pin: str) -> str:
+    """`PyJWT[crypto]==2.15.1` → `pyjwt-2.15.1.dist-info`, the folder its wheel unpacks."""
+    name, version = pin.split("==")
+    return f"{re.sub(r'[-_.]+', '_', name.split('[')[0]).lower()}-{version.strip()}.dist-info"
+
+
 def package(out: Path, with_dependencies: bool = True) -> Path:
     project = stage(vendor_dir() if with_dependencies else None)
     shutil.rmtree(out, ignore_errors=True)
@@ -110,6 +127,7 @@ def package(out: Path, with_dependencies: bool = True) -> Path:
     template_path.write_text(json.dumps(template, indent=2) + "\n")
     if with_dependencies:
         check_binaries(out / "deployment.zip")
+        check_pins(out / "deployment.zip", runtime_requirements())
     return template_path
 
 

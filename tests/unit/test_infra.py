@@ -379,3 +379,20 @@ def test_the_table_policy_allows_every_dynamodb_call_the_code_makes_and_no_other
         needed.add("dynamodb:ConditionCheckItem")  # a Put or Update with a condition is checked too
     (statement,) = _resources()["StewardTableAccess"]["Properties"]["PolicyDocument"]["Statement"]  # type: ignore[index]
     assert set(statement["Action"]) == needed
+
+
+def test_the_code_zip_must_hold_every_pin_at_its_version_and_the_app(tmp_path: Path) -> None:
+    import zipfile
+
+    from devstack.package import check_pins
+
+    pins = ["PyJWT[crypto]==2.15.1", "email-validator==2.4.0"]
+    deployment = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(deployment, "w") as archive:
+        for name in ("app.py", "chalice/app.py", "chalicelib/bootstrap.py"):
+            archive.writestr(name, b"")
+        archive.writestr("pyjwt-2.15.1.dist-info/METADATA", b"")
+        archive.writestr("email_validator-2.3.0.dist-info/METADATA", b"")
+    with pytest.raises(SystemExit, match=re.escape("email-validator==2.4.0")):
+        check_pins(deployment, pins)
+    check_pins(deployment, pins[:1])
