@@ -2,6 +2,7 @@
 
 from chalice.app import Chalice
 
+from chalicelib import snapstart
 from chalicelib.api import donations, donor, events, export_jobs, outreach, payouts, public, staff, webhooks
 from chalicelib.api.errors import http_middleware
 
@@ -20,3 +21,4 @@ for blueprint in (
     export_jobs.bp,
 ):
     app.register_blueprint(blueprint)
+snapstart.prepare()  # only where Lambda SnapStart snapshots this init (chalicelib/snapstart.py)

@@ -15,6 +15,7 @@ import html
 import http.client
 import json
 import os
+import re
 import urllib.parse
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -26,6 +27,7 @@ WEB = Path(__file__).resolve().parent.parent / "web"
 API_PREFIX = "/api/"
 VENDOR_PREFIX = "/vendor/"
 PASSED_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key", "Accept")
+RETURNED_HEADERS = ("Content-Disposition", "Retry-After", "WWW-Authenticate")
 MAX_BODY = 1 << 20
 DEMO_API_ATTRIBUTE = 'data-api="http://127.0.0.1:8000"'
 
@@ -85,9 +87,12 @@ class Handler(SimpleHTTPRequestHandler):
         self.send_header("Referrer-Policy", "no-referrer")
         if urllib.parse.urlsplit(self.path).path.startswith("/staff/"):
             # The dashboard runs only its own files: no inline script or style, no framing.
+            # With Cognito's hosted UI, the page also exchanges its code at that domain.
+            domain = self.sign_in.get("cognito_domain")
+            connect = f"connect-src 'self' https://{domain}; " if domain else ""
             self.send_header(
                 "Content-Security-Policy",
-                "default-src 'self'; img-src 'self' data: blob:; frame-ancestors 'none'; "
+                f"default-src 'self'; {connect}img-src 'self' data: blob:; frame-ancestors 'none'; "
                 "base-uri 'none'; form-action 'self'",
             )
             self.send_header("X-Frame-Options", "DENY")
@@ -96,13 +101,13 @@ class Handler(SimpleHTTPRequestHandler):
     def _pass_on_or_refuse(self) -> None:
         if urllib.parse.urlsplit(self.path).path.startswith(API_PREFIX):
             return self._pass_on()
-        self._send(405, b'{"error": "method not allowed"}', "application/json")
+        self._error(405, "method_not_allowed", "only /api/ takes this method")
 
     def _pass_on(self) -> None:
         """One request on to the API, with the headers the API reads, and its answer back."""
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY:
-            return self._send(413, b'{"error": "the body is too large"}', "application/json")
+            return self._error(413, "payload_too_large", "the body is over 1 MiB")
         body = self.rfile.read(length) if length else None
         target = urllib.parse.urlsplit(self.api_url)
         path = "/" + self.path[len(API_PREFIX) :]
@@ -113,14 +118,30 @@ class Handler(SimpleHTTPRequestHandler):
             answer = connection.getresponse()
             data = answer.read()
         except OSError:
-            return self._send(502, b'{"error": "the API is not answering"}', "application/json")
+            return self._error(502, "bad_gateway", "the API is not answering")
         finally:
             connection.close()
-        self._send(answer.status, data, answer.getheader("Content-Type") or "application/json")
+        kept = {name: answer.getheader(name) for name in RETURNED_HEADERS if answer.getheader(name)}
+        self._send(answer.status, data, answer.getheader("Content-Type") or "application/json", kept)
 
-    def _send(self, status: int, body: bytes, content_type: str, cache: bool = False) -> None:
+    def _error(self, status: int, code: str, message: str) -> None:
+        """The API's error shape, for what this server refuses itself."""
+        self._send(
+            status, json.dumps({"error": {"code": code, "message": message}}).encode(), "application/json"
+        )
+
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+        cache: bool = False,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "max-age=3600" if cache else "no-store")
         self.end_headers()
@@ -143,6 +164,8 @@ def main() -> None:
     Handler.vendor = args.vendor
     # On AWS the dashboard signs in through the Cognito hosted UI (authorization code + PKCE).
     domain, client = os.environ.get("STEWARD_COGNITO_DOMAIN"), os.environ.get("STEWARD_COGNITO_CLIENT_ID")
+    if domain and not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", domain):
+        parser.error("STEWARD_COGNITO_DOMAIN must be a host name, such as auth.example.org")
     Handler.sign_in = {"cognito_domain": domain, "client_id": client} if domain and client else {}
     handler = functools.partial(Handler, directory=str(WEB))
     ThreadingHTTPServer((args.host, args.port), handler).serve_forever()
