@@ -53,9 +53,9 @@ AXE_WITHOUT_PRELOAD = """
 
 
 def add_axe(context: BrowserContext) -> None:
-    """axe-core in every page of the context, as a tester's browser extension would bring it:
-    a page's own CSP refuses any script tag it did not list. It does not fetch the page's
-    stylesheets (its CSSOM preload), which a strict connect-src rightly refuses."""
+    """axe-core in every page of the context, told not to fetch the page's stylesheets (its
+    CSSOM preload): on a host page whose connect-src lists only the API, that fetch would be a
+    CSP refusal of the test's own making (tests/browser/test_embed.py fails on any refusal)."""
     axe = (npm.ensure_assets() / "axe.min.js").read_text()
     context.add_init_script(script=axe + AXE_WITHOUT_PRELOAD)
 

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from devstack.stack import Stack
-from tests.browser.conftest import add_axe, axe_violations
+from tests.browser.conftest import axe_violations
 from tests.helpers import CARD_OK, Api, Mailbox, link
 from tests.integration.test_recurring import monthly
 
@@ -26,7 +26,6 @@ def test_a_donor_changes_the_card_of_a_monthly_gift(browser: Browser, stack: Sta
     assert first["status"] == "succeeded"
     receipt = Mailbox(stack).wait_to(email)[0]
     context = browser.new_context()
-    add_axe(context)  # these pages run only their own nonce-tagged script
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

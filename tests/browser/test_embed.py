@@ -100,7 +100,7 @@ class Host:
 
     def __init__(self, browser: Browser, url: str, width: int = 1280, height: int = 900) -> None:
         self.context = browser.new_context(viewport={"width": width, "height": height})
-        add_axe(self.context)  # the page's CSP refuses a script tag for it
+        add_axe(self.context)  # without its stylesheet fetch, which connect-src refuses
         self.page = self.context.new_page()
         self.refused: list[str] = []
         self.sent: list[Any] = []
