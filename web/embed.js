@@ -552,6 +552,7 @@
         thanks.hidden = true;
         form.node.hidden = false;
         form.node.reset();
+        if (card && typeof card.clear === "function") card.clear(); // Stripe's element keeps its card otherwise
         preset = null;
         presetButtons.forEach((b) => b.setAttribute("aria-pressed", "false"));
         tribute.hidden = true;

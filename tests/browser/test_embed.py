@@ -244,6 +244,11 @@ def test_a_monthly_gift_with_the_fee_covered_and_a_tribute(host: Host, stack: St
     [plan] = [p for p in plans["items"] if p["email"] == email]
     assert (plan["amount"], plan["covered_fee"], plan["status"]) == (4000 + added, added, "active")
     Mailbox(stack).wait_to("family@example.org")  # the person named is told
+    page.get_by_role("button", name="Make another gift").click()  # a fresh form, focus at its start
+    expect(page.locator(THANKS)).to_be_hidden()
+    expect(page.locator(GIVE)).to_have_text("Give")
+    expect(page.locator("#steward-donate-tribute-details")).to_be_hidden()
+    assert host.focused() == "" and page.evaluate("document.activeElement.textContent") == "$25"
 
 
 def test_errors_show_at_their_field_and_focus_lands_there(host: Host, tmp_path: Path) -> None:
