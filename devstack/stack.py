@@ -161,6 +161,8 @@ class Stack:
             "STEWARD_IDENTITY_KEY": self.local_secret("identity-key"),
             "STEWARD_S3_ENDPOINT": c.s3_url,
             "STEWARD_EXPORT_BUCKET": c.export_bucket,
+            # The demo campaign: gifts sent with campaign "spring-appeal" count toward its goal.
+            "STEWARD_CAMPAIGNS": "spring-appeal=Spring appeal=1000000=usd",
             **self.extra_env,
         }
 

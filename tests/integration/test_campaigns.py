@@ -155,3 +155,20 @@ def test_progress_in_dynamodb_equals_the_gift_records(stack: Stack, data: Any) -
         for currency in CURRENCIES
     }
     assert found == expected_progress(gifts, year)
+
+
+def test_the_route_reads_one_item(stack: Stack) -> None:
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib.bootstrap import get_totals_store
+
+    calls: list[str] = []
+    events = get_totals_store().client.meta.events  # type: ignore[attr-defined]
+    events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name), "campaign-calls")
+    try:
+        with Client(app) as client:
+            answer = client.http.get("/campaigns/quiet-test")
+    finally:
+        events.unregister("before-call.dynamodb", unique_id="campaign-calls")
+    assert answer.status_code == 200 and calls == ["GetItem"]
