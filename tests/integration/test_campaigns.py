@@ -157,6 +157,33 @@ def test_progress_in_dynamodb_equals_the_gift_records(stack: Stack, data: Any) -
     assert found == expected_progress(gifts, year)
 
 
+def test_two_gifts_of_one_donor_applied_at_once_count_the_donor_once(stack: Stack) -> None:
+    """Gift B of the same donor commits between gift A's read of the donor marker and A's
+    transaction: A's marker condition fails in DynamoDB Local, and A is read again."""
+    from chalicelib.adapters.dynamo_totals import DynamoTotals
+    from tests.unit.factories import donation
+
+    paid = {"status": "succeeded", "succeeded_at": "2026-06-01T10:00:00.000Z", "email": "race@example.org"}
+    first = donation(**paid, campaign="race-2026", amount=1000, version=1)
+    second = donation(**paid, campaign="race-2026", amount=2000, version=1)
+    plain = store()
+
+    class Racing(DynamoTotals):
+        reads = 0
+
+        def donor_gifts(self, campaign: str, currency: str, donor: str) -> int:
+            seen = super().donor_gifts(campaign, currency, donor)
+            Racing.reads += 1
+            if Racing.reads == 1:
+                assert apply_gift(second, plain) is True  # commits after this read
+            return seen
+
+    racing = Racing(stack.config.table_name, plain.client)  # type: ignore[attr-defined]
+    assert apply_gift(first, racing) is True
+    assert Racing.reads == 2  # the first transaction was refused, and the marker read again
+    assert tuple(plain.progress("race-2026", "usd")) == (3000, 2, 1)
+
+
 def test_the_route_reads_one_item(stack: Stack) -> None:
     from chalice.test import Client
 
