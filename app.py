@@ -2,6 +2,7 @@
 
 from chalice.app import Chalice
 
+from chalicelib import snapstart
 from chalicelib.api import (
     campaigns,
     donations,
@@ -32,3 +33,4 @@ for blueprint in (
     export_jobs.bp,
 ):
     app.register_blueprint(blueprint)
+snapstart.prepare()  # only where Lambda SnapStart snapshots this init (chalicelib/snapstart.py)

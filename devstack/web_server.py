@@ -26,6 +26,7 @@ WEB = Path(__file__).resolve().parent.parent / "web"
 API_PREFIX = "/api/"
 VENDOR_PREFIX = "/vendor/"
 PASSED_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key", "Accept")
+RETURNED_HEADERS = ("Content-Disposition", "Retry-After", "WWW-Authenticate")
 MAX_BODY = 1 << 20
 
 
@@ -112,7 +113,8 @@ class Handler(SimpleHTTPRequestHandler):
             return self._error(502, "bad_gateway", "the API is not answering")
         finally:
             connection.close()
-        self._send(answer.status, data, answer.getheader("Content-Type") or "application/json")
+        kept = {name: answer.getheader(name) for name in RETURNED_HEADERS if answer.getheader(name)}
+        self._send(answer.status, data, answer.getheader("Content-Type") or "application/json", kept)
 
     def _error(self, status: int, code: str, message: str) -> None:
         """The API's error shape, for what this server refuses itself."""
@@ -120,9 +122,18 @@ class Handler(SimpleHTTPRequestHandler):
             status, json.dumps({"error": {"code": code, "message": message}}).encode(), "application/json"
         )
 
-    def _send(self, status: int, body: bytes, content_type: str, cache: bool = False) -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+        cache: bool = False,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "max-age=3600" if cache else "no-store")
         self.end_headers()
