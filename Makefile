@@ -58,6 +58,7 @@ bench: $(STAMP) system-run
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/find_gifts.py
 	$(BIN)/python bench/totals.py
+	$(BIN)/python bench/campaigns.py
 
 clean:
 	rm -rf $(VENV) .local out .pytest_cache .mypy_cache .ruff_cache

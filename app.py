@@ -3,7 +3,18 @@
 from chalice.app import Chalice
 
 from chalicelib import snapstart
-from chalicelib.api import donations, donor, events, export_jobs, outreach, payouts, public, staff, webhooks
+from chalicelib.api import (
+    campaigns,
+    donations,
+    donor,
+    events,
+    export_jobs,
+    outreach,
+    payouts,
+    public,
+    staff,
+    webhooks,
+)
 from chalicelib.api.errors import http_middleware
 
 app = Chalice(app_name="steward")
@@ -11,6 +22,7 @@ app.register_middleware(http_middleware, "http")
 app.api.binary_types.append("application/pdf")  # the receipt PDF
 for blueprint in (
     public.bp,
+    campaigns.bp,
     donations.bp,
     webhooks.bp,
     outreach.bp,

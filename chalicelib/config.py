@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cached_property
 
+from chalicelib.domain.campaigns import Campaign, is_campaign_id
 from chalicelib.domain.donation import DonationRules, Premium
 from chalicelib.domain.receipts import Organization
 from chalicelib.domain.tokens import Keyring, MasterKey
@@ -89,6 +90,7 @@ class Settings:
     s3_endpoint: str | None = None
     allowed_origins: tuple[str, ...] = ()
     site_url: str | None = None
+    campaigns: tuple[Campaign, ...] = ()
 
     @property
     def stripe_secret_key(self) -> str:
@@ -198,6 +200,26 @@ def _ein(env: Mapping[str, str]) -> str | None:
     return value or None
 
 
+def _campaigns(env: Mapping[str, str], currencies: tuple[str, ...]) -> tuple[Campaign, ...]:
+    """`id=Title=goal in minor units=currency;…`: the campaigns whose progress is public."""
+    name, text = "STEWARD_CAMPAIGNS", env.get("STEWARD_CAMPAIGNS", "").strip()
+    if not text:
+        return ()
+    campaigns = []
+    for cid, title, goal, currency in _entries(name, text, 4):
+        if not is_campaign_id(cid):
+            raise MissingSettingError(f"{name}: {cid!r} is not a campaign id (a-z, 0-9 and -, up to 64)")
+        if currency not in currencies:
+            raise MissingSettingError(f"{name}: {cid} is in {currency!r}, not one of STEWARD_CURRENCIES")
+        amount = _minor_units(name, goal)
+        if amount == 0:
+            raise MissingSettingError(f"{name}: {cid} needs a goal above 0")
+        campaigns.append(Campaign(cid, title, amount, currency))
+    if len({c.id for c in campaigns}) != len(campaigns):
+        raise MissingSettingError(f"{name} names a campaign twice")
+    return tuple(campaigns)
+
+
 def load_settings(env: Mapping[str, str] = os.environ, read_secret: ReadSecret | None = None) -> Settings:
     """Secrets named by the environment are read when first used (chalicelib/secret_settings.py);
     secrets held in the environment itself (locally) are checked here, at once."""
@@ -209,13 +231,14 @@ def load_settings(env: Mapping[str, str] = os.environ, read_secret: ReadSecret |
 
 
 def _settings(env: Mapping[str, str], secrets: SecretSettings) -> Settings:
+    currencies = tuple(c.strip() for c in env.get("STEWARD_CURRENCIES", "usd").split(","))
     return Settings(
         table_name=_required(env, "STEWARD_TABLE_NAME"),
         dynamodb_endpoint=env.get("STEWARD_DYNAMODB_ENDPOINT") or None,
         secrets=secrets,
         stripe_api_base=env.get("STEWARD_STRIPE_API_BASE") or None,
         stripe_js_url=env.get("STEWARD_STRIPE_JS_URL") or "https://js.stripe.com/v3/",
-        currencies=tuple(c.strip() for c in env.get("STEWARD_CURRENCIES", "usd").split(",")),
+        currencies=currencies,
         min_amount=int(env.get("STEWARD_MIN_AMOUNT", "100")),
         max_amount=int(env.get("STEWARD_MAX_AMOUNT", "10000000")),
         suggested_amounts=tuple(
@@ -264,6 +287,7 @@ def _settings(env: Mapping[str, str], secrets: SecretSettings) -> Settings:
         s3_endpoint=env.get("STEWARD_S3_ENDPOINT") or None,
         allowed_origins=_origins(env.get("STEWARD_ALLOWED_ORIGINS", "")),
         site_url=_site_url(env.get("STEWARD_SITE_URL", "")),
+        campaigns=_campaigns(env, currencies),
     )
 
 

@@ -166,6 +166,8 @@ class Stack:
                 [c.web_url, f"http://localhost:{c.web_port}", os.environ.get("STEWARD_ALLOWED_ORIGINS", "")]
             ),
             "STEWARD_SITE_URL": f"{c.web_url}/",  # the demo page: the service's pages link back to it
+            # The demo campaign: gifts sent with campaign "spring-appeal" count toward its goal.
+            "STEWARD_CAMPAIGNS": "spring-appeal=Spring appeal=1000000=usd",
             **self.extra_env,
         }
 

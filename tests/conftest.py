@@ -21,6 +21,9 @@ TEST_ENV = {
     "STEWARD_CONFIRMS_PER_IP": "100000",
     # One premium to offer, so receipts can state a good-faith value (tests/integration/test_receipts.py).
     "STEWARD_PREMIUMS": "tote=Canvas tote bag=2500",
+    # Public campaigns, one per test of tests/integration/test_campaigns.py (the table is shared).
+    "STEWARD_CAMPAIGNS": "progress-test=Progress test=100000=usd;duplicate-test=Duplicate test=50000=usd;"
+    "refund-test=Refund test=50000=usd;quiet-test=Quiet test=25000=usd",
 }
 
 

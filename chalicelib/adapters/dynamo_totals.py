@@ -8,11 +8,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import dynamo_campaigns, keys
 from chalicelib.adapters.dynamo_base import guarded, model_from, reasons, to_item, translate
+from chalicelib.domain.campaigns import Progress
 from chalicelib.domain.donation import Donation
 from chalicelib.domain.totals import FIGURES, Cell, Figures
-from chalicelib.services.totals import StoredContribution, TotalsStore
+from chalicelib.services.totals import CampaignChange, StoredContribution, TotalsStore
 
 NAMES = {f"#{name}": name for name in FIGURES}
 
@@ -84,7 +85,8 @@ class DynamoTotals(TotalsStore):
         if not item:
             return None
         cells = dict(cell_from(part["M"]) for part in item.get("cells", {}).get("L", []))
-        return StoredContribution(int(item["version"]["N"]), cells)
+        share, share_kept = dynamo_campaigns.share_from(item)
+        return StoredContribution(int(item["version"]["N"]), cells, share, share_kept)
 
     def save(
         self,
@@ -93,9 +95,11 @@ class DynamoTotals(TotalsStore):
         version: int,
         after: dict[Cell, Figures],
         deltas: dict[Cell, Figures],
+        campaign: CampaignChange,
     ) -> bool:
-        """One transaction: the gift's new contribution (conditional on the version read) and
-        an ADD of each difference to its cell. False when another writer got there first."""
+        """One transaction: the gift's new contribution (conditional on the version read), an
+        ADD of each difference to its cell, and its campaign's progress and donor markers (each
+        marker conditional on the count read). False when another writer got there first."""
         parts = [{**_cell_values(c), **f._asdict()} for c, f in after.items()]
         put: dict[str, Any] = {
             "TableName": self.table,
@@ -105,6 +109,7 @@ class DynamoTotals(TotalsStore):
                     "entity": "contribution",
                     "version": version,
                     "cells": parts,
+                    **dynamo_campaigns.share_values(campaign.share),
                 }
             ),
         }
@@ -115,6 +120,11 @@ class DynamoTotals(TotalsStore):
             put["ExpressionAttributeValues"] = to_item({":read": read_version})
         items: list[dict[str, Any]] = [{"Put": put}]
         items.extend({"Update": self._add(cell, delta)} for cell, delta in deltas.items())
+        items.extend({"Update": dynamo_campaigns.marker_update(self.table, step)} for step in campaign.steps)
+        items.extend(
+            {"Update": dynamo_campaigns.progress_update(self.table, name, currency, change)}
+            for (name, currency), change in campaign.progress.items()
+        )
         try:
             guarded(self.client.transact_write_items, TransactItems=items)
         except ClientError as exc:
@@ -122,6 +132,12 @@ class DynamoTotals(TotalsStore):
                 return False
             raise translate(exc) from exc
         return True
+
+    def donor_gifts(self, campaign: str, currency: str, donor: str) -> int:
+        return dynamo_campaigns.donor_gifts(self.client, self.table, campaign, currency, donor)
+
+    def progress(self, campaign: str, currency: str) -> Progress:
+        return dynamo_campaigns.progress(self.client, self.table, campaign, currency)
 
     def _add(self, cell: Cell, delta: Figures) -> dict[str, Any]:
         described = {k: v for k, v in {**_cell_values(cell), "entity": "totals"}.items() if v is not None}

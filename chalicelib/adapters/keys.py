@@ -208,3 +208,13 @@ EXPORT_SK = "EXPORT"
 def export(export_id: str) -> Key:
     """An export job; its audit entries sit in the same partition (record_audit)."""
     return {"pk": f"EXPORT#{export_id}", "sk": EXPORT_SK}
+
+
+def campaign_progress(campaign: str, currency: str) -> Key:
+    """A campaign's amount raised, gifts and donors in one currency (kept by the stream)."""
+    return {"pk": f"TOTALS#CAMPAIGN#{campaign}", "sk": f"PROGRESS#{currency}"}
+
+
+def campaign_donor(campaign: str, currency: str, donor: str) -> Key:
+    """How many of one donor's gifts count toward a campaign (donor: a hash of the address)."""
+    return {"pk": f"TOTALS#CAMPAIGN#{campaign}", "sk": f"DONOR#{currency}#{donor}"}

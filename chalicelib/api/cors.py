@@ -15,7 +15,15 @@ from chalice.app import Request, Response
 from chalicelib.api.errors import error_response
 
 PUBLIC_PATHS = frozenset(
-    {"/config", "/openapi.json", "/donations", "/donations/{donation_id}/confirm", "/signups", "/contact"}
+    {
+        "/config",
+        "/openapi.json",
+        "/campaigns/{campaign_id}",
+        "/donations",
+        "/donations/{donation_id}/confirm",
+        "/signups",
+        "/contact",
+    }
 )
 ALLOW_HEADERS = "Content-Type,Idempotency-Key"
 MAX_AGE = "600"

@@ -47,6 +47,8 @@ def test_answers_name_only_a_configured_origin(stack: Stack, other_origin: str) 
     # an error answer too, so the page can show the fields it names
     refused = requests.post(url + "/signups", json={}, headers={"Origin": other_origin}, timeout=10)
     assert refused.status_code == 422 and refused.headers["Access-Control-Allow-Origin"] == other_origin
+    campaign = requests.get(url + "/campaigns/progress-test", headers={"Origin": other_origin}, timeout=10)
+    assert campaign.headers["Access-Control-Allow-Origin"] == other_origin  # a page's progress bar
     stranger = requests.get(url + "/config", headers={"Origin": STRANGER}, timeout=10)
     assert stranger.status_code == 200 and "Access-Control-Allow-Origin" not in stranger.headers
     staff = requests.get(url + "/staff/donations", headers={"Origin": other_origin}, timeout=10)
