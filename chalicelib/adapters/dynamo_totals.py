@@ -16,6 +16,10 @@ from chalicelib.domain.totals import FIGURES, Cell, Figures
 from chalicelib.services.totals import CampaignChange, StoredContribution, TotalsStore
 
 NAMES = {f"#{name}": name for name in FIGURES}
+# What a report reads of a cell: its sort key names it (keys.totals_cell) and the six figures.
+# Half the attributes of the item for boto3 to parse; the read capacity is the same.
+REPORT_ATTRIBUTES = ("sk", *FIGURES)
+REPORT_PROJECTION = ", ".join(["sk", *NAMES])
 
 
 def _cell_key(cell: Cell) -> keys.Key:
@@ -39,7 +43,8 @@ def cell_values(cell: Cell, figures: Figures) -> dict[str, Any]:
 
 
 def cell_from(item: dict[str, Any]) -> tuple[Cell, Figures]:
-    """An aggregate item as read by a Query (typed form, read directly: a year is many items)."""
+    """A cell with its attributes, as a gift's contribution lists them (typed form, read
+    directly); a report reads cells with cell_from_key."""
     value, settlement = item.get("value"), item.get("settlement_currency")
     cell = Cell(
         item["dimension"]["S"],
@@ -48,8 +53,19 @@ def cell_from(item: dict[str, Any]) -> tuple[Cell, Figures]:
         item["currency"]["S"],
         settlement.get("S") if settlement else None,
     )
+    return cell, _figures(item)
+
+
+def cell_from_key(dimension: str, item: dict[str, Any]) -> tuple[Cell, Figures]:
+    """An aggregate item as a report reads it (REPORT_ATTRIBUTES, typed form): the cell from
+    the dimension queried and the sort key."""
+    day, currency, settlement, value = keys.totals_cell_parts(item["sk"]["S"])
+    return Cell(dimension, day, value, currency, settlement), _figures(item)
+
+
+def _figures(item: dict[str, Any]) -> Figures:
     try:  # every ADD writes all six, so an item has them all
-        figures = Figures(
+        return Figures(
             int(item["count"]["N"]),
             int(item["gross"]["N"]),
             int(item["fees"]["N"]),
@@ -58,8 +74,7 @@ def cell_from(item: dict[str, Any]) -> tuple[Cell, Figures]:
             int(item["disputed"]["N"]),
         )
     except KeyError:
-        figures = Figures(*[int(item[name]["N"]) if name in item else 0 for name in FIGURES])
-    return cell, figures
+        return Figures(*[int(item[name]["N"]) if name in item else 0 for name in FIGURES])
 
 
 class DynamoTotals(TotalsStore):
@@ -166,6 +181,8 @@ class DynamoTotals(TotalsStore):
                 "ExpressionAttributeValues": to_item(
                     {":pk": keys.totals(dimension, str(year)), ":first": first, ":last": last}
                 ),
+                "ProjectionExpression": REPORT_PROJECTION,
+                "ExpressionAttributeNames": NAMES,
                 "ReturnConsumedCapacity": "TOTAL",
             }
             while True:
@@ -174,7 +191,7 @@ class DynamoTotals(TotalsStore):
                 except ClientError as exc:
                     raise translate(exc) from exc
                 self.read_capacity += float(response.get("ConsumedCapacity", {}).get("CapacityUnits", 0))
-                found.extend(cell_from(item) for item in response.get("Items", []))
+                found.extend(cell_from_key(dimension, item) for item in response.get("Items", []))
                 if "LastEvaluatedKey" not in response:
                     break
                 request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

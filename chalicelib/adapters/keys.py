@@ -195,6 +195,13 @@ def totals_cell(dimension: str, day: str, currency: str, settlement: str | None,
     return {"pk": totals(dimension, day[:4]), "sk": f"{day}#{currency}#{settlement or ''}#{value or ''}"}
 
 
+def totals_cell_parts(sk: str) -> tuple[str, str, str | None, str | None]:
+    """(day, currency, settlement, value) of a cell's sort key: the first three never hold a
+    `#`, so the value, last, is read whole."""
+    day, currency, settlement, value = sk.split("#", 3)
+    return day, currency, settlement or None, value or None
+
+
 def gift_contribution(donation_id: str) -> Key:
     """What a gift last added to the totals, and at which of its versions."""
     return {"pk": f"TOTALS#GIFT#{donation_id}", "sk": "TOTALS"}

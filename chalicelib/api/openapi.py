@@ -13,10 +13,11 @@ from pydantic.json_schema import models_json_schema
 from chalicelib.api import schemas
 from chalicelib.api.campaigns import CampaignOut
 from chalicelib.api.errors import FORM_TYPES, STAFF_HEADERS
-from chalicelib.api.finding import MAX_AMOUNT, STATUSES, DonorHistoryOut
+from chalicelib.api.finding import DonorHistoryOut
 from chalicelib.domain.aftermath import Refund, RefundRequest
 from chalicelib.domain.donation import DonationRequest
 from chalicelib.domain.exports import ExportRequest
+from chalicelib.domain.finding import MAX_AMOUNT, STATUSES
 from chalicelib.domain.outreach import ContactMessage, ContactRequest, ContactStatusChange, SignupRequest
 
 REF = "#/components/schemas/{model}"
