@@ -32,6 +32,7 @@ PASSED_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key", "Accept")
 RETURNED_HEADERS = ("Content-Disposition", "Retry-After", "WWW-Authenticate")
 MAX_BODY = 1 << 20
 DEMO_API_ATTRIBUTE = 'data-api="http://127.0.0.1:8000"'
+STRIPE_JS = "https://js.stripe.com/"
 DEMO_PAGES = {"/": "index.html", "/index.html": "index.html", "/privacy.html": "privacy.html"}
 
 
@@ -43,17 +44,18 @@ def _stripe_js_url(api_url: str) -> str:
         return str(json.load(answer)["stripe_js_url"])
 
 
-def demo_policy(api_url: str) -> str:
-    """The demo site's CSP: its own files, the API it calls, and what Stripe.js needs (its
-    script, its API and its frames, as the service's donor pages allow them). No inline script
-    or style, no framing."""
-    try:
-        js_url = _stripe_js_url(api_url)
-    except (OSError, ValueError, KeyError):
-        js_url = "https://js.stripe.com/v3/"  # the API is not up yet: production's Stripe.js
+def demo_policy(api_url: str, js_url: str | None = None) -> str:
+    """The demo site's CSP: its own files, the API it calls, and what Stripe.js at js_url
+    (GET /config's when None) needs: its script, its API and its frames, as the service's donor
+    pages allow them. No inline script or style, no framing."""
+    if js_url is None:
+        try:
+            js_url = _stripe_js_url(api_url)
+        except (OSError, ValueError, KeyError):
+            js_url = STRIPE_JS  # the API is not up yet: production's Stripe.js
     js = urllib.parse.urlsplit(js_url)
     # Stripe.js calls api.stripe.com; an emulator serves its script and its API together.
-    stripe_api = None if js.netloc == "js.stripe.com" else f"{js.scheme}://{js.netloc}"
+    stripe_api = None if js_url.startswith(STRIPE_JS) else f"{js.scheme}://{js.netloc}"
     stripe = stripe_sources(js_url, stripe_api)
     api = urllib.parse.urlsplit(api_url)
     connect = " ".join(dict.fromkeys((f"{api.scheme}://{api.netloc}", *stripe.connect)))
