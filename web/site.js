@@ -46,19 +46,23 @@
     return response.json();
   }
 
-  async function follow() {
-    const before = shown ? [shown.raised, shown.donors] : null;
+  // Again, until the gift is in the figures (a gift in another currency does not count toward
+  // the goal); at most TRIES times.
+  async function follow(gift) {
+    const before = shown;
+    if (before && gift.currency !== before.currency) return;
+    const target = before ? before.raised + gift.amount : 0;
     for (let attempt = 0; attempt < TRIES; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
       const progress = await load(true).catch(() => null);
       if (!progress) continue;
       show(progress);
-      if (!before || progress.raised !== before[0] || progress.donors !== before[1]) return;
+      if (progress.raised >= target) return;
     }
   }
 
   document.addEventListener("steward:gift", (event) => {
-    if (event.detail && event.detail.campaign === CAMPAIGN) follow();
+    if (event.detail && event.detail.campaign === CAMPAIGN) follow(event.detail);
   });
   load(false).then(show).catch(() => {
     box.hidden = true; // no bar rather than a wrong one
