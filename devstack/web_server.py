@@ -90,8 +90,7 @@ class Handler(SimpleHTTPRequestHandler):
             # with `make run`'s default address; served here with the address this stack uses.
             page = (WEB / DEMO_PAGES[path]).read_text()
             page = page.replace(DEMO_API_ATTRIBUTE, f'data-api="{html.escape(self.api_url)}"')
-            policy = {"Content-Security-Policy": demo_policy(self.api_url)}
-            return self._send(200, page.encode(), "text/html; charset=utf-8", policy)
+            return self._send(200, page.encode(), "text/html; charset=utf-8")
         if path == JWKS_PATH and self.jwks:
             return self._send(200, self.jwks.read_bytes(), "application/json")
         if path.startswith(VENDOR_PREFIX):
@@ -120,7 +119,11 @@ class Handler(SimpleHTTPRequestHandler):
     def end_headers(self) -> None:
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Referrer-Policy", "no-referrer")
-        if urllib.parse.urlsplit(self.path).path.startswith("/staff/"):
+        path = urllib.parse.urlsplit(self.path).path
+        if path in DEMO_PAGES:
+            self.send_header("Content-Security-Policy", demo_policy(self.api_url))
+            self.send_header("X-Frame-Options", "DENY")
+        if path.startswith("/staff/"):
             # The dashboard runs only its own files: no inline script or style, no framing.
             # With Cognito's hosted UI, the page also exchanges its code at that domain.
             domain = self.sign_in.get("cognito_domain")
