@@ -336,7 +336,7 @@ class Stack:
         print(f"S3 (moto)       {c.s3_url}  bucket {c.export_bucket} (in memory)")
         print("Outbox          stream poller drives the stream handlers and the sweeps")
         print(f"API             {c.api_url}  (health {c.api_url}/health)")
-        print(f"Web             {c.web_url}  (finance dashboard {c.web_url}/staff/)")
+        print(f"Web             {c.web_url}  (demo site; finance dashboard {c.web_url}/staff/)")
         print(f"Logs            {self.log_dir}")
         print("Staff token:    .venv/bin/steward token --role finance")
         sys.stdout.flush()

@@ -1,4 +1,4 @@
-"""Serve web/ (the donation page and the finance dashboard under /staff/), the pinned npm
+"""Serve web/ (the demo site, with its CSP, and the finance dashboard under /staff/), the pinned npm
 files under /vendor/, /steward-env.js (where the API is and how staff sign in), and the
 local issuer's JWKS.
 
@@ -17,9 +17,11 @@ import json
 import os
 import re
 import urllib.parse
+import urllib.request
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from chalicelib.api.pages import stripe_sources
 from devstack import npm
 
 JWKS_PATH = "/.well-known/jwks.json"
@@ -30,6 +32,38 @@ PASSED_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key", "Accept")
 RETURNED_HEADERS = ("Content-Disposition", "Retry-After", "WWW-Authenticate")
 MAX_BODY = 1 << 20
 DEMO_API_ATTRIBUTE = 'data-api="http://127.0.0.1:8000"'
+STRIPE_JS = "https://js.stripe.com/"
+DEMO_PAGES = {"/": "index.html", "/index.html": "index.html", "/privacy.html": "privacy.html"}
+
+
+@functools.cache
+def _stripe_js_url(api_url: str) -> str:
+    """The Stripe.js the forms load: GET /config's (localstripe's here, js.stripe.com with
+    production settings). Kept once read; a failed read is not kept."""
+    with urllib.request.urlopen(f"{api_url}/config", timeout=10) as answer:
+        return str(json.load(answer)["stripe_js_url"])
+
+
+def demo_policy(api_url: str, js_url: str | None = None) -> str:
+    """The demo site's CSP: its own files, the API it calls, and what Stripe.js at js_url
+    (GET /config's when None) needs: its script, its API and its frames, as the service's donor
+    pages allow them. No inline script or style, no framing."""
+    if js_url is None:
+        try:
+            js_url = _stripe_js_url(api_url)
+        except (OSError, ValueError, KeyError):
+            js_url = STRIPE_JS  # the API is not up yet: production's Stripe.js
+    js = urllib.parse.urlsplit(js_url)
+    # Stripe.js calls api.stripe.com; an emulator serves its script and its API together.
+    stripe_api = None if js_url.startswith(STRIPE_JS) else f"{js.scheme}://{js.netloc}"
+    stripe = stripe_sources(js_url, stripe_api)
+    api = urllib.parse.urlsplit(api_url)
+    connect = " ".join(dict.fromkeys((f"{api.scheme}://{api.netloc}", *stripe.connect)))
+    return (
+        f"default-src 'self'; script-src 'self' {stripe.script}; style-src 'self'; "
+        f"connect-src 'self' {connect}; frame-src {' '.join(stripe.frames)}; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
 
 
 class Handler(SimpleHTTPRequestHandler):
@@ -51,10 +85,10 @@ class Handler(SimpleHTTPRequestHandler):
                 f"window.STEWARD_SIGN_IN = {json.dumps(self.sign_in)};\n"
             ).encode()
             return self._send(200, body, "application/javascript")
-        if path in ("/", "/index.html"):
+        if path in DEMO_PAGES:
             # The demo page names the API as any host page does (`data-api` on the embed script),
             # with `make run`'s default address; served here with the address this stack uses.
-            page = (WEB / "index.html").read_text()
+            page = (WEB / DEMO_PAGES[path]).read_text()
             page = page.replace(DEMO_API_ATTRIBUTE, f'data-api="{html.escape(self.api_url)}"')
             return self._send(200, page.encode(), "text/html; charset=utf-8")
         if path == JWKS_PATH and self.jwks:
@@ -85,7 +119,11 @@ class Handler(SimpleHTTPRequestHandler):
     def end_headers(self) -> None:
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Referrer-Policy", "no-referrer")
-        if urllib.parse.urlsplit(self.path).path.startswith("/staff/"):
+        path = urllib.parse.urlsplit(self.path).path
+        if path in DEMO_PAGES:
+            self.send_header("Content-Security-Policy", demo_policy(self.api_url))
+            self.send_header("X-Frame-Options", "DENY")
+        if path.startswith("/staff/"):
             # The dashboard runs only its own files: no inline script or style, no framing.
             # With Cognito's hosted UI, the page also exchanges its code at that domain.
             domain = self.sign_in.get("cognito_domain")

@@ -23,7 +23,9 @@ TEST_ENV = {
     "STEWARD_PREMIUMS": "tote=Canvas tote bag=2500",
     # Public campaigns, one per test of tests/integration/test_campaigns.py (the table is shared).
     "STEWARD_CAMPAIGNS": "progress-test=Progress test=100000=usd;duplicate-test=Duplicate test=50000=usd;"
-    "refund-test=Refund test=50000=usd;quiet-test=Quiet test=25000=usd",
+    "refund-test=Refund test=50000=usd;quiet-test=Quiet test=25000=usd;"
+    # the demo page's campaign, as `make run` configures it (tests/browser/test_demo_site.py)
+    "spring-appeal=Spring appeal=1000000=usd",
 }
 
 

@@ -526,7 +526,8 @@
         if (form.value("tribute_notify_email")) gift.tribute.notify_email = form.value("tribute_notify_email");
       }
       const query = new URLSearchParams(location.search);
-      if (query.get("utm_campaign")) gift.campaign = query.get("utm_campaign").slice(0, 100);
+      const campaign = host.getAttribute("data-campaign") || query.get("utm_campaign");
+      if (campaign) gift.campaign = campaign.slice(0, 100);
       ["utm_source", "utm_medium", "utm_campaign"].forEach((name) => {
         if (query.get(name)) gift[name] = query.get(name).slice(0, 100);
       });
@@ -564,6 +565,9 @@
       form.node.hidden = true;
       thanks.hidden = false;
       thanks.focus();
+      // The host page may listen (a campaign's progress bar); no donor's name or address in it.
+      const detail = { amount: total, currency, frequency: gift.frequency, fund: gift.fund, campaign: gift.campaign || null };
+      host.dispatchEvent(new CustomEvent("steward:gift", { bubbles: true, detail }));
     }
 
     function settle(text) {

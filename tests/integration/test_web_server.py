@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 import requests
@@ -60,3 +61,22 @@ def test_the_pass_through_refuses_a_huge_body_and_other_paths_refuse_writes(stac
     assert huge.status_code == 413 and huge.json()["error"]["code"] == "payload_too_large"
     refused = web(stack, "/staff/", "POST", data=b"{}")
     assert refused.status_code == 405 and refused.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_the_demo_site_is_served_with_its_policy_and_the_stacks_api(stack: Stack) -> None:
+    stripe_js = urllib.parse.urlsplit(
+        requests.get(f"{stack.config.api_url}/config", timeout=10).json()["stripe_js_url"]
+    )
+    for path in ("/", "/index.html", "/privacy.html"):
+        for method in ("GET", "HEAD"):
+            answer = web(stack, path, method)
+            assert answer.status_code == 200, (path, method)
+            policy = answer.headers["Content-Security-Policy"]
+            # the Stripe.js GET /config names (localstripe's here)
+            assert policy.startswith(
+                f"default-src 'self'; script-src 'self' {stripe_js.scheme}://{stripe_js.netloc};"
+            )
+            assert "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
+            assert answer.headers["X-Frame-Options"] == "DENY"
+    page = web(stack, "/").text
+    assert f'data-api="{stack.config.api_url}"' in page and 'data-api="http://127.0.0.1:8000"' not in page
