@@ -323,7 +323,13 @@
       if (error) return markInvalid(error, message);
       const { from, to, ...rest } = query;
       const chosen = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== null && v !== ""));
-      window.Staff.startExport({ kind: "donations", from, to, filters: chosen });
+      markInvalid(null);
+      say("gifts-message", "Starting the export…");
+      window.Staff.startExport({ kind: "donations", from, to, filters: chosen }, (refusal) => {
+        const named = refusal.fields[0] && String(refusal.fields[0].field).replace(/^filters\./, "");
+        const field = named && form().elements[named];
+        return field ? markInvalid(field, refusal.message) : say("gifts-message", refusal.message, true);
+      }).then((started) => started && say("gifts-message", ""));
     });
   });
 

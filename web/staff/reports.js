@@ -228,21 +228,24 @@
     }
   }
 
-  async function startExport(body) {
-    location.hash = "#exports";
+  // Starts an export and follows it on the Exports page. A refusal goes to `refused` when
+  // given (the Gifts page marks the filter to fix), else it is said on the Exports page.
+  async function startExport(body, refused) {
     say("exports-message", "Starting the export…");
     let answer;
     try {
       answer = await call("/staff/exports", { method: "POST", body });
     } catch (error) {
-      return say("exports-message", error.message, true);
+      return refused ? refused(error) : say("exports-message", error.message, true);
     }
+    location.hash = "#exports";
     say("exports-message", "The export is running; you can keep working.");
     const status = el("span", { role: "status", text: "Running…" });
     const progress = el("progress", { "aria-label": "Export progress" });
     const node = el("li", { class: "export" }, el("strong", { text: `${body.from} to ${body.to}` }), " ", progress, " ", status);
     document.getElementById("export-list").prepend(node);
     follow(answer.export_id, { node, status, progress });
+    return true;
   }
 
   views.exports = {
