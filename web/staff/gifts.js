@@ -186,15 +186,18 @@
         el("label", {}, "Reason ", reason),
         el("label", {}, "Note for the record ", note)),
       submit, confirm, message);
+    // Focus goes to the question, not to the button: a second Enter (a double press, a key
+    // held down) must not confirm a refund nobody has read.
     const ask = (minor) => {
       key = crypto.randomUUID();
+      const question = el("p", { id: "refund-question", tabindex: "-1", text: `Refund ${money(minor, c)} to ${gift.email}? This sends the money back through Stripe.` });
       confirm.replaceChildren(
-        el("p", { text: `Refund ${money(minor, c)} to ${gift.email}? This sends the money back through Stripe.` }),
+        question,
         el("button", { type: "button", id: "refund-confirm", class: "danger", text: `Confirm refund of ${money(minor, c)}`, onclick: () => send(minor) }),
         " ",
         el("button", { type: "button", class: "quiet", text: "Cancel", onclick: () => { confirm.hidden = true; submit.focus(); } }));
       confirm.hidden = false;
-      document.getElementById("refund-confirm").focus();
+      question.focus();
     };
     const send = async (minor) => {
       for (const b of confirm.querySelectorAll("button")) b.disabled = true;
@@ -205,6 +208,10 @@
         });
         await openGift(gift.id, `Refund of ${money(refund.amount, c)} ${refund.status === "failed" ? "failed" : "made"}.`);
       } catch (error) {
+        if (error.status === 409) {
+          // Another tab or person refunded it, or a dispute opened: show the gift as it is now.
+          return openGift(gift.id, "Nothing was refunded: this gift changed meanwhile. Here it is as it is now.");
+        }
         message.textContent = error.message;
         message.classList.add("error");
         for (const b of confirm.querySelectorAll("button")) b.disabled = false;
