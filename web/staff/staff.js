@@ -186,6 +186,7 @@ window.Staff = (() => {
     const saved = JSON.parse(sessionStorage.getItem("steward.pkce") || "{}");
     sessionStorage.removeItem("steward.pkce");
     history.replaceState(null, "", redirectUri());
+    if (params.get("error")) throw new Error("The sign-in was canceled or refused. Please try again.");
     if (!saved.state || params.get("state") !== saved.state) throw new Error("The sign-in did not come back as it left. Please try again.");
     const response = await fetch(`https://${signIn.cognito_domain}/oauth2/token`, {
       method: "POST",
@@ -252,7 +253,7 @@ window.Staff = (() => {
       document.getElementById("cognito").addEventListener("click", cognitoStart);
     }
     const params = new URLSearchParams(location.search);
-    if (signIn.cognito_domain && params.get("code")) {
+    if (signIn.cognito_domain && (params.get("code") || params.get("error"))) {
       cognitoFinish(params).catch((error) => say("sign-in-message", error.message, true));
     } else if (token() && (claims(token()).exp || 0) * 1000 > Date.now()) {
       started();
