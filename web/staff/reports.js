@@ -202,13 +202,25 @@
   };
 
   // -- exports ----------------------------------------------------------------------------
+  // A network blip or a busy API (no answer, 429, 5xx) is asked again, a few times in a row at
+  // most; any other refusal ends the job's line with the reason.
+  const MISSES = 8;
   async function follow(id, item) {
-    for (let wait = 500; ; wait = Math.min(wait * 1.5, 5000)) {
+    for (let wait = 500, misses = 0; ; wait = Math.min(wait * 1.5, 5000)) {
       let state;
       try {
         state = await call(`/staff/exports/${id}`);
+        misses = 0;
       } catch (error) {
-        item.status.textContent = error.message;
+        const passing = error.status === 0 || error.status === 429 || error.status >= 500;
+        if (passing && ++misses < MISSES) {
+          item.status.textContent = `${error.message} Asking again…`;
+          await new Promise((resolve) => setTimeout(resolve, wait));
+          continue;
+        }
+        item.progress.remove();
+        item.status.textContent = `Could not follow this export: ${error.message}`;
+        item.status.classList.add("error");
         return;
       }
       if (state.status === "running") {
