@@ -186,16 +186,22 @@
         el("label", {}, "Reason ", reason),
         el("label", {}, "Note for the record ", note)),
       submit, confirm, message);
+    // While a refund is asked or sent its fields are locked: one key, one body, and "Refund…"
+    // cannot start a second refund beside one in flight.
+    const lock = (locked) => {
+      for (const field of [amount, reason, note, submit]) field.disabled = locked;
+    };
     // Focus goes to the question, not to the button: a second Enter (a double press, a key
     // held down) must not confirm a refund nobody has read.
     const ask = (minor) => {
       key = crypto.randomUUID();
+      lock(true);
       const question = el("p", { id: "refund-question", tabindex: "-1", text: `Refund ${money(minor, c)} to ${gift.email}? This sends the money back through Stripe.` });
       confirm.replaceChildren(
         question,
         el("button", { type: "button", id: "refund-confirm", class: "danger", text: `Confirm refund of ${money(minor, c)}`, onclick: () => send(minor) }),
         " ",
-        el("button", { type: "button", class: "quiet", text: "Cancel", onclick: () => { confirm.hidden = true; submit.focus(); } }));
+        el("button", { type: "button", class: "quiet", text: "Cancel", onclick: () => { confirm.hidden = true; lock(false); submit.focus(); } }));
       confirm.hidden = false;
       question.focus();
     };
@@ -210,7 +216,7 @@
       } catch (error) {
         if (error.status === 409) {
           // Another tab or person refunded it, or a dispute opened: show the gift as it is now.
-          return openGift(gift.id, "Nothing was refunded: this gift changed meanwhile. Here it is as it is now.");
+          return openGift(gift.id, "This gift changed meanwhile (another refund, or a dispute). Here it is as it is now: check its refunds before trying again.");
         }
         message.textContent = error.message;
         message.classList.add("error");
