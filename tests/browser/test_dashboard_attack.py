@@ -296,15 +296,18 @@ def test_while_a_refund_is_asked_or_in_flight_its_form_cannot_start_another(
     dialog = page.get_by_role("dialog")
     dialog.get_by_label("Amount (dollars)").fill("10")
     dialog.get_by_role("button", name="Refund…").click()
-    for name in ("Amount (dollars)", "Reason", "Note for the record"):
-        expect(dialog.get_by_label(name)).to_be_disabled()  # the asked refund is the one sent
-    expect(dialog.get_by_role("button", name="Refund…")).to_be_disabled()
-    dialog.get_by_role("button", name="Confirm refund of $10.00").click()
-    expect(dialog.locator("#refund-message")).to_have_text("Refunding…")
-    expect(dialog.get_by_role("button", name="Refund…")).to_be_disabled()
-    expect(dialog.get_by_role("button", name="Confirm refund of $10.00")).to_be_disabled()
-    assert len(held) == 1
-    held[0].continue_()
+    try:
+        for name in ("Amount (dollars)", "Reason", "Note for the record"):
+            expect(dialog.get_by_label(name)).to_be_disabled()  # the asked refund is the one sent
+        expect(dialog.get_by_role("button", name="Refund…")).to_be_disabled()
+        dialog.get_by_role("button", name="Confirm refund of $10.00").click()
+        expect(dialog.locator("#refund-message")).to_have_text("Refunding…")
+        expect(dialog.get_by_role("button", name="Refund…")).to_be_disabled()
+        expect(dialog.get_by_role("button", name="Confirm refund of $10.00")).to_be_disabled()
+        assert len(held) == 1
+    finally:
+        for route in held:
+            route.continue_()
     expect(dialog.locator(".notice")).to_have_text("Refund of $10.00 made.", timeout=20_000)
     assert [r["amount"] for r in api.get(f"/staff/donations/{gift_id}", staff).json()["refunds"]] == [1000]
     # Cancel gives the fields back
@@ -338,3 +341,30 @@ def test_back_after_signing_out_shows_no_donor_and_asks_for_a_token(
         expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
         expect(page.get_by_role("navigation", name="Sections")).to_be_hidden()
         assert email not in page.content() and gift_id not in page.content()
+
+
+def test_a_gift_answering_late_never_replaces_the_one_opened_after_it(
+    staff_page: Staffed, api: Api, stack: Stack, token: Any
+) -> None:
+    page, problems = staff_page
+    first_id, _ = give(api, stack, amount=1100, first_name="Slow", last_name="First")
+    second_id, _ = give(api, stack, amount=2200, first_name="Quick", last_name="Second")
+    sign_in(page, token("finance"))
+    held: list[Route] = []
+    page.route(f"**/api/staff/donations/{first_id}", lambda route: held.append(route))
+    try:
+        page.evaluate("id => { Staff.openGift(id); }", first_id)  # not awaited: it is held
+        dialog = page.get_by_role("dialog")
+        expect(dialog).to_be_visible()
+        page.keyboard.press("Escape")  # tired of waiting: close, open another
+        page.evaluate("id => Staff.openGift(id)", second_id)
+        expect(dialog.get_by_role("heading", name="Gift of $22.00 from Quick Second")).to_be_visible()
+        assert len(held) == 1
+    finally:
+        for route in held:
+            route.continue_()  # the first gift answers now
+    page.wait_for_timeout(1000)
+    expect(dialog.get_by_role("heading", name="Gift of $22.00 from Quick Second")).to_be_visible()
+    expect(dialog).not_to_contain_text(first_id)
+    expect(dialog).to_contain_text(second_id)
+    assert problems == []

@@ -239,19 +239,28 @@
     return refundForm;
   }
 
+  // The dialog shows what was opened last: an earlier gift or plan answering late is dropped,
+  // so its refund form never stands where another gift was opened.
+  let detailAsked = 0;
+
   async function openGift(id, notice) {
     const box = dialog();
+    const mine = ++detailAsked;
     if (!box.open) {
       document.getElementById("detail-title").textContent = "Gift";
       document.getElementById("detail-body").replaceChildren(el("p", { role: "status", text: "Loading…" }));
       box.showModal();
     }
+    let gift;
     try {
-      render(await call(`/staff/donations/${encodeURIComponent(id)}`));
+      gift = await call(`/staff/donations/${encodeURIComponent(id)}`);
     } catch (error) {
+      if (mine !== detailAsked) return;
       document.getElementById("detail-body").replaceChildren(el("p", { class: "error", role: "alert", text: error.message }));
       return;
     }
+    if (mine !== detailAsked) return;
+    render(gift);
     if (notice) {
       const line = el("p", { class: "notice", role: "status", tabindex: "-1", text: notice });
       document.getElementById("detail-body").prepend(line);
@@ -262,6 +271,7 @@
   // -- plans --------------------------------------------------------------------------------
   async function openPlan(id) {
     const box = dialog();
+    const mine = ++detailAsked;
     document.getElementById("detail-title").textContent = "Plan";
     document.getElementById("detail-body").replaceChildren(el("p", { role: "status", text: "Loading…" }));
     if (!box.open) box.showModal();
@@ -269,8 +279,10 @@
     try {
       plan = await call(`/staff/recurring/${encodeURIComponent(id)}`);
     } catch (error) {
+      if (mine !== detailAsked) return;
       return document.getElementById("detail-body").replaceChildren(el("p", { class: "error", role: "alert", text: error.message }));
     }
+    if (mine !== detailAsked) return;
     const c = plan.currency;
     document.getElementById("detail-title").textContent = `${words(plan.frequency)} plan of ${money(plan.amount, c)} from ${plan.first_name} ${plan.last_name}`;
     document.getElementById("detail-body").replaceChildren(
