@@ -16,6 +16,7 @@ import http.client
 import json
 import os
 import re
+import time
 import urllib.parse
 import urllib.request
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -29,7 +30,16 @@ WEB = Path(__file__).resolve().parent.parent / "web"
 API_PREFIX = "/api/"
 VENDOR_PREFIX = "/vendor/"
 PASSED_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key", "Accept")
-RETURNED_HEADERS = ("Content-Disposition", "Retry-After", "WWW-Authenticate")
+# The API's own page headers too: its HTML pages (confirm, unsubscribe, receipt) keep their
+# strict policy when they are opened on this origin.
+RETURNED_HEADERS = (
+    "Content-Disposition",
+    "Retry-After",
+    "WWW-Authenticate",
+    "Content-Security-Policy",
+    "X-Frame-Options",
+    "X-Robots-Tag",
+)
 MAX_BODY = 1 << 20
 DEMO_API_ATTRIBUTE = 'data-api="http://127.0.0.1:8000"'
 STRIPE_JS = "https://js.stripe.com/"
@@ -66,6 +76,12 @@ def demo_policy(api_url: str, js_url: str | None = None) -> str:
     )
 
 
+IDLE_SECONDS = 10  # a client that sends nothing for this long is dropped
+BODY_SECONDS = 10  # and a body must arrive whole within this long
+# What a forwarded path and query may hold: printable ASCII, no space or control character.
+TARGET = re.compile(r"/[\x21-\x7e]*")
+
+
 class Handler(SimpleHTTPRequestHandler):
     """web/ plus generated files, the vendored npm files, and the /api/ pass-through."""
 
@@ -73,6 +89,7 @@ class Handler(SimpleHTTPRequestHandler):
     jwks: Path | None = None
     vendor: Path = npm.ASSETS_DIR
     sign_in: dict[str, str] = {}
+    timeout = IDLE_SECONDS
 
     def do_GET(self) -> None:
         path = urllib.parse.urlsplit(self.path).path
@@ -85,10 +102,11 @@ class Handler(SimpleHTTPRequestHandler):
                 f"window.STEWARD_SIGN_IN = {json.dumps(self.sign_in)};\n"
             ).encode()
             return self._send(200, body, "application/javascript")
-        if path in DEMO_PAGES:
+        demo = self._demo_page()
+        if demo is not None:
             # The demo page names the API as any host page does (`data-api` on the embed script),
             # with `make run`'s default address; served here with the address this stack uses.
-            page = (WEB / DEMO_PAGES[path]).read_text()
+            page = demo.read_text()
             page = page.replace(DEMO_API_ATTRIBUTE, f'data-api="{html.escape(self.api_url)}"')
             return self._send(200, page.encode(), "text/html; charset=utf-8")
         if path == JWKS_PATH and self.jwks:
@@ -119,11 +137,10 @@ class Handler(SimpleHTTPRequestHandler):
     def end_headers(self) -> None:
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Referrer-Policy", "no-referrer")
-        path = urllib.parse.urlsplit(self.path).path
-        if path in DEMO_PAGES:
+        if self._demo_page() is not None:
             self.send_header("Content-Security-Policy", demo_policy(self.api_url))
             self.send_header("X-Frame-Options", "DENY")
-        if path.startswith("/staff/"):
+        if self._is_dashboard():
             # The dashboard runs only its own files: no inline script or style, no framing.
             # With Cognito's hosted UI, the page also exchanges its code at that domain.
             domain = self.sign_in.get("cognito_domain")
@@ -136,6 +153,25 @@ class Handler(SimpleHTTPRequestHandler):
             self.send_header("X-Frame-Options", "DENY")
         super().end_headers()
 
+    def _demo_page(self) -> Path | None:
+        """The demo site's page this answer serves, however its path is spelled (/, /./,
+        /%69ndex.html...), or None."""
+        raw = getattr(self, "path", "")
+        if not raw or urllib.parse.urlsplit(raw).path.startswith(API_PREFIX):
+            return None
+        target = Path(self.translate_path(raw))
+        if target == WEB:
+            target = WEB / "index.html"
+        return target if target.parent == WEB and target.name in DEMO_PAGES.values() else None
+
+    def _is_dashboard(self) -> bool:
+        """Whether this answer is one of the dashboard's files, however its path is spelled
+        (/%73taff/, /./staff/, /x/../staff/ all serve web/staff/)."""
+        raw = getattr(self, "path", "")  # unset when the request line itself was refused
+        if not raw or urllib.parse.urlsplit(raw).path.startswith(API_PREFIX):
+            return False
+        return Path(self.translate_path(raw)).is_relative_to(WEB / "staff")
+
     def _pass_on_or_refuse(self) -> None:
         if urllib.parse.urlsplit(self.path).path.startswith(API_PREFIX):
             return self._pass_on()
@@ -143,24 +179,57 @@ class Handler(SimpleHTTPRequestHandler):
 
     def _pass_on(self) -> None:
         """One request on to the API, with the headers the API reads, and its answer back."""
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            return self._error(413, "payload_too_large", "the body is over 1 MiB")
-        body = self.rfile.read(length) if length else None
+        parts = urllib.parse.urlsplit(self.path)
+        path = "/" + parts.path[len(API_PREFIX) :] + (f"?{parts.query}" if parts.query else "")
+        if not TARGET.fullmatch(path):
+            return self._error(400, "bad_request", "the path holds a space, control or non-ASCII character")
+        body, refused = self._body()
+        if refused:
+            return self._error(*refused)
         target = urllib.parse.urlsplit(self.api_url)
-        path = "/" + self.path[len(API_PREFIX) :]
         headers = {name: self.headers[name] for name in PASSED_HEADERS if self.headers.get(name)}
         connection = http.client.HTTPConnection(target.hostname or "", target.port, timeout=60)
         try:
             connection.request(self.command, path, body=body, headers=headers)
             answer = connection.getresponse()
             data = answer.read()
+        except ValueError:  # a header value http.client will not send
+            return self._error(400, "bad_request", "a header holds a line break or a control character")
         except OSError:
             return self._error(502, "bad_gateway", "the API is not answering")
         finally:
             connection.close()
-        kept = {name: answer.getheader(name) for name in RETURNED_HEADERS if answer.getheader(name)}
+        kept = {name: value for name in RETURNED_HEADERS if (value := answer.getheader(name))}
         self._send(answer.status, data, answer.getheader("Content-Type") or "application/json", kept)
+
+    def _body(self) -> tuple[bytes | None, tuple[int, str, str] | None]:
+        """The request's body, read whole within BODY_SECONDS, or why it is refused."""
+        if self.headers.get("Transfer-Encoding"):
+            return None, (411, "length_required", "send the body with a Content-Length, not chunked")
+        declared = (self.headers.get("Content-Length") or "0").strip()
+        if not declared.isascii() or not declared.isdigit():
+            return None, (400, "bad_request", "Content-Length must be a whole number of bytes")
+        length = int(declared)
+        if length > MAX_BODY:
+            return None, (413, "payload_too_large", "the body is over 1 MiB")
+        chunks: list[bytes] = []
+        left, deadline = length, time.monotonic() + BODY_SECONDS
+        try:
+            while left:
+                self.connection.settimeout(max(0.01, deadline - time.monotonic()))
+                chunk = self.rfile.read1(left)
+                if not chunk:
+                    return None, (400, "bad_request", "the body ended before its Content-Length")
+                chunks.append(chunk)
+                left -= len(chunk)
+                if left and time.monotonic() >= deadline:
+                    raise TimeoutError
+        except TimeoutError:
+            self.close_connection = True
+            return None, (408, "request_timeout", f"the body did not arrive within {BODY_SECONDS} s")
+        finally:
+            self.connection.settimeout(self.timeout)
+        return (b"".join(chunks) if length else None), None
 
     def _error(self, status: int, code: str, message: str) -> None:
         """The API's error shape, for what this server refuses itself."""

@@ -138,7 +138,8 @@ def test_finance_signs_in_reads_the_totals_refunds_a_gift_exports_and_reconciles
     dialog.get_by_label("Reason").select_option("requested_by_customer")
     dialog.get_by_role("button", name="Refund…").click()
     confirm = dialog.get_by_role("button", name="Confirm refund of $12.50")
-    expect(confirm).to_be_focused()
+    expect(dialog.locator("#refund-question")).to_be_focused()
+    expect(confirm).to_be_visible()
     assert axe_violations(page) == []
     confirm.click()
     expect(dialog.locator(".notice")).to_have_text("Refund of $12.50 made.", timeout=20_000)

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import socket
+import time
 import urllib.parse
 from typing import Any
 
 import requests
 
-from devstack import npm
+from devstack import npm, web_server
 from devstack.stack import Stack
 
 
@@ -80,3 +82,85 @@ def test_the_demo_site_is_served_with_its_policy_and_the_stacks_api(stack: Stack
             assert answer.headers["X-Frame-Options"] == "DENY"
     page = web(stack, "/").text
     assert f'data-api="{stack.config.api_url}"' in page and 'data-api="http://127.0.0.1:8000"' not in page
+
+
+def raw(stack: Stack, request: bytes, wait: float = 5.0) -> bytes:
+    """One request written to the web server byte for byte; its whole answer (b"" if none)."""
+    with socket.create_connection(("127.0.0.1", stack.config.web_port), timeout=wait) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_every_spelling_of_the_dashboards_path_gets_its_policy(stack: Stack) -> None:
+    for path in ("/%73taff/", "/./staff/", "/staff/./index.html", "/x/../staff/", "/%73taff/staff.js"):
+        answer = requests.get(stack.config.web_url + path, timeout=10)
+        assert answer.status_code == 200, path
+        assert "frame-ancestors 'none'" in answer.headers.get("Content-Security-Policy", ""), path
+        assert answer.headers.get("X-Frame-Options") == "DENY", path
+    # a request line the server refuses is still answered, with its own status
+    assert raw(stack, b"GET /staff/" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.0 414")
+    assert b"505" in raw(stack, b"GET /staff/ HTTP/9.9\r\n\r\n")  # answered the HTTP/0.9 way, no head
+
+
+def test_every_spelling_of_a_demo_page_gets_its_policy_and_the_stacks_api(stack: Stack) -> None:
+    for path in ("/", "/./", "/%69ndex.html", "/x/../index.html", "/./privacy.html"):
+        answer = requests.get(stack.config.web_url + path, timeout=10)
+        assert answer.status_code == 200, path
+        assert "frame-ancestors 'none'" in answer.headers.get("Content-Security-Policy", ""), path
+        assert answer.headers.get("X-Frame-Options") == "DENY", path
+    page = web(stack, "/%69ndex.html").text
+    assert f'data-api="{stack.config.api_url}"' in page
+
+
+def test_the_apis_pages_keep_their_own_policy_through_the_pass_through(stack: Stack) -> None:
+    direct = requests.get(stack.config.api_url + "/signups/confirm", params={"token": "x"}, timeout=10)
+    passed = web(stack, "/api/signups/confirm?token=x")
+    assert passed.status_code == direct.status_code and passed.headers["Content-Type"].startswith("text/html")
+    policy = passed.headers.get("Content-Security-Policy", "")
+    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
+    assert passed.headers.get("X-Robots-Tag") == "noindex"
+
+
+def test_the_pass_through_answers_every_malformed_body_or_path_in_time(stack: Stack) -> None:
+    head = b"POST /api/contact HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    refused = {
+        b"Content-Length: -1\r\n\r\n{}": b"400",
+        b"Content-Length: abc\r\n\r\n{}": b"400",
+        b"Content-Length: \xb2\r\n\r\n{}": b"400",  # "\u00b2", a digit to str.isdigit, not to int
+        b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n": b"411",
+    }
+    for headers, status in refused.items():
+        answer = raw(stack, head + headers)
+        assert answer.startswith(b"HTTP/1.0 " + status), (headers, answer[:80])
+        assert b'"error"' in answer
+    for target in (b"/api/health\x7f", b"/api/health\xc3\xa9", b"/api/a\x01b"):
+        answer = raw(stack, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.0 400"), (target, answer[:80])
+    # an absolute URL as the target reaches the same API path, never another host
+    answer = raw(stack, b"GET http://evil.example/api/health HTTP/1.1\r\nHost: evil.example\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.0 200"), answer[:80]
+
+
+def test_a_body_that_stops_half_way_is_dropped_in_bounded_time(stack: Stack) -> None:
+    started = time.monotonic()
+    head = b"POST /api/contact HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n"
+    answer = raw(stack, head + b"{", wait=web_server.BODY_SECONDS + 10)
+    assert answer.startswith(b"HTTP/1.0 408") and b"request_timeout" in answer
+    assert time.monotonic() - started < web_server.BODY_SECONDS + 5
+    # a body sent a byte at a time, each in time, still has to arrive whole in BODY_SECONDS
+    with socket.create_connection(("127.0.0.1", stack.config.web_port), timeout=30) as sock:
+        sock.sendall(head)
+        started = time.monotonic()
+        sock.settimeout(1.0)
+        answer = b""
+        while not answer and time.monotonic() - started < web_server.BODY_SECONDS + 5:
+            try:
+                sock.sendall(b" ")
+                answer = sock.recv(65536)
+            except TimeoutError:
+                continue
+        assert answer.startswith(b"HTTP/1.0 408"), answer[:80]
+        assert time.monotonic() - started < web_server.BODY_SECONDS + 5

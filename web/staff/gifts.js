@@ -186,15 +186,24 @@
         el("label", {}, "Reason ", reason),
         el("label", {}, "Note for the record ", note)),
       submit, confirm, message);
+    // While a refund is asked or sent its fields are locked: one key, one body, and "Refund…"
+    // cannot start a second refund beside one in flight.
+    const lock = (locked) => {
+      for (const field of [amount, reason, note, submit]) field.disabled = locked;
+    };
+    // Focus goes to the question, not to the button: a second Enter (a double press, a key
+    // held down) must not confirm a refund nobody has read.
     const ask = (minor) => {
       key = crypto.randomUUID();
+      lock(true);
+      const question = el("p", { id: "refund-question", tabindex: "-1", text: `Refund ${money(minor, c)} to ${gift.email}? This sends the money back through Stripe.` });
       confirm.replaceChildren(
-        el("p", { text: `Refund ${money(minor, c)} to ${gift.email}? This sends the money back through Stripe.` }),
+        question,
         el("button", { type: "button", id: "refund-confirm", class: "danger", text: `Confirm refund of ${money(minor, c)}`, onclick: () => send(minor) }),
         " ",
-        el("button", { type: "button", class: "quiet", text: "Cancel", onclick: () => { confirm.hidden = true; submit.focus(); } }));
+        el("button", { type: "button", class: "quiet", text: "Cancel", onclick: () => { confirm.hidden = true; lock(false); submit.focus(); } }));
       confirm.hidden = false;
-      document.getElementById("refund-confirm").focus();
+      question.focus();
     };
     const send = async (minor) => {
       for (const b of confirm.querySelectorAll("button")) b.disabled = true;
@@ -205,6 +214,10 @@
         });
         await openGift(gift.id, `Refund of ${money(refund.amount, c)} ${refund.status === "failed" ? "failed" : "made"}.`);
       } catch (error) {
+        if (error.status === 409) {
+          // Another tab or person refunded it, or a dispute opened: show the gift as it is now.
+          return openGift(gift.id, "This gift changed meanwhile (another refund, or a dispute). Here it is as it is now: check its refunds before trying again.");
+        }
         message.textContent = error.message;
         message.classList.add("error");
         for (const b of confirm.querySelectorAll("button")) b.disabled = false;
@@ -226,19 +239,28 @@
     return refundForm;
   }
 
+  // The dialog shows what was opened last: an earlier gift or plan answering late is dropped,
+  // so its refund form never stands where another gift was opened.
+  let detailAsked = 0;
+
   async function openGift(id, notice) {
     const box = dialog();
+    const mine = ++detailAsked;
     if (!box.open) {
       document.getElementById("detail-title").textContent = "Gift";
       document.getElementById("detail-body").replaceChildren(el("p", { role: "status", text: "Loading…" }));
       box.showModal();
     }
+    let gift;
     try {
-      render(await call(`/staff/donations/${encodeURIComponent(id)}`));
+      gift = await call(`/staff/donations/${encodeURIComponent(id)}`);
     } catch (error) {
+      if (mine !== detailAsked) return;
       document.getElementById("detail-body").replaceChildren(el("p", { class: "error", role: "alert", text: error.message }));
       return;
     }
+    if (mine !== detailAsked) return;
+    render(gift);
     if (notice) {
       const line = el("p", { class: "notice", role: "status", tabindex: "-1", text: notice });
       document.getElementById("detail-body").prepend(line);
@@ -249,6 +271,7 @@
   // -- plans --------------------------------------------------------------------------------
   async function openPlan(id) {
     const box = dialog();
+    const mine = ++detailAsked;
     document.getElementById("detail-title").textContent = "Plan";
     document.getElementById("detail-body").replaceChildren(el("p", { role: "status", text: "Loading…" }));
     if (!box.open) box.showModal();
@@ -256,8 +279,10 @@
     try {
       plan = await call(`/staff/recurring/${encodeURIComponent(id)}`);
     } catch (error) {
+      if (mine !== detailAsked) return;
       return document.getElementById("detail-body").replaceChildren(el("p", { class: "error", role: "alert", text: error.message }));
     }
+    if (mine !== detailAsked) return;
     const c = plan.currency;
     document.getElementById("detail-title").textContent = `${words(plan.frequency)} plan of ${money(plan.amount, c)} from ${plan.first_name} ${plan.last_name}`;
     document.getElementById("detail-body").replaceChildren(
@@ -323,7 +348,13 @@
       if (error) return markInvalid(error, message);
       const { from, to, ...rest } = query;
       const chosen = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== null && v !== ""));
-      window.Staff.startExport({ kind: "donations", from, to, filters: chosen });
+      markInvalid(null);
+      say("gifts-message", "Starting the export…");
+      window.Staff.startExport({ kind: "donations", from, to, filters: chosen }, (refusal) => {
+        const named = refusal.fields[0] && String(refusal.fields[0].field).replace(/^filters\./, "");
+        const field = named && form().elements[named];
+        return field ? markInvalid(field, refusal.message) : say("gifts-message", refusal.message, true);
+      }).then((started) => started && say("gifts-message", ""));
     });
   });
 

@@ -202,13 +202,25 @@
   };
 
   // -- exports ----------------------------------------------------------------------------
+  // A network blip or a busy API (no answer, 429, 5xx) is asked again, a few times in a row at
+  // most; any other refusal ends the job's line with the reason.
+  const MISSES = 8;
   async function follow(id, item) {
-    for (let wait = 500; ; wait = Math.min(wait * 1.5, 5000)) {
+    for (let wait = 500, misses = 0; ; wait = Math.min(wait * 1.5, 5000)) {
       let state;
       try {
         state = await call(`/staff/exports/${id}`);
+        misses = 0;
       } catch (error) {
-        item.status.textContent = error.message;
+        const passing = error.status === 0 || error.status === 429 || error.status >= 500;
+        if (passing && ++misses < MISSES) {
+          item.status.textContent = `${error.message} Asking again…`;
+          await new Promise((resolve) => setTimeout(resolve, wait));
+          continue;
+        }
+        item.progress.remove();
+        item.status.textContent = `Could not follow this export: ${error.message}`;
+        item.status.classList.add("error");
         return;
       }
       if (state.status === "running") {
@@ -228,21 +240,24 @@
     }
   }
 
-  async function startExport(body) {
-    location.hash = "#exports";
+  // Starts an export and follows it on the Exports page. A refusal goes to `refused` when
+  // given (the Gifts page marks the filter to fix), else it is said on the Exports page.
+  async function startExport(body, refused) {
     say("exports-message", "Starting the export…");
     let answer;
     try {
       answer = await call("/staff/exports", { method: "POST", body });
     } catch (error) {
-      return say("exports-message", error.message, true);
+      return refused ? refused(error) : say("exports-message", error.message, true);
     }
+    location.hash = "#exports";
     say("exports-message", "The export is running; you can keep working.");
     const status = el("span", { role: "status", text: "Running…" });
     const progress = el("progress", { "aria-label": "Export progress" });
     const node = el("li", { class: "export" }, el("strong", { text: `${body.from} to ${body.to}` }), " ", progress, " ", status);
     document.getElementById("export-list").prepend(node);
     follow(answer.export_id, { node, status, progress });
+    return true;
   }
 
   views.exports = {

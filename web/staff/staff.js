@@ -45,13 +45,14 @@ window.Staff = (() => {
     }
   }
 
-  // "12.50" -> 1250 (minor units of a two-decimal currency); "" -> null; anything else NaN.
+  // "12.50" or "1,250.50" -> 1250 or 125050 (minor units of a two-decimal currency); "" -> null;
+  // anything else NaN. A comma only groups thousands: "12,50" is refused, never read as 1250.
   function toMinor(text) {
-    const value = String(text || "").trim().replace(/^\$/, "").replace(/,/g, "");
+    const value = String(text || "").trim().replace(/^\$/, "");
     if (!value) return null;
-    const match = /^(\d{1,9})(?:\.(\d{1,2}))?$/.exec(value);
+    const match = /^(\d{1,9}|\d{1,3}(?:,\d{3}){1,2})(?:\.(\d{1,2}))?$/.exec(value);
     if (!match) return NaN;
-    return Number(match[1]) * 100 + Number((match[2] || "").padEnd(2, "0"));
+    return Number(match[1].replace(/,/g, "")) * 100 + Number((match[2] || "").padEnd(2, "0"));
   }
 
   const day = (date) => date.toISOString().slice(0, 10);
@@ -185,6 +186,7 @@ window.Staff = (() => {
     const saved = JSON.parse(sessionStorage.getItem("steward.pkce") || "{}");
     sessionStorage.removeItem("steward.pkce");
     history.replaceState(null, "", redirectUri());
+    if (params.get("error")) throw new Error("The sign-in was canceled or refused. Please try again.");
     if (!saved.state || params.get("state") !== saved.state) throw new Error("The sign-in did not come back as it left. Please try again.");
     const response = await fetch(`https://${signIn.cognito_domain}/oauth2/token`, {
       method: "POST",
@@ -206,7 +208,7 @@ window.Staff = (() => {
   function route() {
     if (!token()) return;
     const name = location.hash.slice(1);
-    const view = views[name] ? name : shown || "overview";
+    const view = Object.hasOwn(views, name) ? name : shown || "overview"; // not #constructor
     for (const section of document.querySelectorAll(".view")) section.hidden = section.id !== view;
     for (const link of document.querySelectorAll("#nav a")) {
       if (link.hash === "#" + view) link.setAttribute("aria-current", "page");
@@ -230,8 +232,13 @@ window.Staff = (() => {
     document.getElementById("detail-close").addEventListener("click", () => document.getElementById("detail").close());
     document.getElementById("token-form").addEventListener("submit", async (event) => {
       event.preventDefault();
-      const text = document.getElementById("token").value.trim().replace(/^Bearer\s+/i, "");
+      // A token copied from a narrow terminal comes with line breaks in it; a JWT has no space.
+      const text = document.getElementById("token").value.trim().replace(/^Bearer\s+/i, "").replace(/\s+/g, "");
       if (!text) return say("sign-in-message", "Paste a staff token first.", true);
+      if (!/^[\w.~+\/=-]+$/.test(text)) {
+        say("sign-in-message", "That is not a staff token: it holds characters a token never has.", true);
+        return document.getElementById("token").focus();
+      }
       say("sign-in-message", "");
       try {
         await useToken(text);
@@ -246,7 +253,7 @@ window.Staff = (() => {
       document.getElementById("cognito").addEventListener("click", cognitoStart);
     }
     const params = new URLSearchParams(location.search);
-    if (signIn.cognito_domain && params.get("code")) {
+    if (signIn.cognito_domain && (params.get("code") || params.get("error"))) {
       cognitoFinish(params).catch((error) => say("sign-in-message", error.message, true));
     } else if (token() && (claims(token()).exp || 0) * 1000 > Date.now()) {
       started();
