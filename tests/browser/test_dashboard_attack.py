@@ -368,3 +368,24 @@ def test_a_gift_answering_late_never_replaces_the_one_opened_after_it(
     expect(dialog).not_to_contain_text(first_id)
     expect(dialog).to_contain_text(second_id)
     assert problems == []
+
+
+def test_a_right_to_left_override_in_a_name_never_turns_the_email_around(
+    staff_page: Staffed, api: Api, stack: Stack, token: Any
+) -> None:
+    page, problems = staff_page
+    email = f"bidi-{time.time_ns()}@example.org"
+    give(api, stack, email=email, last_name="\u202eniltsop")
+    sign_in(page, token("finance"))
+    page.get_by_role("link", name="Gifts").click()
+    page.locator("#gift-filters").get_by_label("Donor email").fill(email)
+    page.get_by_role("button", name="Find gifts").click()
+    page.locator("#gift-table tbody tr").first.get_by_role("button").click()
+    dialog = page.get_by_role("dialog")
+    # each value is isolated (<bdi>): the name's override ends with it, the email reads as typed
+    shown = dialog.locator("dd bdi", has_text=email)
+    expect(shown).to_have_count(1)
+    assert shown.evaluate("node => getComputedStyle(node).unicodeBidi") == "isolate"
+    name = dialog.locator("dd bdi", has_text="niltsop")
+    assert name.evaluate("node => node.closest('dd') !== null")
+    assert problems == []

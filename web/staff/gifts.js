@@ -41,7 +41,7 @@
     return el("tr", {},
       el("td", { text: when(gift.created_at) }),
       el("td", {},
-        el("button", { type: "button", class: "link", text: donor, "aria-label": `Open the gift from ${donor}, ${money(gift.amount, gift.currency)}`, onclick: () => openGift(gift.id) }),
+        el("button", { type: "button", class: "link", "aria-label": `Open the gift from ${donor}, ${money(gift.amount, gift.currency)}`, onclick: () => openGift(gift.id) }, el("bdi", { text: donor })),
         el("br"), el("span", { class: "hint", text: gift.email })),
       el("td", { text: fundName(gift.fund) }),
       el("td", { class: "num", text: money(gift.amount, gift.currency) }),
@@ -109,7 +109,7 @@
   const dialog = () => document.getElementById("detail");
 
   function facts(pairs) {
-    return el("dl", { class: "facts" }, pairs.filter(([, v]) => v !== null && v !== undefined && v !== "").flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: String(v) })]));
+    return el("dl", { class: "facts" }, pairs.filter(([, v]) => v !== null && v !== undefined && v !== "").flatMap(([k, v]) => [el("dt", { text: k }), el("dd", {}, el("bdi", { text: String(v) }))]));
   }
 
   function table(caption, heads, rows) {
@@ -138,7 +138,8 @@
       facts([
         ["Status", words(gift.display_status)],
         ["Gift id", gift.id],
-        ["Donor", `${gift.first_name} ${gift.last_name} <${gift.email}>`],
+        ["Donor", `${gift.first_name} ${gift.last_name}`],
+        ["Email", gift.email],
         ["Fund", fundName(gift.fund)],
         ["Campaign", gift.campaign],
         ["Frequency", words(gift.frequency)],
@@ -162,7 +163,7 @@
       table("Disputes", ["Opened", "Amount", "Reason", "Status", "Evidence due"],
         gift.disputes.map((d) => [when(d.created_at), money(d.amount, d.currency || c), words(d.reason), words(d.status), when(d.evidence_due_by)])),
       el("h3", { text: "History" }),
-      el("ol", { class: "history" }, gift.history.map((h) => el("li", {}, el("time", { text: when(h.at) }), ` ${h.actor} (${h.source}): `, historyText(h, c)))),
+      el("ol", { class: "history" }, gift.history.map((h) => el("li", {}, el("time", { text: when(h.at) }), ` ${h.actor} (${h.source}): `, el("bdi", { text: historyText(h, c) })))),
       refundable ? refundForm(gift, left) : el("p", { class: "hint", text: gift.status === "succeeded" ? "Nothing is left to refund, or a dispute is open." : "Only a paid gift can be refunded." }),
     ];
     document.getElementById("detail-body").replaceChildren(...parts.filter(Boolean));
@@ -286,7 +287,7 @@
     const c = plan.currency;
     document.getElementById("detail-title").textContent = `${words(plan.frequency)} plan of ${money(plan.amount, c)} from ${plan.first_name} ${plan.last_name}`;
     document.getElementById("detail-body").replaceChildren(
-      facts([["Status", words(plan.status)], ["Plan id", plan.id], ["Donor", `${plan.first_name} ${plan.last_name} <${plan.email}>`], ["Fund", fundName(plan.fund)],
+      facts([["Status", words(plan.status)], ["Plan id", plan.id], ["Donor", `${plan.first_name} ${plan.last_name}`], ["Email", plan.email], ["Fund", fundName(plan.fund)],
         ["Started (UTC)", when(plan.created_at)], ["Next payment (UTC)", plan.next_payment_at && when(plan.next_payment_at)], ["Canceled (UTC)", plan.canceled_at && when(plan.canceled_at)],
         ["Stripe subscription", plan.subscription_id]]),
       el("h3", { text: "Installments" }),
@@ -317,7 +318,7 @@
       const donor = `${p.first_name} ${p.last_name}`;
       return el("tr", {},
         el("td", { text: when(p.created_at) }),
-        el("td", {}, el("button", { type: "button", class: "link", text: donor, "aria-label": `Open the plan of ${donor}`, onclick: () => openPlan(p.id) }), el("br"), el("span", { class: "hint", text: p.email })),
+        el("td", {}, el("button", { type: "button", class: "link", "aria-label": `Open the plan of ${donor}`, onclick: () => openPlan(p.id) }, el("bdi", { text: donor })), el("br"), el("span", { class: "hint", text: p.email })),
         el("td", { text: fundName(p.fund) }),
         el("td", { class: "num", text: money(p.amount, p.currency) }),
         el("td", { text: p.frequency === "annual" ? "Year" : "Month" }),
