@@ -3,7 +3,11 @@ peers, then print one table of every figure with its baseline from the same run,
 the target and whether it is met. Exits non-zero when a benchmark failed (not when a target
 is missed: the table says so).
 
-Run: .venv/bin/python bench/run.py [name ...]   (names: cold_start, warm_latency, ...)
+To end within 10 minutes on a busy 2-core machine, `make bench` runs the two 100,000-gift
+benchmarks on 20,000 gifts (and totals with 9 runs, the webhook throughput with 40 events a
+run); `--full` keeps each script's own sizes, and any BENCH_* variable set wins over both.
+
+Run: .venv/bin/python bench/run.py [--full] [name ...]   (names: cold_start, warm_latency, ...)
 """
 
 from __future__ import annotations
@@ -30,6 +34,12 @@ SCRIPTS = (
     "totals",
     "export",
 )
+QUICK = {
+    "BENCH_TOTALS_GIFTS": "20000",
+    "BENCH_TOTALS_RUNS": "9",
+    "BENCH_EXPORT_GIFTS": "20000",
+    "BENCH_WEBHOOKS": "40",
+}
 
 
 def machine() -> str:
@@ -47,11 +57,16 @@ def machine() -> str:
 
 
 def main() -> None:
-    chosen = sys.argv[1:] or list(SCRIPTS)
+    args = sys.argv[1:]
+    full = "--full" in args
+    chosen = [a for a in args if a != "--full"] or list(SCRIPTS)
     unknown = [name for name in chosen if name not in SCRIPTS]
     if unknown:
         raise SystemExit(f"no benchmark named {', '.join(unknown)}; choose from {', '.join(SCRIPTS)}")
+    sizes = {} if full else {k: v for k, v in QUICK.items() if k not in os.environ}
     print(f"machine at the start: {machine()}", flush=True)
+    if sizes:
+        print("sizes: " + ", ".join(f"{k}={v}" for k, v in sizes.items()) + " (--full for the scripts' own)")
     failed = []
     with tempfile.TemporaryDirectory(prefix="steward-bench-results-") as folder:
         results = Path(folder) / "results.jsonl"
@@ -61,7 +76,7 @@ def main() -> None:
             done = subprocess.run(
                 [sys.executable, str(ROOT / "bench" / f"{name}.py")],
                 cwd=ROOT,
-                env={**os.environ, RESULTS_ENV: str(results)},
+                env={**sizes, **os.environ, RESULTS_ENV: str(results)},
                 check=False,
             )
             print(f"   ({time.monotonic() - started:.0f} s)", flush=True)

@@ -37,7 +37,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from common import Row, peers, record  # noqa: E402
 
 GIFTS = int(os.environ.get("BENCH_TOTALS_GIFTS", "100000"))
-STREAMED, YEAR, RUNS = 1_000, 2025, 21
+RUNS = int(os.environ.get("BENCH_TOTALS_RUNS", "21"))
+STREAMED, YEAR = 1_000, 2025
 TABLE = "steward"
 FUNDS = ("where-needed-most", "peace-programs", "health-programs")
 CAMPAIGNS = (None, *(f"campaign-{n:02d}" for n in range(12)))

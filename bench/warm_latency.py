@@ -84,6 +84,17 @@ def main() -> None:
             print(f"note: {bench.replayer.drift} replayed DynamoDB calls ended unlike the originals")
 
 
+def stripe_path(url: str) -> str:
+    """`http://host/v1/charges/ch_123?expand...` -> `/v1/charges/{id}`."""
+    path = "/v1/" + url.split("/v1/", 1)[-1].split("?")[0]
+    return "/".join("{id}" if _is_id(part) else part for part in path.split("/"))
+
+
+def _is_id(part: str) -> bool:
+    """`ch_PjMNi9kAxorntB` is an id; `setup_intents` is not."""
+    return "_" in part and any(c.isdigit() or c.isupper() for c in part)
+
+
 def measure(bench: Bench, family: str, make: Callable[[], dict[str, Any]]) -> None:
     served: list[float] = []
     bare: list[float] = []
@@ -99,8 +110,7 @@ def measure(bench: Bench, family: str, make: Callable[[], dict[str, Any]]) -> No
             dynamodb.append(calls.dynamodb_sends)
             stripe_calls.append(len(calls.stripe))
             operations = [name for name, _, _ in calls.dynamodb] + [
-                f"Stripe {method.upper()} {url.split('/v1/')[-1].split('?')[0]}"
-                for method, url, _, _ in calls.stripe
+                f"Stripe {method.upper()} {stripe_path(url)}" for method, url, _, _ in calls.stripe
             ]
     a50, a99 = percentile(served, 50) * 1000, percentile(served, 99) * 1000
     b50, b99 = percentile(bare, 50) * 1000, percentile(bare, 99) * 1000

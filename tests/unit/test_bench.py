@@ -119,3 +119,11 @@ def test_recorded_calls_are_retargeted_to_the_twin_table() -> None:
     assert list(moved["RequestItems"]) == ["steward-bare"]
     assert calls.snake("TransactWriteItems") == "transact_write_items"
     assert calls.snake("GetItem") == "get_item"
+
+
+def test_stripe_paths_are_printed_without_ids() -> None:
+    warm = load("warm_latency")
+    assert (
+        warm.stripe_path("http://127.0.0.1:1/v1/charges/ch_PjMNi9kAxorntB?expand[]=x") == "/v1/charges/{id}"
+    )
+    assert warm.stripe_path("http://127.0.0.1:1/v1/setup_intents") == "/v1/setup_intents"
