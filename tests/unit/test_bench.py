@@ -127,3 +127,9 @@ def test_stripe_paths_are_printed_without_ids() -> None:
         warm.stripe_path("http://127.0.0.1:1/v1/charges/ch_PjMNi9kAxorntB?expand[]=x") == "/v1/charges/{id}"
     )
     assert warm.stripe_path("http://127.0.0.1:1/v1/setup_intents") == "/v1/setup_intents"
+
+
+def test_cold_start_sorts_each_pairs_cpu_time_back_to_a_and_b() -> None:
+    cold = load("cold_start")
+    cold.CPU[:] = [9.0, 10.0, 1.0, 2.0, 20.0, 30.0, 3.0]  # a warm-up entry, then A B, B A, A B
+    assert cold.split_cpu(3) == ([10.0, 20.0, 30.0], [1.0, 2.0, 3.0])
