@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: run test install system-run system-test lint typecheck pytest bench clean
+.PHONY: run test install system-run system-test lint typecheck pytest bench clean package cfn-lint
 
 $(STAMP):
 	rm -f $(VENV)/.installed-*
@@ -41,11 +41,20 @@ pytest: $(STAMP) system-test
 	$(BIN)/steward install
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+# The deploy template (out/sam.json) and the Lambda code built for its runtime (out/deployment.zip).
+# Wheels are downloaded once per requirements.txt and kept under .local/package/.
+package: $(STAMP)
+	$(BIN)/python -m devstack.package out
+
+# Fails on any error; warnings (tracing off) are printed. README "Deploy" says why.
+cfn-lint: package
+	$(BIN)/cfn-lint --non-zero-exit-code error --append-rules cfn_lint_serverless.rules -- out/sam.json
+
+test: lint typecheck cfn-lint pytest
 
 # Every benchmark in bench/, then one table of the figures (bench/run.py; bench/README.md).
 bench: $(STAMP) system-run
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .local out .pytest_cache .mypy_cache .ruff_cache

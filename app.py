@@ -2,7 +2,19 @@
 
 from chalice.app import Chalice
 
-from chalicelib.api import donations, donor, events, export_jobs, outreach, payouts, public, staff, webhooks
+from chalicelib import snapstart
+from chalicelib.api import (
+    campaigns,
+    donations,
+    donor,
+    events,
+    export_jobs,
+    outreach,
+    payouts,
+    public,
+    staff,
+    webhooks,
+)
 from chalicelib.api.errors import http_middleware
 
 app = Chalice(app_name="steward")
@@ -10,6 +22,7 @@ app.register_middleware(http_middleware, "http")
 app.api.binary_types.append("application/pdf")  # the receipt PDF
 for blueprint in (
     public.bp,
+    campaigns.bp,
     donations.bp,
     webhooks.bp,
     outreach.bp,
@@ -20,3 +33,4 @@ for blueprint in (
     export_jobs.bp,
 ):
     app.register_blueprint(blueprint)
+snapstart.prepare()  # only where Lambda SnapStart snapshots this init (chalicelib/snapstart.py)

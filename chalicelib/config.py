@@ -8,10 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cached_property
 
+from chalicelib.domain.campaigns import Campaign, is_campaign_id
 from chalicelib.domain.donation import DonationRules, Premium
 from chalicelib.domain.receipts import Organization
 from chalicelib.domain.tokens import Keyring, MasterKey
+from chalicelib.secret_settings import ReadSecret, SecretSettings
 
 DEFAULT_FUNDS = (
     "where-needed-most=Where needed most;peace-programs=Peace Programs;health-programs=Health Programs"
@@ -45,9 +48,7 @@ class Topic:
 class Settings:
     table_name: str
     dynamodb_endpoint: str | None
-    stripe_secret_key: str
-    stripe_publishable_key: str
-    stripe_webhook_secret: str
+    secrets: SecretSettings
     stripe_api_base: str | None
     stripe_js_url: str
     currencies: tuple[str, ...]
@@ -63,7 +64,6 @@ class Settings:
     max_body_bytes: int
     topics: tuple[Topic, ...]
     interests: tuple[Fund, ...]
-    keys: Keyring
     public_url: str | None
     org_name: str
     org_legal_name: str
@@ -88,6 +88,25 @@ class Settings:
     donor_link_days: int = 400
     export_bucket: str | None = None
     s3_endpoint: str | None = None
+    allowed_origins: tuple[str, ...] = ()
+    site_url: str | None = None
+    campaigns: tuple[Campaign, ...] = ()
+
+    @property
+    def stripe_secret_key(self) -> str:
+        return _required(self.secrets, "STEWARD_STRIPE_SECRET_KEY")
+
+    @property
+    def stripe_publishable_key(self) -> str:
+        return _required(self.secrets, "STEWARD_STRIPE_PUBLISHABLE_KEY")
+
+    @property
+    def stripe_webhook_secret(self) -> str:
+        return _required(self.secrets, "STEWARD_STRIPE_WEBHOOK_SECRET")
+
+    @cached_property
+    def keys(self) -> Keyring:
+        return _keyring(self.secrets)
 
     @property
     def donation_rules(self) -> DonationRules:
@@ -109,7 +128,7 @@ class Settings:
         return Organization(self.org_name, self.org_legal_name, self.org_address, self.org_ein)
 
 
-def _required(env: Mapping[str, str], name: str) -> str:
+def _required(env: Mapping[str, str] | SecretSettings, name: str) -> str:
     value = env.get(name)
     if not value:
         raise MissingSettingError(f"{name} must be set")
@@ -158,15 +177,15 @@ def _previous_keys(name: str, text: str) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _keyring(env: Mapping[str, str]) -> Keyring:
+def _keyring(env: SecretSettings) -> Keyring:
     """The current master key, the retired ones still in their grace period, the identity key."""
     name = "STEWARD_PREVIOUS_SIGNING_KEYS"
     previous = tuple(
         MasterKey(kid, secret.encode(), _utc_ms(name, until))
-        for kid, secret, until in _previous_keys(name, env.get(name, ""))
+        for kid, secret, until in _previous_keys(name, env.get(name) or "")
     )
     current = MasterKey(
-        env.get("STEWARD_SIGNING_KEY_ID", "k1"), _required(env, "STEWARD_SIGNING_KEY").encode()
+        env.get("STEWARD_SIGNING_KEY_ID") or "k1", _required(env, "STEWARD_SIGNING_KEY").encode()
     )
     try:
         return Keyring(current, _required(env, "STEWARD_IDENTITY_KEY").encode(), previous)
@@ -181,16 +200,45 @@ def _ein(env: Mapping[str, str]) -> str | None:
     return value or None
 
 
-def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
+def _campaigns(env: Mapping[str, str], currencies: tuple[str, ...]) -> tuple[Campaign, ...]:
+    """`id=Title=goal in minor units=currency;…`: the campaigns whose progress is public."""
+    name, text = "STEWARD_CAMPAIGNS", env.get("STEWARD_CAMPAIGNS", "").strip()
+    if not text:
+        return ()
+    campaigns = []
+    for cid, title, goal, currency in _entries(name, text, 4):
+        if not is_campaign_id(cid):
+            raise MissingSettingError(f"{name}: {cid!r} is not a campaign id (a-z, 0-9 and -, up to 64)")
+        if currency not in currencies:
+            raise MissingSettingError(f"{name}: {cid} is in {currency!r}, not one of STEWARD_CURRENCIES")
+        amount = _minor_units(name, goal)
+        if amount == 0:
+            raise MissingSettingError(f"{name}: {cid} needs a goal above 0")
+        campaigns.append(Campaign(cid, title, amount, currency))
+    if len({c.id for c in campaigns}) != len(campaigns):
+        raise MissingSettingError(f"{name} names a campaign twice")
+    return tuple(campaigns)
+
+
+def load_settings(env: Mapping[str, str] = os.environ, read_secret: ReadSecret | None = None) -> Settings:
+    """Secrets named by the environment are read when first used (chalicelib/secret_settings.py);
+    secrets held in the environment itself (locally) are checked here, at once."""
+    settings = _settings(env, SecretSettings(env, read_secret))
+    if settings.secrets.in_environment:
+        _ = (settings.stripe_secret_key, settings.stripe_publishable_key, settings.stripe_webhook_secret)
+        _ = settings.keys
+    return settings
+
+
+def _settings(env: Mapping[str, str], secrets: SecretSettings) -> Settings:
+    currencies = tuple(c.strip() for c in env.get("STEWARD_CURRENCIES", "usd").split(","))
     return Settings(
         table_name=_required(env, "STEWARD_TABLE_NAME"),
         dynamodb_endpoint=env.get("STEWARD_DYNAMODB_ENDPOINT") or None,
-        stripe_secret_key=_required(env, "STEWARD_STRIPE_SECRET_KEY"),
-        stripe_publishable_key=_required(env, "STEWARD_STRIPE_PUBLISHABLE_KEY"),
-        stripe_webhook_secret=_required(env, "STEWARD_STRIPE_WEBHOOK_SECRET"),
+        secrets=secrets,
         stripe_api_base=env.get("STEWARD_STRIPE_API_BASE") or None,
         stripe_js_url=env.get("STEWARD_STRIPE_JS_URL") or "https://js.stripe.com/v3/",
-        currencies=tuple(c.strip() for c in env.get("STEWARD_CURRENCIES", "usd").split(",")),
+        currencies=currencies,
         min_amount=int(env.get("STEWARD_MIN_AMOUNT", "100")),
         max_amount=int(env.get("STEWARD_MAX_AMOUNT", "10000000")),
         suggested_amounts=tuple(
@@ -207,7 +255,6 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
             Topic(*row) for row in _entries("STEWARD_TOPICS", env.get("STEWARD_TOPICS", DEFAULT_TOPICS), 3)
         ),
         interests=_parse_funds(env.get("STEWARD_INTERESTS", DEFAULT_INTERESTS), "STEWARD_INTERESTS"),
-        keys=_keyring(env),
         public_url=(env.get("STEWARD_PUBLIC_URL") or "").rstrip("/") or None,
         org_name=env.get("STEWARD_ORG_NAME", "Steward Demo Nonprofit"),
         org_legal_name=env.get("STEWARD_ORG_LEGAL_NAME")
@@ -238,7 +285,29 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         donor_link_days=int(env.get("STEWARD_DONOR_LINK_DAYS", "400")),
         export_bucket=env.get("STEWARD_EXPORT_BUCKET") or None,
         s3_endpoint=env.get("STEWARD_S3_ENDPOINT") or None,
+        allowed_origins=_origins(env.get("STEWARD_ALLOWED_ORIGINS", "")),
+        site_url=_site_url(env.get("STEWARD_SITE_URL", "")),
+        campaigns=_campaigns(env, currencies),
     )
+
+
+def _origins(text: str) -> tuple[str, ...]:
+    """Comma-separated browser origins (scheme, host, port; a trailing slash is dropped)."""
+    origins = []
+    for part in filter(None, (p.strip().rstrip("/").lower() for p in text.split(","))):
+        if not re.fullmatch(r"https?://[^/\s?#@*]+", part):
+            raise MissingSettingError(
+                f"STEWARD_ALLOWED_ORIGINS: {part!r} is not an origin like https://www.example.org"
+            )
+        origins.append(part)
+    return tuple(origins)
+
+
+def _site_url(text: str) -> str | None:
+    """The organization's website, where the forms are embedded; a page's way back."""
+    if text and not re.fullmatch(r"https?://[^\s\"'<>#]+", text):
+        raise MissingSettingError(f"STEWARD_SITE_URL: {text!r} is not an http(s) URL without a fragment")
+    return text or None
 
 
 def _minor_units(name: str, text: str) -> int:

@@ -161,6 +161,13 @@ class Stack:
             "STEWARD_IDENTITY_KEY": self.local_secret("identity-key"),
             "STEWARD_S3_ENDPOINT": c.s3_url,
             "STEWARD_EXPORT_BUCKET": c.export_bucket,
+            # the demo page's origin (also as localhost), plus any the environment adds
+            "STEWARD_ALLOWED_ORIGINS": ",".join(
+                [c.web_url, f"http://localhost:{c.web_port}", os.environ.get("STEWARD_ALLOWED_ORIGINS", "")]
+            ),
+            "STEWARD_SITE_URL": f"{c.web_url}/",  # the demo page: the service's pages link back to it
+            # The demo campaign: gifts sent with campaign "spring-appeal" count toward its goal.
+            "STEWARD_CAMPAIGNS": "spring-appeal=Spring appeal=1000000=usd",
             **self.extra_env,
         }
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import html
 import http.client
 import json
 import os
@@ -26,7 +27,9 @@ WEB = Path(__file__).resolve().parent.parent / "web"
 API_PREFIX = "/api/"
 VENDOR_PREFIX = "/vendor/"
 PASSED_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key", "Accept")
+RETURNED_HEADERS = ("Content-Disposition", "Retry-After", "WWW-Authenticate")
 MAX_BODY = 1 << 20
+DEMO_API_ATTRIBUTE = 'data-api="http://127.0.0.1:8000"'
 
 
 class Handler(SimpleHTTPRequestHandler):
@@ -48,6 +51,12 @@ class Handler(SimpleHTTPRequestHandler):
                 f"window.STEWARD_SIGN_IN = {json.dumps(self.sign_in)};\n"
             ).encode()
             return self._send(200, body, "application/javascript")
+        if path in ("/", "/index.html"):
+            # The demo page names the API as any host page does (`data-api` on the embed script),
+            # with `make run`'s default address; served here with the address this stack uses.
+            page = (WEB / "index.html").read_text()
+            page = page.replace(DEMO_API_ATTRIBUTE, f'data-api="{html.escape(self.api_url)}"')
+            return self._send(200, page.encode(), "text/html; charset=utf-8")
         if path == JWKS_PATH and self.jwks:
             return self._send(200, self.jwks.read_bytes(), "application/json")
         if path.startswith(VENDOR_PREFIX):
@@ -112,7 +121,8 @@ class Handler(SimpleHTTPRequestHandler):
             return self._error(502, "bad_gateway", "the API is not answering")
         finally:
             connection.close()
-        self._send(answer.status, data, answer.getheader("Content-Type") or "application/json")
+        kept = {name: answer.getheader(name) for name in RETURNED_HEADERS if answer.getheader(name)}
+        self._send(answer.status, data, answer.getheader("Content-Type") or "application/json", kept)
 
     def _error(self, status: int, code: str, message: str) -> None:
         """The API's error shape, for what this server refuses itself."""
@@ -120,9 +130,18 @@ class Handler(SimpleHTTPRequestHandler):
             status, json.dumps({"error": {"code": code, "message": message}}).encode(), "application/json"
         )
 
-    def _send(self, status: int, body: bytes, content_type: str, cache: bool = False) -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+        cache: bool = False,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "max-age=3600" if cache else "no-store")
         self.end_headers()

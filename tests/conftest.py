@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from devstack import call_log, tokens
-from devstack.stack import Stack, StackConfig
+from devstack.stack import Stack, StackConfig, free_ports
 
 TEST_ENV = {
     "STEWARD_RATE_LIMIT_IP": "100000",
@@ -21,6 +21,9 @@ TEST_ENV = {
     "STEWARD_CONFIRMS_PER_IP": "100000",
     # One premium to offer, so receipts can state a good-faith value (tests/integration/test_receipts.py).
     "STEWARD_PREMIUMS": "tote=Canvas tote bag=2500",
+    # Public campaigns, one per test of tests/integration/test_campaigns.py (the table is shared).
+    "STEWARD_CAMPAIGNS": "progress-test=Progress test=100000=usd;duplicate-test=Duplicate test=50000=usd;"
+    "refund-test=Refund test=50000=usd;quiet-test=Quiet test=25000=usd",
 }
 
 
@@ -44,11 +47,20 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def other_origin() -> str:
+    """A host page's origin that the API allows besides the demo page's: a test serves an
+    embedding page there (tests/browser/test_embed.py)."""
+    return f"http://127.0.0.1:{free_ports(1)[0]}"
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, other_origin: str) -> Iterator[Stack]:
     local = tmp_path_factory.mktemp("stack")
     # Every test request comes from 127.0.0.1, so the per-IP limits are set out of reach here;
     # tests/integration/test_forms.py and test_card_testing.py check them with small limits.
-    stack = Stack(StackConfig.on_free_ports(Path(local)), extra_env=TEST_ENV)
+    config = StackConfig.on_free_ports(Path(local))
+    origins = {"STEWARD_ALLOWED_ORIGINS": f"{config.web_url},{other_origin}"}
+    stack = Stack(config, extra_env={**TEST_ENV, **origins})
     stack.start()
     saved = dict(os.environ)
     os.environ.update(stack.app_env())

@@ -8,13 +8,18 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import dynamo_campaigns, keys
 from chalicelib.adapters.dynamo_base import guarded, model_from, reasons, to_item, translate
+from chalicelib.domain.campaigns import Progress
 from chalicelib.domain.donation import Donation
 from chalicelib.domain.totals import FIGURES, Cell, Figures
-from chalicelib.services.totals import StoredContribution, TotalsStore
+from chalicelib.services.totals import CampaignChange, StoredContribution, TotalsStore
 
 NAMES = {f"#{name}": name for name in FIGURES}
+# What a report reads of a cell: its sort key names it (keys.totals_cell) and the six figures.
+# Half the attributes of the item for boto3 to parse; the read capacity is the same.
+REPORT_ATTRIBUTES = ("sk", *FIGURES)
+REPORT_PROJECTION = ", ".join(["sk", *NAMES])
 
 
 def _cell_key(cell: Cell) -> keys.Key:
@@ -38,7 +43,8 @@ def cell_values(cell: Cell, figures: Figures) -> dict[str, Any]:
 
 
 def cell_from(item: dict[str, Any]) -> tuple[Cell, Figures]:
-    """An aggregate item as read by a Query (typed form, read directly: a year is many items)."""
+    """A cell with its attributes, as a gift's contribution lists them (typed form, read
+    directly); a report reads cells with cell_from_key."""
     value, settlement = item.get("value"), item.get("settlement_currency")
     cell = Cell(
         item["dimension"]["S"],
@@ -47,8 +53,19 @@ def cell_from(item: dict[str, Any]) -> tuple[Cell, Figures]:
         item["currency"]["S"],
         settlement.get("S") if settlement else None,
     )
+    return cell, _figures(item)
+
+
+def cell_from_key(dimension: str, item: dict[str, Any]) -> tuple[Cell, Figures]:
+    """An aggregate item as a report reads it (REPORT_ATTRIBUTES, typed form): the cell from
+    the dimension queried and the sort key."""
+    day, currency, settlement, value = keys.totals_cell_parts(item["sk"]["S"])
+    return Cell(dimension, day, value, currency, settlement), _figures(item)
+
+
+def _figures(item: dict[str, Any]) -> Figures:
     try:  # every ADD writes all six, so an item has them all
-        figures = Figures(
+        return Figures(
             int(item["count"]["N"]),
             int(item["gross"]["N"]),
             int(item["fees"]["N"]),
@@ -57,8 +74,7 @@ def cell_from(item: dict[str, Any]) -> tuple[Cell, Figures]:
             int(item["disputed"]["N"]),
         )
     except KeyError:
-        figures = Figures(*[int(item[name]["N"]) if name in item else 0 for name in FIGURES])
-    return cell, figures
+        return Figures(*[int(item[name]["N"]) if name in item else 0 for name in FIGURES])
 
 
 class DynamoTotals(TotalsStore):
@@ -84,7 +100,8 @@ class DynamoTotals(TotalsStore):
         if not item:
             return None
         cells = dict(cell_from(part["M"]) for part in item.get("cells", {}).get("L", []))
-        return StoredContribution(int(item["version"]["N"]), cells)
+        share, share_kept = dynamo_campaigns.share_from(item)
+        return StoredContribution(int(item["version"]["N"]), cells, share, share_kept)
 
     def save(
         self,
@@ -93,9 +110,11 @@ class DynamoTotals(TotalsStore):
         version: int,
         after: dict[Cell, Figures],
         deltas: dict[Cell, Figures],
+        campaign: CampaignChange,
     ) -> bool:
-        """One transaction: the gift's new contribution (conditional on the version read) and
-        an ADD of each difference to its cell. False when another writer got there first."""
+        """One transaction: the gift's new contribution (conditional on the version read), an
+        ADD of each difference to its cell, and its campaign's progress and donor markers (each
+        marker conditional on the count read). False when another writer got there first."""
         parts = [{**_cell_values(c), **f._asdict()} for c, f in after.items()]
         put: dict[str, Any] = {
             "TableName": self.table,
@@ -105,6 +124,7 @@ class DynamoTotals(TotalsStore):
                     "entity": "contribution",
                     "version": version,
                     "cells": parts,
+                    **dynamo_campaigns.share_values(campaign.share),
                 }
             ),
         }
@@ -115,6 +135,11 @@ class DynamoTotals(TotalsStore):
             put["ExpressionAttributeValues"] = to_item({":read": read_version})
         items: list[dict[str, Any]] = [{"Put": put}]
         items.extend({"Update": self._add(cell, delta)} for cell, delta in deltas.items())
+        items.extend({"Update": dynamo_campaigns.marker_update(self.table, step)} for step in campaign.steps)
+        items.extend(
+            {"Update": dynamo_campaigns.progress_update(self.table, name, currency, change)}
+            for (name, currency), change in campaign.progress.items()
+        )
         try:
             guarded(self.client.transact_write_items, TransactItems=items)
         except ClientError as exc:
@@ -122,6 +147,12 @@ class DynamoTotals(TotalsStore):
                 return False
             raise translate(exc) from exc
         return True
+
+    def donor_gifts(self, campaign: str, currency: str, donor: str) -> int:
+        return dynamo_campaigns.donor_gifts(self.client, self.table, campaign, currency, donor)
+
+    def progress(self, campaign: str, currency: str) -> Progress:
+        return dynamo_campaigns.progress(self.client, self.table, campaign, currency)
 
     def _add(self, cell: Cell, delta: Figures) -> dict[str, Any]:
         described = {k: v for k, v in {**_cell_values(cell), "entity": "totals"}.items() if v is not None}
@@ -150,6 +181,8 @@ class DynamoTotals(TotalsStore):
                 "ExpressionAttributeValues": to_item(
                     {":pk": keys.totals(dimension, str(year)), ":first": first, ":last": last}
                 ),
+                "ProjectionExpression": REPORT_PROJECTION,
+                "ExpressionAttributeNames": NAMES,
                 "ReturnConsumedCapacity": "TOTAL",
             }
             while True:
@@ -158,7 +191,7 @@ class DynamoTotals(TotalsStore):
                 except ClientError as exc:
                     raise translate(exc) from exc
                 self.read_capacity += float(response.get("ConsumedCapacity", {}).get("CapacityUnits", 0))
-                found.extend(cell_from(item) for item in response.get("Items", []))
+                found.extend(cell_from_key(dimension, item) for item in response.get("Items", []))
                 if "LastEvaluatedKey" not in response:
                     break
                 request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -195,6 +195,13 @@ def totals_cell(dimension: str, day: str, currency: str, settlement: str | None,
     return {"pk": totals(dimension, day[:4]), "sk": f"{day}#{currency}#{settlement or ''}#{value or ''}"}
 
 
+def totals_cell_parts(sk: str) -> tuple[str, str, str | None, str | None]:
+    """(day, currency, settlement, value) of a cell's sort key: the first three never hold a
+    `#`, so the value, last, is read whole."""
+    day, currency, settlement, value = sk.split("#", 3)
+    return day, currency, settlement or None, value or None
+
+
 def gift_contribution(donation_id: str) -> Key:
     """What a gift last added to the totals, and at which of its versions."""
     return {"pk": f"TOTALS#GIFT#{donation_id}", "sk": "TOTALS"}
@@ -208,3 +215,13 @@ EXPORT_SK = "EXPORT"
 def export(export_id: str) -> Key:
     """An export job; its audit entries sit in the same partition (record_audit)."""
     return {"pk": f"EXPORT#{export_id}", "sk": EXPORT_SK}
+
+
+def campaign_progress(campaign: str, currency: str) -> Key:
+    """A campaign's amount raised, gifts and donors in one currency (kept by the stream)."""
+    return {"pk": f"TOTALS#CAMPAIGN#{campaign}", "sk": f"PROGRESS#{currency}"}
+
+
+def campaign_donor(campaign: str, currency: str, donor: str) -> Key:
+    """How many of one donor's gifts count toward a campaign (donor: a hash of the address)."""
+    return {"pk": f"TOTALS#CAMPAIGN#{campaign}", "sk": f"DONOR#{currency}#{donor}"}

@@ -11,8 +11,9 @@ import json
 from chalice.app import Blueprint, Request, Response
 
 from chalicelib.api.errors import to_response
-from chalicelib.api.pages import RECEIPT_STYLE, page, post_form, stripe_sources
+from chalicelib.api.pages import RECEIPT_STYLE, current_site, post_form, stripe_sources
 from chalicelib.api.pages import receipt as receipt_document
+from chalicelib.api.pages import site_page as page
 from chalicelib.api.requests import link_token, path_id
 from chalicelib.bootstrap import get_gift_mail, get_money, get_settings
 from chalicelib.domain.donation import Donation
@@ -104,7 +105,7 @@ def receipt(donation_id: str) -> Response:
     except StewardError as exc:
         return _failed(exc)
     mail = get_gift_mail()
-    return receipt_document(mail.receipt(gift, gift.refunded), mail.org, None)
+    return receipt_document(mail.receipt(gift, gift.refunded), mail.org, None, current_site())
 
 
 @bp.route("/donor/gifts/{donation_id}/receipt.pdf", methods=["GET"])

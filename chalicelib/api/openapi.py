@@ -11,11 +11,13 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.api import schemas
+from chalicelib.api.campaigns import CampaignOut
 from chalicelib.api.errors import FORM_TYPES, STAFF_HEADERS
-from chalicelib.api.finding import MAX_AMOUNT, STATUSES, DonorHistoryOut
+from chalicelib.api.finding import DonorHistoryOut
 from chalicelib.domain.aftermath import Refund, RefundRequest
 from chalicelib.domain.donation import DonationRequest
 from chalicelib.domain.exports import ExportRequest
+from chalicelib.domain.finding import MAX_AMOUNT, STATUSES
 from chalicelib.domain.outreach import ContactMessage, ContactRequest, ContactStatusChange, SignupRequest
 
 REF = "#/components/schemas/{model}"
@@ -103,6 +105,14 @@ OPS = [
     Op("get", "/health", "Liveness: 200 once DynamoDB answers", schemas.HealthOut, errors=("503",)),
     Op("get", "/config", "What the public forms need, with a fresh form_token", schemas.ConfigOut),
     Op("get", "/openapi.json", "This document", schemas.DocumentOut),
+    Op(
+        "get",
+        "/campaigns/{campaign_id}",
+        "A public campaign's goal, amount raised and donor count (cached 30 s)",
+        CampaignOut,
+        errors=("404", "503"),
+        params=[_path("campaign_id", {"type": "string", "maxLength": 64})],
+    ),
     Op(
         "post",
         "/donations",

@@ -8,7 +8,8 @@ from typing import Any
 from chalice.app import Blueprint, Request, Response
 
 from chalicelib.api.errors import json_errors, to_response
-from chalicelib.api.pages import page, post_form
+from chalicelib.api.pages import current_site, post_form
+from chalicelib.api.pages import site_page as page
 from chalicelib.api.public import PUBLIC_CORS
 from chalicelib.api.requests import form_field, link_token, parse_body, query_token, source_ip
 from chalicelib.bootstrap import get_form_rules, get_outreach_repository, get_settings, get_signup_rules
@@ -92,8 +93,10 @@ def unsubscribe() -> Response:
         )
     except StewardError as exc:
         return _link_failed(request, exc)
+    again = current_site().signup_url
+    more = f'<a href="{html.escape(again)}">Sign up again</a>.' if again else "Sign up again on our website."
     return page(
-        "You are unsubscribed", "<p>You will get no more email from us. Changed your mind? Sign up again.</p>"
+        "You are unsubscribed", f"<p>You will get no more email from us.</p><p>Changed your mind? {more}</p>"
     )
 
 

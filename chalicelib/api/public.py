@@ -4,14 +4,38 @@ from __future__ import annotations
 
 from typing import Any, get_args
 
-from chalice.app import Blueprint, CORSConfig
+from chalice.app import Blueprint, Response
 
+from chalicelib.api import cors
 from chalicelib.api.errors import json_errors
 from chalicelib.bootstrap import get_repository, get_settings
 from chalicelib.domain.donation import Frequency
 
 bp = Blueprint(__name__)
-PUBLIC_CORS = CORSConfig(allow_origin="*", allow_headers=["Idempotency-Key"], max_age=600)
+# No CORSConfig: it names one fixed origin. The public routes answer the origins in
+# STEWARD_ALLOWED_ORIGINS through chalicelib/api/cors.py: the middleware and the OPTIONS views below.
+PUBLIC_CORS = None
+bp.register_middleware(cors.add_origin, "http")
+
+
+@bp.route("/donations", methods=["OPTIONS"])
+def donations_preflight() -> Response:
+    return cors.preflight(bp.current_request)
+
+
+@bp.route("/donations/{donation_id}/confirm", methods=["OPTIONS"])
+def confirm_preflight(donation_id: str) -> Response:
+    return cors.preflight(bp.current_request)
+
+
+@bp.route("/signups", methods=["OPTIONS"])
+def signups_preflight() -> Response:
+    return cors.preflight(bp.current_request)
+
+
+@bp.route("/contact", methods=["OPTIONS"])
+def contact_preflight() -> Response:
+    return cors.preflight(bp.current_request)
 
 
 @bp.route("/health", methods=["GET"])

@@ -60,7 +60,7 @@ def list_donations() -> dict[str, Any]:
         query.cursor,
         repo=get_repository(),
         include_abandoned=query.include_abandoned,
-        filters=query.filters(),
+        filters=query.gift_filter(),
     )
     return {"items": [d.model_dump() for d in page.items], "cursor": page.cursor}
 

@@ -6,63 +6,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from chalicelib.domain.donation import DisplayStatus
-from chalicelib.domain.finding import FrequencyFilter, GiftFilter, amounts_in_order, one_line
+from chalicelib.domain.finding import GiftFilter
 
 ExportStatus = Literal["running", "done", "failed"]
 FIRST_YEAR, LAST_YEAR = 2000, 2999
 MAX_RANGE_DAYS = 366
 
 
-class ExportFilters(BaseModel):
+class ExportFilters(GiftFilter):
     """The filters of GET /staff/donations an export takes, with the same meaning (an
     allow-list: any other key is refused)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    status: DisplayStatus | Literal["paid"] | None = Field(
-        default=None, description="A display status, or paid (every gift whose money was taken)."
-    )
-    fund: str | None = Field(default=None, min_length=1, max_length=100)
-    campaign: str | None = Field(default=None, min_length=1, max_length=200)
-    frequency: FrequencyFilter | None = None
-    email: EmailStr | None = Field(default=None, max_length=254)
-    min_amount: int | None = Field(default=None, ge=0, description="Gross, minor units, inclusive.")
-    max_amount: int | None = Field(default=None, ge=0, description="Gross, minor units, inclusive.")
     include_abandoned: bool = False
-
-    @field_validator("fund")
-    @classmethod
-    def _known_fund(cls, value: str | None, info: ValidationInfo) -> str | None:
-        """A configured fund, when the caller passes them as validation context "funds"."""
-        funds = (info.context or {}).get("funds")
-        if value is not None and funds is not None and value not in funds:
-            raise ValueError(f"not a fund; one of: {', '.join(funds)}")
-        return value
-
-    @field_validator("campaign")
-    @classmethod
-    def _one_line(cls, value: str | None) -> str | None:
-        return one_line(value)
-
-    @field_validator("max_amount")
-    @classmethod
-    def _amounts(cls, value: int | None, info: ValidationInfo) -> int | None:
-        return amounts_in_order(info.data.get("min_amount"), value)
-
-    def gift_filter(self) -> GiftFilter:
-        """The same filters as GET /staff/donations takes: the repository picks the index."""
-        return GiftFilter(
-            status=self.status,
-            fund=self.fund,
-            campaign=self.campaign,
-            frequency=self.frequency,
-            email=self.email.lower() if self.email else None,
-            min_amount=self.min_amount,
-            max_amount=self.max_amount,
-        )
 
 
 class ExportRequest(BaseModel):

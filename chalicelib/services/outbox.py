@@ -33,12 +33,12 @@ def deliver(message_id: str, *, repo: OutreachRepository, mailer: Mailer, now: C
     if message is None:
         return False
     if message.attempts > MAX_ATTEMPTS:  # claimed again after workers died holding it
-        repo.fail_outbox(message_id, timestamp, f"gave up after {MAX_ATTEMPTS} attempts")
+        _fail(repo, message_id, timestamp, f"gave up after {MAX_ATTEMPTS} attempts")
         return False
     try:
         mailer.send(message)
     except PermanentMailError as exc:
-        repo.fail_outbox(message_id, now(), exc.message)
+        _fail(repo, message_id, now(), exc.message)
         return False
     except UpstreamError as exc:
         _retry_later(message, repo, timestamp, exc.message)
@@ -51,9 +51,16 @@ def deliver(message_id: str, *, repo: OutreachRepository, mailer: Mailer, now: C
     return True
 
 
+def _fail(repo: OutreachRepository, message_id: str, timestamp: str, reason: str) -> None:
+    """The email ends failed. The line is what the deploy template's alarm counts
+    (infra/resources.json, MailFailed); the reason stays on the item, where it may name an address."""
+    repo.fail_outbox(message_id, timestamp, reason)
+    log.warning("mail_failed outbox=%s", message_id)
+
+
 def _retry_later(message: OutboxMessage, repo: OutreachRepository, timestamp: str, error: str) -> None:
     if message.attempts >= MAX_ATTEMPTS:
-        repo.fail_outbox(message.id, timestamp, f"gave up after {MAX_ATTEMPTS} attempts: {error}")
+        _fail(repo, message.id, timestamp, f"gave up after {MAX_ATTEMPTS} attempts: {error}")
     else:
         repo.release_outbox(message.id, seconds_after(timestamp, backoff_seconds(message.attempts)), error)
 

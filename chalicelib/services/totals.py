@@ -1,6 +1,16 @@
 """Finance totals: keep the aggregates as gifts change (from the table's stream), and report
 them. Correct under duplicates and any order: each gift's contribution is stored with the gift
-version it came from, and only a newer version replaces it, adding the difference."""
+version it came from, and only a newer version replaces it, adding the difference.
+
+Campaign progress rides on the same contribution: it also holds the gift's campaign share
+(domain/campaigns.py), and the same transaction moves the campaign's amount raised by the
+share's difference and the donor's marker by the change in gifts that count, conditional on
+the marker's count as read; the campaign's donor count moves by one exactly when that marker
+crosses zero. So at every commit, for each campaign and currency, a marker holds how many of
+its donor's gifts count by their stored contributions, and `donors` how many markers are
+above zero: a distinct count. A replay or an older image changes nothing (the version check),
+and a marker changed by another gift of the same donor meanwhile fails the condition, so the
+whole transaction is refused and read again."""
 
 from __future__ import annotations
 
@@ -10,6 +20,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.domain.campaigns import (
+    MarkerStep,
+    Progress,
+    Share,
+    marker_changes,
+    progress_changes,
+    share_of,
+)
 from chalicelib.domain.donation import Donation
 from chalicelib.domain.errors import UpstreamError
 from chalicelib.domain.totals import DIMENSION_OF, Cell, Figures, GroupBy, Row, changes, contribution, fold
@@ -25,6 +43,20 @@ BACKFILL_PAGE = 200
 class StoredContribution:
     version: int
     cells: dict[Cell, Figures]
+    share: Share | None = None  # what it added to its campaign's progress
+    # False for a contribution stored before campaign progress was kept: it added nothing
+    # there, so the same version of the gift may still add its share (a backfill run does).
+    share_kept: bool = True
+
+
+@dataclass(frozen=True)
+class CampaignChange:
+    """A gift's new campaign share, the donor markers it moves (with the counts read) and what
+    to add to each campaign's progress, keyed by (campaign, currency)."""
+
+    share: Share | None
+    steps: list[MarkerStep]
+    progress: dict[tuple[str, str], Progress]
 
 
 class TotalsStore(abc.ABC):
@@ -44,9 +76,19 @@ class TotalsStore(abc.ABC):
         version: int,
         after: dict[Cell, Figures],
         deltas: dict[Cell, Figures],
+        campaign: CampaignChange,
     ) -> bool:
         """Store the new contribution and add the deltas, in one transaction, if the stored
-        contribution is still at read_version (None: none stored); False otherwise."""
+        contribution is still at read_version (None: none stored) and each marker step's count
+        is still the one it saw; False otherwise."""
+
+    @abc.abstractmethod
+    def donor_gifts(self, campaign: str, currency: str, donor: str) -> int:
+        """How many of a donor's gifts count toward a campaign (its marker), read consistently."""
+
+    @abc.abstractmethod
+    def progress(self, campaign: str, currency: str) -> Progress:
+        """A campaign's progress in one currency (all zero before its first gift counts)."""
 
     @abc.abstractmethod
     def cells(self, dimension: str, start: date, end: date) -> list[tuple[Cell, Figures]]:
@@ -58,13 +100,29 @@ def apply_gift(donation: Donation, store: TotalsStore) -> bool:
     than the one applied already (a replay, or one overtaken by a later change) changes nothing."""
     for _ in range(SAVE_ATTEMPTS):
         stored = store.contribution(donation.id)
-        if stored is not None and stored.version >= donation.version:
+        if stored is not None and not _newer(donation, stored):
             return False
         after = contribution(donation)
         deltas = changes(stored.cells if stored else {}, after)
-        if store.save(donation.id, stored.version if stored else None, donation.version, after, deltas):
-            return bool(deltas)
+        campaign = campaign_change(stored.share if stored else None, share_of(donation), store)
+        read = stored.version if stored else None
+        if store.save(donation.id, read, donation.version, after, deltas, campaign):
+            return bool(deltas or campaign.progress)
     raise UpstreamError("the gift's totals kept changing underneath; retry")
+
+
+def _newer(donation: Donation, stored: StoredContribution) -> bool:
+    return donation.version > stored.version or (donation.version == stored.version and not stored.share_kept)
+
+
+def campaign_change(before: Share | None, after: Share | None, store: TotalsStore) -> CampaignChange:
+    """What a gift's share moving from before to after does to its campaign's progress; reads
+    only the markers whose count changes (a gift entering or leaving the count)."""
+    steps = [
+        MarkerStep(campaign, currency, donor, store.donor_gifts(campaign, currency, donor), change)
+        for (campaign, currency, donor), change in marker_changes(before, after).items()
+    ]
+    return CampaignChange(after, steps, progress_changes(before, after, steps))
 
 
 def apply_gift_image(image: dict[str, Any], store: TotalsStore) -> bool:

@@ -33,7 +33,8 @@ STRIPE_AUTH = ("sk_test_steward_local", "")
 
 
 def shoot(page: Page, name: str) -> None:
-    """The page as it is, at both widths (full length), then back to the width it had."""
+    """The page as it is, at both widths (full length), checked by axe-core at each, then back
+    to the width it had."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     size = page.viewport_size or {"width": 1280, "height": 900}
     for label, width in WIDTHS.items():
@@ -317,3 +318,24 @@ def test_a_donors_text_is_shown_as_text_never_as_markup(
     expect(dialog.locator("img")).to_have_count(0)
     assert page.evaluate("window.owned") is None
     assert problems == []
+
+
+def test_signing_out_or_a_token_the_api_refuses_leaves_nothing_on_the_page(
+    staff_page: tuple[Page, list[str]], api: Api, stack: Stack, token: Any
+) -> None:
+    page, _ = staff_page
+    give(api, stack, amount=1500)
+    sign_in(page, token("finance"))
+    page.get_by_role("link", name="Gifts").click()
+    expect(page.locator("#gift-table tbody tr").first).to_be_visible(timeout=15_000)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("alert")).to_have_text("You have signed out.")
+    expect(page.get_by_label("Staff token")).to_be_focused()
+    expect(page.locator("#gift-table tbody tr")).to_have_count(0)
+    assert page.evaluate("sessionStorage.length") == 0
+
+    sign_in(page, token("finance"))
+    page.evaluate("sessionStorage.setItem('steward.staff.token', 'eyJ.not.valid')")
+    page.get_by_role("link", name="Gifts").click()
+    expect(page.get_by_role("alert")).to_have_text("Your sign-in has ended. Please sign in again.")
+    expect(page.get_by_role("navigation", name="Sections")).to_be_hidden()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -9,6 +10,7 @@ import requests
 from playwright.sync_api import Page, expect
 
 from devstack.stack import Stack
+from tests.browser.conftest import GIVE, fill_card
 from tests.helpers import (
     CARD_3DS,
     CARD_DECLINED_AT_ATTACH,
@@ -19,28 +21,26 @@ from tests.helpers import (
 )
 
 pytestmark = pytest.mark.browser
+THANKS = "#steward-donate-thanks"
+STATUS = "#steward-donate-status"
 
 
 def fill_gift(page: Page, card: str, email: str) -> None:
     time.sleep(2.1)  # a person takes longer than the time trap to fill the form
-    page.get_by_role("button", name="$50").click()
-    page.select_option("#fund", "health-programs")
-    page.fill("#first_name", "Grace")
-    page.fill("#last_name", "Hopper")
-    page.fill("#email", email)
-    page.fill("#card input[placeholder=number]", card)
-    page.fill("#card input[placeholder=exp_month]", "12")
-    page.fill("#card input[placeholder=exp_year]", "34")
-    page.fill("#card input[placeholder=cvc]", "123")
-    page.fill("#card input[placeholder=postal_code]", "30307")
+    page.get_by_role("button", name="$50", exact=True).click()
+    page.select_option("#steward-donate-fund", "health-programs")
+    page.fill("#steward-donate-first-name", "Grace")
+    page.fill("#steward-donate-last-name", "Hopper")
+    page.fill("#steward-donate-email", email)
+    fill_card(page, card)
 
 
 def test_a_donor_gives_50_dollars(page: Page, stack: Stack, token) -> None:
     requests_seen: list[str] = []
     page.on("request", lambda r: requests_seen.append(f"{r.method} {r.url}"))
     fill_gift(page, CARD_OK, "grace@example.org")
-    page.click("#give")
-    expect(page.locator("#message")).to_contain_text("Thank you", timeout=20_000)
+    page.click(GIVE)
+    expect(page.locator(THANKS)).to_contain_text("Thank you", timeout=20_000)
 
     # The browser made the calls production makes: our API, then Stripe.js's SetupIntent confirm.
     assert any("/v1/setup_intents/" in r and r.endswith("/confirm") for r in requests_seen)
@@ -60,34 +60,34 @@ def test_a_donor_gives_50_dollars(page: Page, stack: Stack, token) -> None:
 
 def test_a_declined_card_shows_the_error(page: Page) -> None:
     fill_gift(page, CARD_DECLINED_AT_ATTACH, "declined@example.org")
-    page.click("#give")
-    expect(page.locator("#message")).to_contain_text("declined", timeout=20_000)
-    expect(page.locator("#message")).to_have_class("error")
+    page.click(GIVE)
+    expect(page.locator(STATUS)).to_contain_text("declined", timeout=20_000)
+    expect(page.locator(STATUS)).to_have_class(re.compile(r"\bsteward-status-error\b"))
 
 
 def test_a_card_that_asks_for_3d_secure_completes_after_authentication(page: Page) -> None:
     fill_gift(page, CARD_3DS, "threeds@example.org")
-    page.click("#give")
+    page.click(GIVE)
     # once when the card is saved, once when the payment is confirmed
     for _ in range(2):
         page.get_by_role("button", name="Complete authentication").click(timeout=15_000)
-    expect(page.locator("#message")).to_contain_text("Thank you", timeout=20_000)
+    expect(page.locator(THANKS)).to_contain_text("Thank you", timeout=20_000)
 
 
 def test_a_card_declined_at_the_charge_says_why(page: Page, stack: Stack, token) -> None:
     fill_gift(page, CARD_DECLINED_AT_CHARGE, "charge-declined@example.org")
-    page.click("#give")
-    expect(page.locator("#message")).to_contain_text("declined", timeout=20_000)
-    expect(page.locator("#message")).to_have_class("error")
+    page.click(GIVE)
+    expect(page.locator(STATUS)).to_contain_text("declined", timeout=20_000)
+    expect(page.locator(STATUS)).to_have_class(re.compile(r"\bsteward-status-error\b"))
 
 
 def test_a_donor_gives_monthly_from_the_demo_page(page: Page, stack: Stack, token, tmp_path) -> None:
     fill_gift(page, CARD_OK, "monthly-page@example.org")
     page.get_by_label("Monthly").check()
-    page.get_by_label("Add the card fee").check()
+    page.get_by_label(re.compile("to cover the card fee")).check()
     page.screenshot(path=str(tmp_path / "monthly-desktop.png"), full_page=True)
-    page.click("#give")
-    message = page.locator("#message")
+    page.click(GIVE)
+    message = page.locator(THANKS)
     expect(message).to_contain_text("Your monthly gift is set up", timeout=20_000)
     expect(message).to_contain_text("monthly-page@example.org")
     headers = {"Authorization": f"Bearer {token()}"}

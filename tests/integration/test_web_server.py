@@ -41,6 +41,8 @@ def test_staff_calls_pass_through_with_the_token_and_the_apis_answer(stack: Stac
     headers = {"Authorization": f"Bearer {token('finance')}"}
     answer = web(stack, "/api/staff/reports/totals?from=2026-01-01&to=2026-01-02", headers=headers)
     assert answer.status_code == 200 and answer.json()["rows"] == []
+    sheet = web(stack, "/api/staff/reports/payouts?from=2026-01-01&to=2026-01-02&format=csv", headers=headers)
+    assert sheet.status_code == 200 and sheet.headers["Content-Disposition"].startswith("attachment")
     refused = web(stack, "/api/staff/reports/totals?from=2026-01-01&to=2026-01-02")
     assert refused.status_code == 401 and refused.json()["error"]["code"]
     bad = web(stack, "/api/staff/donations/x/refunds", "POST", headers=headers, json={"reason": "nope"})

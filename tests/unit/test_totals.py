@@ -10,9 +10,10 @@ from typing import Any
 
 from hypothesis import given, settings
 
+from chalicelib.domain.campaigns import Progress
 from chalicelib.domain.donation import Donation
 from chalicelib.domain.totals import DIMENSIONS, Cell, Figures
-from chalicelib.services.totals import StoredContribution, TotalsStore, apply_gift, report
+from chalicelib.services.totals import CampaignChange, StoredContribution, TotalsStore, apply_gift, report
 from tests.totals_data import expected_rows, stream
 from tests.unit.factories import donation
 
@@ -23,6 +24,8 @@ class MemoryTotals(TotalsStore):
     def __init__(self) -> None:
         self.contributions: dict[str, StoredContribution] = {}
         self.totals: dict[Cell, Figures] = {}
+        self.markers: dict[tuple[str, str, str], int] = {}
+        self.campaigns: dict[tuple[str, str], Progress] = {}
         self.lose_next_race = False
 
     def gift_from_image(self, image: dict[str, Any]) -> Donation:
@@ -38,15 +41,28 @@ class MemoryTotals(TotalsStore):
         version: int,
         after: dict[Cell, Figures],
         deltas: dict[Cell, Figures],
+        campaign: CampaignChange,
     ) -> bool:
         stored = self.contributions.get(donation_id)
-        if self.lose_next_race or (stored.version if stored else None) != read_version:
+        moved = any(self.markers.get((s.campaign, s.currency, s.donor), 0) != s.seen for s in campaign.steps)
+        if self.lose_next_race or moved or (stored.version if stored else None) != read_version:
             self.lose_next_race = False
             return False
-        self.contributions[donation_id] = StoredContribution(version, after)
+        self.contributions[donation_id] = StoredContribution(version, after, campaign.share)
         for cell, delta in deltas.items():
             self.totals[cell] = self.totals.get(cell, Figures()).plus(delta)
+        for step in campaign.steps:
+            self.markers[(step.campaign, step.currency, step.donor)] = step.seen + step.gifts
+        for key, change in campaign.progress.items():
+            now = self.campaigns.get(key, Progress())
+            self.campaigns[key] = Progress(*(a + b for a, b in zip(now, change, strict=True)))
         return True
+
+    def donor_gifts(self, campaign: str, currency: str, donor: str) -> int:
+        return self.markers.get((campaign, currency, donor), 0)
+
+    def progress(self, campaign: str, currency: str) -> Progress:
+        return self.campaigns.get((campaign, currency), Progress())
 
     def cells(self, dimension: str, start: date, end: date) -> list[tuple[Cell, Figures]]:
         first, last = start.isoformat(), end.isoformat()

@@ -7,7 +7,9 @@
   const form = () => document.getElementById("gift-filters");
   let giftCursor = null;
   let giftQuery = null;
+  let giftAsked = 0;
   let planCursor = null;
+  let plansAsked = 0;
   let funds = null;
 
   // -- the list ---------------------------------------------------------------------------
@@ -41,7 +43,7 @@
       el("td", {},
         el("button", { type: "button", class: "link", text: donor, "aria-label": `Open the gift from ${donor}, ${money(gift.amount, gift.currency)}`, onclick: () => openGift(gift.id) }),
         el("br"), el("span", { class: "hint", text: gift.email })),
-      el("td", { text: gift.fund }),
+      el("td", { text: fundName(gift.fund) }),
       el("td", { class: "num", text: money(gift.amount, gift.currency) }),
       el("td", {}, el("span", { class: `status s-${gift.display_status}`, text: words(gift.display_status) })),
       el("td", { text: words(gift.frequency) }),
@@ -59,10 +61,13 @@
       body.replaceChildren();
     }
     say("gifts-message", "Looking…");
+    const mine = ++giftAsked; // an older search answering late is dropped
     let page;
     try {
       page = await call("/staff/donations", { query: { ...giftQuery, cursor: giftCursor, limit: 50 } });
+      if (mine !== giftAsked) return;
     } catch (error) {
+      if (mine !== giftAsked) return;
       const field = error.fields && error.fields[0] && form().elements[error.fields[0].field];
       return field ? markInvalid(field, error.message) : say("gifts-message", error.message, true);
     }
@@ -73,16 +78,20 @@
     say("gifts-message", count ? `${count} gifts shown${giftCursor ? "; there are more" : ""}.` : "No gift matches these filters.");
   }
 
-  async function loadFunds() {
-    if (funds) return;
-    try {
-      const response = await fetch((window.STEWARD_STAFF_API || "/api") + "/config");
-      funds = (await response.json()).funds || [];
-    } catch (_) {
-      funds = [];
-    }
-    const select = form().elements.fund;
-    select.append(...funds.map((f) => el("option", { value: f.id, text: f.name })));
+  const fundName = (id) => ((funds || []).find((f) => f.id === id) || { name: id }).name;
+
+  let fundsLoaded = null;
+  function loadFunds() {
+    fundsLoaded ||= (async () => {
+      try {
+        const response = await fetch((window.STEWARD_STAFF_API || "/api") + "/config");
+        funds = (await response.json()).funds || [];
+      } catch (_) {
+        funds = [];
+      }
+      form().elements.fund.append(...funds.map((f) => el("option", { value: f.id, text: f.name })));
+    })();
+    return fundsLoaded;
   }
 
   views.gifts = {
@@ -92,8 +101,7 @@
         f.from.value = daysAgo(29);
         f.to.value = today();
       }
-      loadFunds();
-      if (!giftQuery) findGifts(false);
+      if (!giftQuery) loadFunds().then(() => findGifts(false));
     },
   };
 
@@ -112,10 +120,12 @@
       el("tbody", {}, rows.map((cells) => el("tr", {}, cells.map((c) => el("td", { text: c })))))));
   }
 
-  function historyText(entry) {
+  // One audit entry in words; amounts (kept in minor units) in the gift's currency.
+  function historyText(entry, currency) {
     const d = entry.details || {};
     const change = d.from_status && d.to_status && d.from_status !== d.to_status ? `${words(d.from_status)} → ${words(d.to_status)}` : words(d.to_status || "");
-    const extra = Object.entries(d).filter(([k]) => !["from_status", "to_status", "version"].includes(k)).map(([k, v]) => `${words(k)}: ${v}`);
+    const shown = (k, v) => (/amount$/.test(k) && /^\d+$/.test(v) ? money(Number(v), currency) : v);
+    const extra = Object.entries(d).filter(([k]) => !["from_status", "to_status", "version"].includes(k)).map(([k, v]) => `${words(k)}: ${shown(k, v)}`);
     return [change, ...extra].filter(Boolean).join(" · ");
   }
 
@@ -129,7 +139,7 @@
         ["Status", words(gift.display_status)],
         ["Gift id", gift.id],
         ["Donor", `${gift.first_name} ${gift.last_name} <${gift.email}>`],
-        ["Fund", gift.fund],
+        ["Fund", fundName(gift.fund)],
         ["Campaign", gift.campaign],
         ["Frequency", words(gift.frequency)],
         ["Plan", gift.recurring_id],
@@ -152,7 +162,7 @@
       table("Disputes", ["Opened", "Amount", "Reason", "Status", "Evidence due"],
         gift.disputes.map((d) => [when(d.created_at), money(d.amount, d.currency || c), words(d.reason), words(d.status), when(d.evidence_due_by)])),
       el("h3", { text: "History" }),
-      el("ol", { class: "history" }, gift.history.map((h) => el("li", {}, el("time", { text: when(h.at) }), ` ${h.actor} (${h.source}): `, historyText(h)))),
+      el("ol", { class: "history" }, gift.history.map((h) => el("li", {}, el("time", { text: when(h.at) }), ` ${h.actor} (${h.source}): `, historyText(h, c)))),
       refundable ? refundForm(gift, left) : el("p", { class: "hint", text: gift.status === "succeeded" ? "Nothing is left to refund, or a dispute is open." : "Only a paid gift can be refunded." }),
     ];
     document.getElementById("detail-body").replaceChildren(...parts.filter(Boolean));
@@ -251,7 +261,7 @@
     const c = plan.currency;
     document.getElementById("detail-title").textContent = `${words(plan.frequency)} plan of ${money(plan.amount, c)} from ${plan.first_name} ${plan.last_name}`;
     document.getElementById("detail-body").replaceChildren(
-      facts([["Status", words(plan.status)], ["Plan id", plan.id], ["Donor", `${plan.first_name} ${plan.last_name} <${plan.email}>`], ["Fund", plan.fund],
+      facts([["Status", words(plan.status)], ["Plan id", plan.id], ["Donor", `${plan.first_name} ${plan.last_name} <${plan.email}>`], ["Fund", fundName(plan.fund)],
         ["Started (UTC)", when(plan.created_at)], ["Next payment (UTC)", plan.next_payment_at && when(plan.next_payment_at)], ["Canceled (UTC)", plan.canceled_at && when(plan.canceled_at)],
         ["Stripe subscription", plan.subscription_id]]),
       el("h3", { text: "Installments" }),
@@ -269,10 +279,13 @@
     }
     const status = document.getElementById("plan-filters").elements.status.value;
     say("plans-message", "Looking…");
+    const mine = ++plansAsked;
     let page;
     try {
       page = await call("/staff/recurring", { query: { status, cursor: planCursor, limit: 50 } });
+      if (mine !== plansAsked) return;
     } catch (error) {
+      if (mine !== plansAsked) return;
       return say("plans-message", error.message, true);
     }
     body.append(...page.items.map((p) => {
@@ -280,7 +293,7 @@
       return el("tr", {},
         el("td", { text: when(p.created_at) }),
         el("td", {}, el("button", { type: "button", class: "link", text: donor, "aria-label": `Open the plan of ${donor}`, onclick: () => openPlan(p.id) }), el("br"), el("span", { class: "hint", text: p.email })),
-        el("td", { text: p.fund }),
+        el("td", { text: fundName(p.fund) }),
         el("td", { class: "num", text: money(p.amount, p.currency) }),
         el("td", { text: p.frequency === "annual" ? "Year" : "Month" }),
         el("td", { text: words(p.status) }),
@@ -294,6 +307,7 @@
   views.plans = { show: () => findPlans(false) };
 
   document.addEventListener("DOMContentLoaded", () => {
+    loadFunds();
     form().addEventListener("submit", (event) => {
       event.preventDefault();
       findGifts(false);

@@ -5,6 +5,8 @@
   const { el, money, today, daysAgo, when, words, say, call, views, download } = window.Staff;
   let chart = null;
   let days = [];
+  let chartAsked = 0;
+  let payoutsAsked = 0;
 
   // -- overview -------------------------------------------------------------------------
   // Rows of one report summed per gift currency (fees and net only where settled in it).
@@ -110,11 +112,15 @@
     const to = document.getElementById("chart-to").value;
     if (!from || !to || to < from) return say("chart-message", "Choose a first and a last day, the first not after the last.", true);
     say("chart-message", "Loading…");
+    const mine = ++chartAsked; // an older range answering late is dropped
+    let rows;
     try {
-      days = (await call("/staff/reports/totals", { query: { from, to, group_by: "day" } })).rows;
+      rows = (await call("/staff/reports/totals", { query: { from, to, group_by: "day" } })).rows;
     } catch (error) {
-      return say("chart-message", error.message, true);
+      return mine === chartAsked && say("chart-message", error.message, true);
     }
+    if (mine !== chartAsked) return;
+    days = rows;
     const select = document.getElementById("chart-currency");
     const currencies = [...new Set(days.map((r) => r.currency))].sort();
     if (!currencies.length) currencies.push(select.value || "usd");
@@ -168,12 +174,14 @@
     const { from, to } = range(payoutForm());
     if (!from || !to) return say("payouts-message", "Choose a first and a last day.", true);
     say("payouts-message", "Asking Stripe…");
+    const mine = ++payoutsAsked;
     let report;
     try {
       report = await call("/staff/reports/payouts", { query: { from, to } });
     } catch (error) {
-      return say("payouts-message", error.message, true);
+      return mine === payoutsAsked && say("payouts-message", error.message, true);
     }
+    if (mine !== payoutsAsked) return;
     const list = document.getElementById("payout-list");
     const missing = report.not_paid_out.length
       ? el("section", {}, el("h2", { text: "Paid here, in no payout of the range" }),

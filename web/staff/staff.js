@@ -6,6 +6,7 @@ window.Staff = (() => {
   const api = window.STEWARD_STAFF_API || "/api";
   const signIn = window.STEWARD_SIGN_IN || {};
   const KEY = "steward.staff.token";
+  const NOTICE = "steward.staff.notice";
   const views = {};
   let shown = null;
 
@@ -142,18 +143,21 @@ window.Staff = (() => {
     route();
   }
 
-  function signOut(message, quietly) {
+  // Signing out reloads the page, so nothing the last person saw stays in it.
+  function signOut(message) {
     sessionStorage.removeItem(KEY);
-    for (const view of document.querySelectorAll(".view")) view.hidden = true;
-    document.getElementById("nav").hidden = true;
-    document.getElementById("who").hidden = true;
+    sessionStorage.setItem(NOTICE, message || "");
+    location.replace(location.pathname);
+  }
+
+  function showSignIn() {
     document.getElementById("sign-in").hidden = false;
-    const dialog = document.getElementById("detail");
-    if (dialog.open) dialog.close();
-    shown = null;
-    say("sign-in-message", message || "", true);
-    document.getElementById("token").value = "";
-    if (!quietly) document.getElementById(signIn.cognito_domain ? "cognito" : "token").focus();
+    const message = sessionStorage.getItem(NOTICE);
+    sessionStorage.removeItem(NOTICE);
+    if (message) {
+      say("sign-in-message", message, true);
+      document.getElementById(signIn.cognito_domain ? "cognito" : "token").focus();
+    }
   }
 
   // Cognito's hosted UI: authorization code with PKCE; the access token stays in this tab.
@@ -247,7 +251,8 @@ window.Staff = (() => {
     } else if (token() && (claims(token()).exp || 0) * 1000 > Date.now()) {
       started();
     } else {
-      signOut("", true);
+      sessionStorage.removeItem(KEY);
+      showSignIn();
     }
   }
 
