@@ -40,7 +40,7 @@ from common import Row, peers, record  # noqa: E402
 
 DEFAULT_GIFTS = int(os.environ.get("BENCH_EXPORT_GIFTS", "100000"))
 PLANS = 1_000
-ROUNDS = 5
+ROUNDS = int(os.environ.get("BENCH_EXPORT_ROUNDS", "5"))
 YEAR = 2025
 
 
