@@ -52,13 +52,9 @@ cfn-lint: package
 
 test: lint typecheck cfn-lint pytest
 
+# Every benchmark in bench/, then one table of the figures (bench/run.py; bench/README.md).
 bench: $(STAMP) system-run
-	$(BIN)/python bench/cold_start.py
-	$(BIN)/python bench/signup_timing.py
-	$(BIN)/python bench/export.py
-	$(BIN)/python bench/find_gifts.py
-	$(BIN)/python bench/totals.py
-	$(BIN)/python bench/campaigns.py
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) .local out .pytest_cache .mypy_cache .ruff_cache

@@ -1,7 +1,7 @@
 """Campaign progress: what GET /campaigns/{id} costs, and what keeping progress adds to the
 totals stream handler's write for each gift.
 
-Starts an in-memory DynamoDB Local (as bench/totals.py does), makes the table from
+Starts an in-memory DynamoDB Local (bench/common.py), makes the table from
 infra/resources.json, and streams 2,000 generated gifts by 400 donors through the handler's own
 apply (a paid image, then for some a partial or full refund, and a replay of every image), half
 with a campaign and half without. It checks that each campaign's amount raised, gifts and
@@ -13,8 +13,8 @@ Run: make bench
 
 from __future__ import annotations
 
+import os
 import random
-import shutil
 import statistics
 import sys
 import time
@@ -22,12 +22,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.totals import TABLE, start_dynamodb  # noqa: E402
+from bench.totals import TABLE  # noqa: E402
 from chalicelib.adapters import keys  # noqa: E402
 from chalicelib.adapters.dynamo_base import to_item  # noqa: E402
 from chalicelib.adapters.dynamo_totals import DynamoTotals  # noqa: E402
@@ -37,7 +35,11 @@ from chalicelib.services.campaigns import campaign_progress  # noqa: E402
 from chalicelib.services.totals import apply_gift  # noqa: E402
 from devstack import table  # noqa: E402
 
-GIFTS, DONORS, READS = 2_000, 400, 200
+sys.path.insert(0, str(ROOT / "bench"))
+from common import Row, peers, record  # noqa: E402
+
+GIFTS = int(os.environ.get("BENCH_CAMPAIGN_GIFTS", "2000"))
+DONORS, READS = 400, 200
 CAMPAIGNS = (
     Campaign("spring-appeal", "Spring appeal", 5_000_000, "usd"),
     Campaign("gala", "Gala", 2_000_000, "usd"),
@@ -119,6 +121,7 @@ def reads(client: Any, store: DynamoTotals) -> None:
         campaign_progress("spring-appeal", campaigns=CAMPAIGNS, store=store)
         times.append(time.perf_counter() - started)
     per_call = sorted(set(calls))
+    per_request = len(calls) / READS
     key = to_item(keys.campaign_progress("spring-appeal", "usd"))
     units = client.get_item(TableName=TABLE, Key=key, ReturnConsumedCapacity="TOTAL")["ConsumedCapacity"]
     median_ms = statistics.median(times) * 1000
@@ -127,18 +130,14 @@ def reads(client: Any, store: DynamoTotals) -> None:
         f" ({', '.join(per_call)}), {units['CapacityUnits']} read units (eventually consistent),"
         f" median {median_ms:.2f} ms over {READS} calls"
     )
+    route = "GET /campaigns/{id} service call"
+    record(Row(f"round trips: {route} (DynamoDB)", per_request, None, "calls", "", None, kind="count"))
+    record(Row(f"{route}, median of {READS}", median_ms, None, "ms", "", None))
 
 
 def main() -> None:
-    process, endpoint, folder = start_dynamodb()
-    try:
-        client = boto3.client(
-            "dynamodb",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-        )
+    with peers() as stack:
+        client: Any = stack.dynamodb_client()
         table.ensure_table(client, TABLE)
         store = DynamoTotals(TABLE, client)
         writes = Writes(client)
@@ -147,10 +146,6 @@ def main() -> None:
         stream(store, writes, histories)
         check(store, histories)
         reads(client, store)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-    shutil.rmtree(folder)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -22,14 +21,16 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from devstack.stack import Stack, StackConfig  # noqa: E402
+from devstack.stack import Stack  # noqa: E402
 from tests.helpers import Mailbox, link  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from common import Row, peers, record  # noqa: E402
 
 PAIRS = 40
 # The local stream poller shares this machine's CPU; on AWS the consumer runs in its own
 # Lambda. Pausing between requests keeps one request's background work off the next answer.
 PAUSE_SECONDS = 0.6
-ENV = {"STEWARD_RATE_LIMIT_IP": "100000", "STEWARD_RATE_LIMIT_EMAIL": "100000"}
 
 
 def timed_signup(session: requests.Session, url: str, email: str, token: str) -> float:
@@ -43,13 +44,8 @@ def timed_signup(session: requests.Session, url: str, email: str, token: str) ->
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        stack = Stack(StackConfig.on_free_ports(Path(folder)), extra_env=ENV)
-        stack.start()
-        try:
-            measure(stack)
-        finally:
-            stack.stop()
+    with peers(full=True) as stack:  # rate limits out of reach: every request is from one IP
+        measure(stack)
 
 
 def measure(stack: Stack) -> None:
@@ -78,6 +74,9 @@ def measure(stack: Stack) -> None:
     print(f"unknown address:   {unknown_ms:7.1f} ms  (median of {PAIRS})")
     print(f"ratio unknown/confirmed: {unknown_ms / known_ms:5.2f}")
     print(f"unknown slower in {unknown_slower}/{PAIRS} pairs ({unknown_slower * 100 // PAIRS}%)")
+    record(
+        Row("POST /signups: unknown vs confirmed address", unknown_ms, known_ms, "ms", "about 1.00x", None)
+    )
 
 
 if __name__ == "__main__":

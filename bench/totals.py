@@ -16,19 +16,13 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
 from typing import Any
-
-import boto3
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -45,10 +39,15 @@ from chalicelib.adapters.dynamo_totals import (  # noqa: E402
 from chalicelib.domain.donation import Donation  # noqa: E402
 from chalicelib.domain.totals import DIMENSION_OF, Cell, Figures, GroupBy, contribution, fold  # noqa: E402
 from chalicelib.services.totals import apply_gift, report  # noqa: E402
-from devstack import dynamodb_local, table  # noqa: E402
-from devstack.stack import INSTALL_DIR, free_ports  # noqa: E402
+from devstack import table  # noqa: E402
 
-GIFTS, STREAMED, YEAR, RUNS = 100_000, 1_000, 2025, 21
+sys.path.insert(0, str(ROOT / "bench"))
+from common import Row, peers, record  # noqa: E402
+
+GIFTS = int(os.environ.get("BENCH_TOTALS_GIFTS", "100000"))
+RUNS = int(os.environ.get("BENCH_TOTALS_RUNS", "21"))
+STREAMED = int(os.environ.get("BENCH_TOTALS_STREAMED", "1000"))
+YEAR = 2025
 TABLE = "steward"
 FUNDS = ("where-needed-most", "peace-programs", "health-programs")
 CAMPAIGNS = (None, *(f"campaign-{n:02d}" for n in range(12)))
@@ -87,26 +86,6 @@ def gift(rng: random.Random, number: int) -> Donation:
         disputed=amount if dispute else 0,
         version=3,
     )
-
-
-def start_dynamodb() -> tuple[subprocess.Popen[bytes], str, Path]:
-    port = int(os.environ.get("STEWARD_DYNAMODB_PORT") or free_ports(1)[0])
-    folder = Path(tempfile.mkdtemp(prefix="steward-bench-"))
-    install = dynamodb_local.ensure_installed(INSTALL_DIR)
-    log = (folder / "dynamodb.log").open("wb")
-    process = subprocess.Popen(
-        dynamodb_local.command(install, port, None), cwd=folder, stdout=log, stderr=subprocess.STDOUT
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"DynamoDB Local did not start; see {folder / 'dynamodb.log'}") from None
-            time.sleep(0.2)
-    return process, f"http://127.0.0.1:{port}", folder
 
 
 def load(client: Any, store: DynamoTotals, gifts: list[Donation]) -> None:
@@ -200,18 +179,12 @@ def measure(client: Any, store: DynamoTotals, group_by: GroupBy) -> None:
         f" | projected bare Query {lean_ms:7.1f} ms, ratio {service_ms / lean_ms:4.2f}"
         f" | parse and fold alone {statistics.median(own) * 1000:.1f} ms"
     )
+    record(Row(f"totals by {group_by} vs bare paged Query", service_ms, bare_ms, "ms", "<= 1.30x", 1.3))
 
 
 def main() -> None:
-    process, endpoint, folder = start_dynamodb()
-    try:
-        client = boto3.client(
-            "dynamodb",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-        )
+    with peers() as stack:
+        client: Any = stack.dynamodb_client()
         table.ensure_table(client, TABLE)
         store = DynamoTotals(TABLE, client)
         rng = random.Random(8)
@@ -221,10 +194,6 @@ def main() -> None:
         print(f"median of {RUNS} alternating runs each, a year ({YEAR}) of {GIFTS} gifts:")
         for group_by in GROUPS:
             measure(client, store, group_by)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-    shutil.rmtree(folder)  # kept, with DynamoDB Local's log, when the run failed
 
 
 if __name__ == "__main__":

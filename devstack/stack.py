@@ -195,17 +195,7 @@ class Stack:
     def start(self, announce: bool = False) -> None:
         c = self.config
         self.start_storage()
-
-        stripe_state = c.local_dir / ("localstripe-test.pickle" if c.in_memory else "localstripe.pickle")
-        stripe_cmd = [
-            sys.executable,
-            "-m",
-            "devstack.localstripe_runner",
-            str(stripe_state),
-            "--port",
-            str(c.stripe_port),
-        ]
-        self._spawn("localstripe", stripe_cmd + (["--from-scratch"] if c.in_memory else []), c.stripe_port)
+        self.start_stripe()
         self.register_webhook()
 
         self.start_smtp()
@@ -252,9 +242,9 @@ class Stack:
         if announce:
             self.announce()
 
-    def start_storage(self) -> None:
+    def start_storage(self, s3: bool = True) -> None:
         """DynamoDB Local with the table, and the S3 server with the export bucket (the
-        benchmarks start only these)."""
+        benchmarks start only these, some without S3)."""
         c = self.config
         busy = [
             p
@@ -274,7 +264,22 @@ class Stack:
         command = dynamodb_local.command(install, c.dynamodb_port, db_path)
         self._spawn("dynamodb", command, c.dynamodb_port, cwd=c.local_dir)
         table.ensure_table(self.dynamodb_client(), c.table_name)
-        self.start_s3()
+        if s3:
+            self.start_s3()
+
+    def start_stripe(self) -> None:
+        """localstripe, with its state under local_dir (the benchmarks start it with storage)."""
+        c = self.config
+        stripe_state = c.local_dir / ("localstripe-test.pickle" if c.in_memory else "localstripe.pickle")
+        stripe_cmd = [
+            sys.executable,
+            "-m",
+            "devstack.localstripe_runner",
+            str(stripe_state),
+            "--port",
+            str(c.stripe_port),
+        ]
+        self._spawn("localstripe", stripe_cmd + (["--from-scratch"] if c.in_memory else []), c.stripe_port)
 
     def start_smtp(self) -> None:
         c = self.config
