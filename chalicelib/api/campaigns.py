@@ -4,18 +4,18 @@ progress bar on any of the organization's pages. No names, no addresses; cached 
 from __future__ import annotations
 
 from chalice.app import Blueprint, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib.api.errors import json_errors
 from chalicelib.api.public import PUBLIC_CORS
 from chalicelib.bootstrap import get_settings, get_totals_store
-from chalicelib.services.campaigns import campaign_progress
+from chalicelib.domain.model import Model
 
 bp = Blueprint(__name__)
 CACHE: dict[str, str | list[str]] = {"Cache-Control": "public, max-age=30"}
 
 
-class CampaignOut(BaseModel):
+class CampaignOut(Model):
     id: str
     title: str
     goal: int = Field(description="Minor units of `currency`.")
@@ -27,5 +27,7 @@ class CampaignOut(BaseModel):
 @bp.route("/campaigns/{campaign_id}", methods=["GET"], cors=PUBLIC_CORS)
 @json_errors
 def campaign(campaign_id: str) -> Response:
+    from chalicelib.services.campaigns import campaign_progress
+
     found = campaign_progress(campaign_id, campaigns=get_settings().campaigns, store=get_totals_store())
     return Response(body=found.as_dict(), status_code=200, headers=dict(CACHE))

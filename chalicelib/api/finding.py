@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Literal, get_args
 from urllib.parse import unquote
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from chalicelib.api.errors import validation_error
 from chalicelib.api.schemas import DonationListQuery
@@ -19,6 +19,7 @@ from chalicelib.domain.finding import (
     one_line,
     plain_text,
 )
+from chalicelib.domain.model import Model
 
 STATUSES: tuple[str, ...] = (*get_args(DisplayStatus), "paid")
 StatusFilter = Literal[DisplayStatus, "paid"]
@@ -84,7 +85,7 @@ class DonationFindQuery(DonationListQuery):
         )
 
 
-class DonorQuery(BaseModel):
+class DonorQuery(Model):
     """GET /staff/donors/{email}: a page of the donor's gifts, newest first."""
 
     model_config = ConfigDict(extra="forbid")
@@ -93,7 +94,7 @@ class DonorQuery(BaseModel):
     cursor: str | None = Field(default=None, max_length=2000)
 
 
-class DonorEmail(BaseModel):
+class DonorEmail(Model):
     email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
 
     @field_validator("email")
@@ -112,7 +113,7 @@ def parse_donor(raw: str) -> str:
         raise validation_error(exc) from None
 
 
-class DonorHistoryOut(BaseModel):
+class DonorHistoryOut(Model):
     email: str
     totals: list[CurrencyTotals] = Field(
         description="Per currency, over paid gifts: gross, refunded and net of refunds, for the"

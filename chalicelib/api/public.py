@@ -9,7 +9,6 @@ from chalice.app import Blueprint, Response
 from chalicelib.api import cors
 from chalicelib.api.errors import json_errors
 from chalicelib.bootstrap import get_repository, get_settings
-from chalicelib.domain.donation import Frequency
 
 bp = Blueprint(__name__)
 # No CORSConfig: it names one fixed origin. The public routes answer the origins in
@@ -49,6 +48,7 @@ def health() -> dict[str, Any]:
 @json_errors
 def config() -> dict[str, Any]:
     from chalicelib.api.outreach import config_fields
+    from chalicelib.domain.donation import Frequency
 
     settings = get_settings()
     return {

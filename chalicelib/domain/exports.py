@@ -6,17 +6,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator, model_validator
+from pydantic import ConfigDict, EmailStr, Field, ValidationInfo, field_validator, model_validator
 
 from chalicelib.domain.donation import DisplayStatus
 from chalicelib.domain.finding import FrequencyFilter, GiftFilter, amounts_in_order, one_line
+from chalicelib.domain.model import Model
 
 ExportStatus = Literal["running", "done", "failed"]
 FIRST_YEAR, LAST_YEAR = 2000, 2999
 MAX_RANGE_DAYS = 366
 
 
-class ExportFilters(BaseModel):
+class ExportFilters(Model):
     """The filters of GET /staff/donations an export takes, with the same meaning (an
     allow-list: any other key is refused)."""
 
@@ -65,7 +66,7 @@ class ExportFilters(BaseModel):
         )
 
 
-class ExportRequest(BaseModel):
+class ExportRequest(Model):
     """POST /staff/exports: gifts created from `from` to `to` (whole UTC days, inclusive)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -92,7 +93,7 @@ class ExportRequest(BaseModel):
         return f"{self.start.isoformat()}T00:00:00.000Z", f"{self.end.isoformat()}T23:59:59.999Z~"
 
 
-class Export(BaseModel):
+class Export(Model):
     """One export job and where its file is. `rows` counts gifts written (the header aside)."""
 
     id: str

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Literal
 
-from pydantic import BaseModel
-
 from chalicelib.domain.donation import Donation
+from chalicelib.domain.model import Model
 from chalicelib.domain.text import has_line_break
 
 FrequencyFilter = Literal["one_time", "installment", "monthly", "annual"]
@@ -49,14 +48,14 @@ def amounts_in_order(low: int | None, high: int | None) -> int | None:
     return high
 
 
-class Totals(BaseModel):
+class Totals(Model):
     gross: int = 0
     refunded: int = 0
     net: int = 0  # gross less refunds
     count: int = 0
 
 
-class CurrencyTotals(BaseModel):
+class CurrencyTotals(Model):
     currency: str
     lifetime: Totals
     year_to_date: Totals
