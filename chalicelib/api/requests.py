@@ -6,20 +6,24 @@ import json
 from collections import Counter
 from email import policy
 from email.parser import BytesParser
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs
 
 from chalice.app import Request
-from pydantic import BaseModel, ValidationError
 
 from chalicelib.api.errors import validation_error
 from chalicelib.domain.errors import NotFoundError, ValidationFailedError
 from chalicelib.domain.ids import is_id
 
-Model = TypeVar("Model", bound=BaseModel)
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+Model = TypeVar("Model", bound="BaseModel")
 
 
 def parse_body(request: Request, model: type[Model], context: dict[str, Any] | None = None) -> Model:
+    from pydantic import ValidationError
+
     raw = request.raw_body or b"{}"
     try:
         parsed = model.model_validate_json(raw, context=context)
@@ -30,6 +34,8 @@ def parse_body(request: Request, model: type[Model], context: dict[str, Any] | N
 
 
 def parse_query(request: Request, model: type[Model], context: dict[str, Any] | None = None) -> Model:
+    from pydantic import ValidationError
+
     params: Any = request.query_params or {}
     if hasattr(params, "getlist"):
         _refuse_repeated([name for name in params if len(params.getlist(name)) > 1], "query")

@@ -78,6 +78,15 @@ class DonationCreatedOut(Model):
     publishable_key: str
 
 
+class CampaignOut(Model):
+    id: str
+    title: str
+    goal: int = Field(description="Minor units of `currency`.")
+    currency: str
+    raised: int = Field(description="Paid in `currency`, less refunds and lost disputes; minor units.")
+    donors: int = Field(description="Distinct donors with a gift that counts (paid, not refunded in full).")
+
+
 class ConfirmIn(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
 

@@ -22,10 +22,10 @@ from pydantic import (
 )
 
 from chalicelib.domain.model import Model
-from chalicelib.domain.text import HeaderText, ascii_address, has_line_break, header_text
+from chalicelib.domain.terms import Frequency
+from chalicelib.domain.text import NO_CONTROL_CHARS, HeaderText, ascii_address, has_line_break, header_text
 
 Status = Literal["pending", "abandoned", "succeeded", "failed"]
-Frequency = Literal["one_time", "monthly", "annual"]
 DisputeState = Literal["open", "won", "lost"]
 # What staff see: the payment's own status, or what happened to the money afterwards.
 DisplayStatus = Literal[
@@ -45,7 +45,6 @@ DisplayStatus = Literal[
 # installment) ends succeeded.
 STATUS_RANK: dict[str, int] = {"pending": 0, "abandoned": 1, "failed": 2, "succeeded": 3}
 
-NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f-\x9f]*$"
 # A donor's name may reach an email header (a receipt's To), so it is header-safe text.
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_CONTROL_CHARS), HeaderText]
 

@@ -6,9 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, EmailStr, Field, ValidationInfo, field_validator
 
-from chalicelib.domain.donation import NO_CONTROL_CHARS
 from chalicelib.domain.model import Model
-from chalicelib.domain.text import HeaderText, ascii_address, header_text
+from chalicelib.domain.text import NO_CONTROL_CHARS, HeaderText, ascii_address, header_text
 
 SubscriberStatus = Literal["pending", "confirmed", "unsubscribed"]
 # A signup request: received (stored by POST /signups), then its confirmation email was sent
