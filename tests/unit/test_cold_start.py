@@ -4,6 +4,7 @@ and each route loads its models, services and libraries when it first runs."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -68,3 +69,35 @@ def test_the_contact_model_is_built_on_first_use() -> None:
         "print(json.dumps([before, after]))"
     )
     assert json.loads(_fresh(code)) == [[False, False], [True, True]]
+
+
+def test_serving_get_config_loads_no_model_and_no_other_route_s_modules() -> None:
+    """GET /config needs no DynamoDB: served in a fresh interpreter, it loads neither pydantic
+    nor any module of the money, staff or form routes."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("STEWARD_", "AWS_LAMBDA"))},
+        "STEWARD_TABLE_NAME": "steward",
+        "STEWARD_JWT_ISSUER": "iss",
+        "STEWARD_JWT_AUDIENCE": "aud",
+        "STEWARD_JWKS_URL": "http://127.0.0.1:9/jwks",
+        "STEWARD_STRIPE_SECRET_KEY": "sk_test_none",
+        "STEWARD_STRIPE_PUBLISHABLE_KEY": "pk_test_none",
+        "STEWARD_STRIPE_WEBHOOK_SECRET": "whsec_none",
+        "STEWARD_SIGNING_KEY": "k" * 64,
+        "STEWARD_SIGNING_KEY_ID": "k1",
+        "STEWARD_IDENTITY_KEY": "i" * 64,
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    names = [*NOT_AT_IMPORT, "pydantic", "chalicelib.domain.donation", "chalicelib.services.ports"]
+    code = (
+        "import json, sys\n"
+        "from chalice.test import Client\n"
+        "from app import app\n"
+        "with Client(app) as client:\n"
+        "    answer = client.http.get('/config')\n"
+        f"print(json.dumps([answer.status_code, [m for m in {names!r} if m in sys.modules]]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True, env=env
+    )
+    assert json.loads(out.stdout) == [200, []]
