@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from email import policy
-from email.parser import BytesParser
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs
 
@@ -111,6 +109,9 @@ def form_field(request: Request, name: str) -> str | None:
     data = raw if isinstance(raw, bytes) else raw.encode()
     content_type = request.headers.get("content-type") or ""
     if content_type.lower().startswith("multipart/form-data"):
+        from email import policy  # only the unsubscribe and confirm forms parse multipart
+        from email.parser import BytesParser
+
         form = BytesParser(policy=policy.HTTP).parsebytes(
             f"Content-Type: {content_type}\r\n\r\n".encode() + data
         )
