@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.config import Settings, load_settings
 
 if TYPE_CHECKING:
+    from chalicelib.adapters.dynamo_health import DynamoHealth
     from chalicelib.api.auth import TokenVerifier
     from chalicelib.services.donations import Money
     from chalicelib.services.exports import ExportPorts
@@ -44,6 +45,14 @@ def get_repository() -> Repository:
     from chalicelib.adapters.dynamo import DynamoRepository
 
     return DynamoRepository(get_settings().table_name, _dynamodb_client())
+
+
+@lru_cache(maxsize=1)
+def get_health_check() -> DynamoHealth:
+    """What GET /health reads: the table, without loading the repositories' models."""
+    from chalicelib.adapters.dynamo_health import DynamoHealth
+
+    return DynamoHealth(get_settings().table_name, _dynamodb_client())
 
 
 @lru_cache(maxsize=1)
@@ -216,6 +225,7 @@ def reset() -> None:
         get_settings,
         _dynamodb_client,
         get_repository,
+        get_health_check,
         get_totals_store,
         get_outreach_repository,
         get_staff_log,

@@ -9,12 +9,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from chalicelib.domain.campaigns import Campaign, is_campaign_id
-from chalicelib.domain.donation import DonationRules, Premium
-from chalicelib.domain.receipts import Organization
 from chalicelib.domain.tokens import Keyring, MasterKey
 from chalicelib.secret_settings import ReadSecret, SecretSettings
+
+if TYPE_CHECKING:  # loaded where a route first asks for them, not with the settings
+    from chalicelib.domain.campaigns import Campaign
+    from chalicelib.domain.donation import DonationRules, Premium
+    from chalicelib.domain.receipts import Organization
 
 DEFAULT_FUNDS = (
     "where-needed-most=Where needed most;peace-programs=Peace Programs;health-programs=Health Programs"
@@ -110,6 +113,8 @@ class Settings:
 
     @property
     def donation_rules(self) -> DonationRules:
+        from chalicelib.domain.donation import DonationRules
+
         return DonationRules(
             currencies=self.currencies,
             min_amount=self.min_amount,
@@ -123,6 +128,8 @@ class Settings:
     @property
     def organization(self) -> Organization:
         """The issuer a receipt names; only code that writes receipts asks, and needs the EIN."""
+        from chalicelib.domain.receipts import Organization
+
         if not self.org_ein:
             raise MissingSettingError("STEWARD_ORG_EIN must be set where receipts are written")
         return Organization(self.org_name, self.org_legal_name, self.org_address, self.org_ein)
@@ -205,6 +212,8 @@ def _campaigns(env: Mapping[str, str], currencies: tuple[str, ...]) -> tuple[Cam
     name, text = "STEWARD_CAMPAIGNS", env.get("STEWARD_CAMPAIGNS", "").strip()
     if not text:
         return ()
+    from chalicelib.domain.campaigns import Campaign, is_campaign_id
+
     campaigns = []
     for cid, title, goal, currency in _entries(name, text, 4):
         if not is_campaign_id(cid):
@@ -274,12 +283,7 @@ def _settings(env: Mapping[str, str], secrets: SecretSettings) -> Settings:
         donations_per_ip=int(env.get("STEWARD_DONATIONS_PER_IP", "20")),
         confirms_per_ip=int(env.get("STEWARD_CONFIRMS_PER_IP", "60")),
         finance_inbox=env.get("STEWARD_FINANCE_INBOX", "finance@example.org"),
-        premiums=tuple(
-            Premium(pid, name, _minor_units("STEWARD_PREMIUMS", value))
-            for pid, name, value in _entries("STEWARD_PREMIUMS", env["STEWARD_PREMIUMS"], 3)
-        )
-        if env.get("STEWARD_PREMIUMS")
-        else (),
+        premiums=_premiums(env.get("STEWARD_PREMIUMS", "")),
         fee_percent=_fee_percent(env.get("STEWARD_FEE_PERCENT", "2.2")),
         fee_fixed=_minor_units("STEWARD_FEE_FIXED", env.get("STEWARD_FEE_FIXED", "30")),
         donor_link_days=int(env.get("STEWARD_DONOR_LINK_DAYS", "400")),
@@ -288,6 +292,17 @@ def _settings(env: Mapping[str, str], secrets: SecretSettings) -> Settings:
         allowed_origins=_origins(env.get("STEWARD_ALLOWED_ORIGINS", "")),
         site_url=_site_url(env.get("STEWARD_SITE_URL", "")),
         campaigns=_campaigns(env, currencies),
+    )
+
+
+def _premiums(text: str) -> tuple[Premium, ...]:
+    if not text:
+        return ()
+    from chalicelib.domain.donation import Premium
+
+    return tuple(
+        Premium(pid, name, _minor_units("STEWARD_PREMIUMS", value))
+        for pid, name, value in _entries("STEWARD_PREMIUMS", text, 3)
     )
 
 

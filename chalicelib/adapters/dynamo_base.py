@@ -5,17 +5,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel
 
 from chalicelib.adapters import cursors, keys
 from chalicelib.domain.errors import UpstreamError, ValidationFailedError
-from chalicelib.services.ports import Page
 
-M = TypeVar("M", bound=BaseModel)
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from chalicelib.services.ports import Page
+
+M = TypeVar("M", bound="BaseModel")
 log = logging.getLogger("steward")
 GSI1 = "gsi1"
 RETRYABLE = {
@@ -163,6 +166,8 @@ def query_index(
     except ClientError as exc:
         raise translate_list(exc, cursor) from exc
     last = response.get("LastEvaluatedKey")
+    from chalicelib.services.ports import Page
+
     return Page(
         [model_from(model, item) for item in response.get("Items", [])],
         cursors.encode(scope, k=last) if last else None,

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo_base import guarded, reasons, to_item, translate
-from chalicelib.domain.aftermath import Dispute, Refund
-from chalicelib.domain.donation import Donation
 from chalicelib.domain.errors import ConcurrentUpdateError, ConflictError
-from chalicelib.domain.recurring import RecurringPlan
 from chalicelib.services.ports import AuditEntry, OutboxMessage, UnitOfWork
+
+if TYPE_CHECKING:
+    from chalicelib.domain.aftermath import Dispute, Refund
+    from chalicelib.domain.donation import Donation
+    from chalicelib.domain.recurring import RecurringPlan
 
 RECORD_KEYS = {"donation": keys.donation, "recurring": keys.plan}
 

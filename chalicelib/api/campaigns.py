@@ -4,28 +4,19 @@ progress bar on any of the organization's pages. No names, no addresses; cached 
 from __future__ import annotations
 
 from chalice.app import Blueprint, Response
-from pydantic import BaseModel, Field
 
 from chalicelib.api.errors import json_errors
 from chalicelib.api.public import PUBLIC_CORS
 from chalicelib.bootstrap import get_settings, get_totals_store
-from chalicelib.services.campaigns import campaign_progress
 
 bp = Blueprint(__name__)
 CACHE: dict[str, str | list[str]] = {"Cache-Control": "public, max-age=30"}
 
 
-class CampaignOut(BaseModel):
-    id: str
-    title: str
-    goal: int = Field(description="Minor units of `currency`.")
-    currency: str
-    raised: int = Field(description="Paid in `currency`, less refunds and lost disputes; minor units.")
-    donors: int = Field(description="Distinct donors with a gift that counts (paid, not refunded in full).")
-
-
 @bp.route("/campaigns/{campaign_id}", methods=["GET"], cors=PUBLIC_CORS)
 @json_errors
 def campaign(campaign_id: str) -> Response:
+    from chalicelib.services.campaigns import campaign_progress
+
     found = campaign_progress(campaign_id, campaigns=get_settings().campaigns, store=get_totals_store())
     return Response(body=found.as_dict(), status_code=200, headers=dict(CACHE))

@@ -11,7 +11,6 @@ from chalice.app import Blueprint, Response
 from chalicelib.api.errors import json_errors
 from chalicelib.api.public import PUBLIC_CORS
 from chalicelib.api.requests import header, parse_body, path_id, source_ip
-from chalicelib.api.schemas import ConfirmIn
 from chalicelib.bootstrap import (
     get_decline_guard,
     get_donation_screening,
@@ -20,8 +19,6 @@ from chalicelib.bootstrap import (
     get_repository,
     get_settings,
 )
-from chalicelib.domain.donation import DonationRequest
-from chalicelib.services import donations
 
 bp = Blueprint(__name__)
 
@@ -29,6 +26,9 @@ bp = Blueprint(__name__)
 @bp.route("/donations", methods=["POST"], cors=PUBLIC_CORS)
 @json_errors
 def create_donation() -> Response:
+    from chalicelib.domain.donation import DonationRequest
+    from chalicelib.services import donations
+
     request = bp.current_request
     rules = get_settings().donation_rules
     body = parse_body(request, DonationRequest, {"rules": rules})
@@ -46,6 +46,9 @@ def create_donation() -> Response:
 @bp.route("/donations/{donation_id}/confirm", methods=["POST"], cors=PUBLIC_CORS)
 @json_errors
 def confirm_donation(donation_id: str) -> dict[str, Any]:
+    from chalicelib.api.schemas import ConfirmIn
+    from chalicelib.services import donations
+
     request = bp.current_request
     parse_body(request, ConfirmIn)
     result = donations.confirm_donation(

@@ -7,23 +7,19 @@ from __future__ import annotations
 
 import html
 import json
+from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint, Request, Response
 
 from chalicelib.api.errors import to_response
-from chalicelib.api.pages import RECEIPT_STYLE, current_site, post_form, stripe_sources
-from chalicelib.api.pages import receipt as receipt_document
-from chalicelib.api.pages import site_page as page
 from chalicelib.api.requests import link_token, path_id
 from chalicelib.bootstrap import get_gift_mail, get_money, get_settings
-from chalicelib.domain.donation import Donation
 from chalicelib.domain.errors import ForbiddenError, NotFoundError, StewardError, ValidationFailedError
-from chalicelib.domain.receipts import format_date, format_money
-from chalicelib.domain.tokens import DonorAction, check_donor_link
-from chalicelib.services import recurring
-from chalicelib.services.clock import utc_now
-from chalicelib.services.donations import get_donation
-from chalicelib.services.forms import now_ms
+
+if TYPE_CHECKING:
+    from chalicelib.domain.donation import Donation
+    from chalicelib.domain.tokens import DonorAction
+
 
 bp = Blueprint(__name__)
 FORM = ["application/x-www-form-urlencoded", "multipart/form-data"]
@@ -33,6 +29,9 @@ FREQUENCY_WORDS = {"monthly": "monthly gift", "annual": "yearly gift", "one_time
 
 def _allowed(request: Request, action: DonorAction, record_id: str) -> str:
     """The link's token, once it is checked for this record; ForbiddenError otherwise."""
+    from chalicelib.domain.tokens import check_donor_link
+    from chalicelib.services.forms import now_ms
+
     token = link_token(request)
     if not check_donor_link(get_settings().keys, token, action, record_id, now_ms()):
         raise ForbiddenError("this link is not valid, or it has expired")
@@ -40,6 +39,8 @@ def _allowed(request: Request, action: DonorAction, record_id: str) -> str:
 
 
 def _failed(exc: StewardError) -> Response:
+    from chalicelib.api.pages import site_page as page
+
     status = to_response(exc).status_code
     sentence = exc.message[:1].upper() + exc.message[1:]
     more = " The newest receipt we sent you has a fresh link." if status == 403 else ""
@@ -48,6 +49,12 @@ def _failed(exc: StewardError) -> Response:
 
 @bp.route("/donor/gifts/{donation_id}", methods=["GET"])
 def gift_page(donation_id: str) -> Response:
+    from chalicelib.api.pages import RECEIPT_STYLE
+    from chalicelib.api.pages import site_page as page
+    from chalicelib.domain.receipts import format_date, format_money
+    from chalicelib.services.clock import utc_now
+    from chalicelib.services.donations import get_donation
+
     try:
         gift_id = path_id(donation_id)
         token = _allowed(bp.current_request, "gift", gift_id)
@@ -98,6 +105,9 @@ STATUS_WORDS = {
 
 @bp.route("/donor/gifts/{donation_id}/receipt", methods=["GET"])
 def receipt(donation_id: str) -> Response:
+    from chalicelib.api.pages import current_site
+    from chalicelib.api.pages import receipt as receipt_document
+
     try:
         gift_id = path_id(donation_id)
         _allowed(bp.current_request, "gift", gift_id)
@@ -133,6 +143,8 @@ def receipt_pdf(donation_id: str) -> Response:
 
 
 def _paid(gift_id: str) -> Donation:
+    from chalicelib.services.donations import get_donation
+
     gift = get_donation(gift_id, repo=get_money().repo).donation
     if gift.status != "succeeded" or not gift.receipt_number:
         raise NotFoundError("this gift has no receipt: it was not paid")
@@ -141,6 +153,11 @@ def _paid(gift_id: str) -> Donation:
 
 @bp.route("/donor/recurring/{recurring_id}/cancel", methods=["GET"])
 def cancel_page(recurring_id: str) -> Response:
+    from chalicelib.api.pages import post_form
+    from chalicelib.api.pages import site_page as page
+    from chalicelib.domain.receipts import format_money
+    from chalicelib.services import recurring
+
     try:
         plan_id = path_id(recurring_id, "recurring_id")
         token = _allowed(bp.current_request, "plan", plan_id)
@@ -163,6 +180,9 @@ def cancel_page(recurring_id: str) -> Response:
 
 @bp.route("/donor/recurring/{recurring_id}/cancel", methods=["POST"], content_types=FORM)
 def cancel(recurring_id: str) -> Response:
+    from chalicelib.api.pages import site_page as page
+    from chalicelib.services import recurring
+
     try:
         plan_id = path_id(recurring_id, "recurring_id")
         _allowed(bp.current_request, "plan", plan_id)
@@ -213,6 +233,11 @@ form.addEventListener('submit', async (event) => {
 
 @bp.route("/donor/recurring/{recurring_id}/card", methods=["GET"])
 def card_page(recurring_id: str) -> Response:
+    from chalicelib.api.pages import site_page as page
+    from chalicelib.api.pages import stripe_sources
+    from chalicelib.domain.receipts import format_money
+    from chalicelib.services import recurring
+
     try:
         plan_id = path_id(recurring_id, "recurring_id")
         token = _allowed(bp.current_request, "plan", plan_id)
@@ -243,6 +268,8 @@ def card_page(recurring_id: str) -> Response:
 
 @bp.route("/donor/recurring/{recurring_id}/card/intent", methods=["POST"], content_types=JSON)
 def card_intent(recurring_id: str) -> Response:
+    from chalicelib.services import recurring
+
     try:
         plan_id = path_id(recurring_id, "recurring_id")
         _allowed_json(bp.current_request, "plan", plan_id)
@@ -254,6 +281,8 @@ def card_intent(recurring_id: str) -> Response:
 
 @bp.route("/donor/recurring/{recurring_id}/card", methods=["POST"], content_types=JSON)
 def card_saved(recurring_id: str) -> Response:
+    from chalicelib.services import recurring
+
     try:
         plan_id = path_id(recurring_id, "recurring_id")
         body = _allowed_json(bp.current_request, "plan", plan_id)
@@ -274,6 +303,9 @@ def card_saved(recurring_id: str) -> Response:
 
 def _allowed_json(request: Request, action: DonorAction, record_id: str) -> dict[str, object]:
     """A JSON body holding the link's token, checked for this record."""
+    from chalicelib.domain.tokens import check_donor_link
+    from chalicelib.services.forms import now_ms
+
     raw = request.raw_body or b""
     try:
         body = json.loads(raw if isinstance(raw, (bytes, str)) else b"") if len(raw) <= 4096 else None

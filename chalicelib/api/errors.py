@@ -5,12 +5,14 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Request, Response
-from pydantic import ValidationError
 
 from chalicelib.domain import errors as domain
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 log = logging.getLogger("steward")
 

@@ -9,7 +9,6 @@ from typing import Any
 from chalice.app import Blueprint, Cron, DynamoDBEvent, Rate
 
 from chalicelib.bootstrap import get_mailer, get_outreach_repository, get_signup_rules
-from chalicelib.services import outbox, signups
 
 bp = Blueprint(__name__)
 log = logging.getLogger("steward")
@@ -32,6 +31,8 @@ def outbox_stream(event: DynamoDBEvent) -> dict[str, Any]:
     raises here: it is retried by the sweep or marked failed. Only a table failure raises;
     the event source then bisects the batch, retries it a bounded number of times and sends
     what is left to its on-failure queue (infra/resources.json), so no record stalls a shard."""
+    from chalicelib.services import outbox
+
     sent = 0
     time_left = _time_left(event.context)
     for record in event:
@@ -70,6 +71,8 @@ def is_gift(keys: dict[str, Any]) -> bool:
 def pending_signups(event_name: str | None, keys: dict[str, Any]) -> None:
     """A stored signup request: look the address up and queue its confirmation email, behind
     the answer, so the answer's timing says nothing about who is on the list."""
+    from chalicelib.services import signups
+
     pk = keys.get("pk", {}).get("S", "")
     if event_name != "INSERT" or not pk.startswith("SIGNUP#"):
         return
@@ -83,12 +86,16 @@ def pending_signups(event_name: str | None, keys: dict[str, Any]) -> None:
 @bp.schedule(Rate(1, unit=Rate.MINUTES))
 def signup_sweep(event: Any) -> dict[str, Any]:
     """Handle the signup requests the stream could not."""
+    from chalicelib.services import signups
+
     return {"handled": signups.process_received(repo=get_outreach_repository(), rules=get_signup_rules())}
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES))
 def outbox_sweep(event: Any) -> dict[str, Any]:
     """Retry emails whose send failed, once their wait is over."""
+    from chalicelib.services import outbox
+
     return {
         "sent": outbox.deliver_due(
             repo=get_outreach_repository(), mailer=get_mailer(), keep_going=_time_left(event.context)

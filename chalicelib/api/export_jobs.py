@@ -12,7 +12,6 @@ from chalice.app import Blueprint, DynamoDBEvent
 from chalicelib.adapters.keys import EXPORT_SK
 from chalicelib.api.events import STREAM_ARN
 from chalicelib.bootstrap import get_export_ports
-from chalicelib.services import exports
 
 bp = Blueprint(__name__)
 # A job stops (and ends failed, with its reason) while this much time is left: enough to
@@ -29,6 +28,8 @@ def _time_left(context: Any) -> Callable[[], bool]:
 def export_stream(event: DynamoDBEvent) -> dict[str, Any]:
     """Run each export job the moment it is written. The job itself never raises: it ends
     done or failed; a redelivered record finds it ended and does nothing."""
+    from chalicelib.services import exports
+
     results: list[str] = []
     for record in event:
         keys = record.keys or {}

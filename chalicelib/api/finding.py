@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from chalicelib.api.errors import validation_error
 from chalicelib.api.schemas import DonationListQuery
 from chalicelib.domain.donation import Donation
 from chalicelib.domain.finding import CurrencyTotals, DonorEmail, GiftFilter
+from chalicelib.domain.model import Model
 
 
 class DonationFindQuery(DonationListQuery, GiftFilter):
@@ -18,7 +19,7 @@ class DonationFindQuery(DonationListQuery, GiftFilter):
     filters are domain/finding's GiftFilter, which an export takes too)."""
 
 
-class DonorQuery(BaseModel):
+class DonorQuery(Model):
     """GET /staff/donors/{email}: a page of the donor's gifts, newest first."""
 
     model_config = ConfigDict(extra="forbid")
@@ -27,7 +28,7 @@ class DonorQuery(BaseModel):
     cursor: str | None = Field(default=None, max_length=2000)
 
 
-class DonorPath(BaseModel):
+class DonorPath(Model):
     email: DonorEmail
 
 
@@ -39,7 +40,7 @@ def parse_donor(raw: str) -> str:
         raise validation_error(exc) from None
 
 
-class DonorHistoryOut(BaseModel):
+class DonorHistoryOut(Model):
     email: str
     totals: list[CurrencyTotals] = Field(
         description="Per currency, over paid gifts: gross, refunded and net of refunds, for the"

@@ -11,7 +11,6 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.api import schemas
-from chalicelib.api.campaigns import CampaignOut
 from chalicelib.api.errors import FORM_TYPES, STAFF_HEADERS
 from chalicelib.api.finding import DonorHistoryOut
 from chalicelib.domain.aftermath import Refund, RefundRequest
@@ -109,7 +108,7 @@ OPS = [
         "get",
         "/campaigns/{campaign_id}",
         "A public campaign's goal, amount raised and donor count (cached 30 s)",
-        CampaignOut,
+        schemas.CampaignOut,
         errors=("404", "503"),
         params=[_path("campaign_id", {"type": "string", "maxLength": 64})],
     ),

@@ -8,14 +8,10 @@ from typing import Any
 from chalice.app import Blueprint, Request, Response
 
 from chalicelib.api.errors import json_errors, to_response
-from chalicelib.api.pages import current_site, post_form
-from chalicelib.api.pages import site_page as page
 from chalicelib.api.public import PUBLIC_CORS
 from chalicelib.api.requests import form_field, link_token, parse_body, query_token, source_ip
 from chalicelib.bootstrap import get_form_rules, get_outreach_repository, get_settings, get_signup_rules
 from chalicelib.domain.errors import StewardError, ValidationFailedError
-from chalicelib.domain.outreach import ContactRequest, SignupRequest
-from chalicelib.services import contact, signups
 
 bp = Blueprint(__name__)
 ACCEPTED = {"status": "accepted"}
@@ -26,6 +22,8 @@ AUTO_SUBMIT = "document.getElementById('form').submit();"
 
 def _link_failed(request: Request, exc: StewardError) -> Response:
     """A page for a person who opened an emailed link; the JSON error shape for anything else."""
+    from chalicelib.api.pages import site_page as page
+
     answer = to_response(exc)
     if "text/html" not in (request.headers.get("accept") or ""):
         return answer
@@ -36,6 +34,9 @@ def _link_failed(request: Request, exc: StewardError) -> Response:
 @bp.route("/signups", methods=["POST"], cors=PUBLIC_CORS)
 @json_errors
 def create_signup() -> Response:
+    from chalicelib.domain.outreach import SignupRequest
+    from chalicelib.services import signups
+
     request = bp.current_request
     settings = get_settings()
     body = parse_body(request, SignupRequest, {"interests": [i.id for i in settings.interests]})
@@ -45,6 +46,9 @@ def create_signup() -> Response:
 
 @bp.route("/signups/confirm", methods=["GET"])
 def confirm_page() -> Response:
+    from chalicelib.api.pages import post_form
+    from chalicelib.api.pages import site_page as page
+
     token = query_token(bp.current_request)
     body = "<p>Press the button to confirm your subscription.</p>" + post_form(
         token, "confirm", "yes", "Confirm my subscription"
@@ -58,6 +62,9 @@ def confirm_page() -> Response:
     content_types=["application/x-www-form-urlencoded", "multipart/form-data"],
 )
 def confirm_signup() -> Response:
+    from chalicelib.api.pages import site_page as page
+    from chalicelib.services import signups
+
     request = bp.current_request
     try:
         signups.confirm(link_token(request), repo=get_outreach_repository())
@@ -68,6 +75,9 @@ def confirm_signup() -> Response:
 
 @bp.route("/unsubscribe", methods=["GET"])
 def unsubscribe_page() -> Response:
+    from chalicelib.api.pages import post_form
+    from chalicelib.api.pages import site_page as page
+
     token = query_token(bp.current_request)
     form = post_form(token, "List-Unsubscribe", "One-Click", "Unsubscribe")
     return page("Unsubscribe", "<p>Press the button to stop receiving our emails.</p>" + form)
@@ -79,6 +89,10 @@ def unsubscribe_page() -> Response:
     content_types=["application/x-www-form-urlencoded", "multipart/form-data"],
 )
 def unsubscribe() -> Response:
+    from chalicelib.api.pages import current_site
+    from chalicelib.api.pages import site_page as page
+    from chalicelib.services import signups
+
     request = bp.current_request
     try:
         if form_field(request, "List-Unsubscribe") != "One-Click":
@@ -103,6 +117,9 @@ def unsubscribe() -> Response:
 @bp.route("/contact", methods=["POST"], cors=PUBLIC_CORS)
 @json_errors
 def submit_contact() -> Response:
+    from chalicelib.domain.outreach import ContactRequest
+    from chalicelib.services import contact
+
     request = bp.current_request
     settings = get_settings()
     topics = {t.id: t for t in settings.topics}

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
-from pydantic import Field
 
 from chalicelib.api.auth import requires_role
 from chalicelib.api.errors import json_errors
 from chalicelib.api.requests import parse_query
-from chalicelib.api.schemas import RangeQuery
 from chalicelib.bootstrap import get_ledger, get_repository
-from chalicelib.services.reconcile import LineMatch, Reconciliation, reconcile_payouts
+
+if TYPE_CHECKING:
+    from chalicelib.services.reconcile import LineMatch, Reconciliation
+
 
 bp = Blueprint(__name__)
 COLUMNS = [
@@ -38,12 +39,6 @@ COLUMNS = [
 ]
 
 
-class PayoutQuery(RangeQuery):
-    """GET /staff/reports/payouts: payouts created in [from, to]."""
-
-    format: Literal["json", "csv"] = Field(default="json", description="json, or csv for a spreadsheet.")
-
-
 def _request() -> Any:
     return bp.current_request
 
@@ -52,6 +47,9 @@ def _request() -> Any:
 @json_errors
 @requires_role(_request, "finance", "admin")
 def payouts() -> Any:
+    from chalicelib.api.schemas import PayoutQuery
+    from chalicelib.services.reconcile import reconcile_payouts
+
     query = parse_query(bp.current_request, PayoutQuery)
     start, end = query.bounds
     report = reconcile_payouts(start, end, repo=get_repository(), ledger=get_ledger())

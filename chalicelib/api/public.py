@@ -8,8 +8,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.api import cors
 from chalicelib.api.errors import json_errors
-from chalicelib.bootstrap import get_repository, get_settings
-from chalicelib.domain.donation import Frequency
+from chalicelib.bootstrap import get_health_check, get_settings
 
 bp = Blueprint(__name__)
 # No CORSConfig: it names one fixed origin. The public routes answer the origins in
@@ -41,7 +40,7 @@ def contact_preflight() -> Response:
 @bp.route("/health", methods=["GET"])
 @json_errors
 def health() -> dict[str, Any]:
-    get_repository().ping()
+    get_health_check().ping()
     return {"status": "ok"}
 
 
@@ -49,6 +48,7 @@ def health() -> dict[str, Any]:
 @json_errors
 def config() -> dict[str, Any]:
     from chalicelib.api.outreach import config_fields
+    from chalicelib.domain.terms import Frequency
 
     settings = get_settings()
     return {

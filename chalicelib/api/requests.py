@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from email import policy
-from email.parser import BytesParser
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs
 
 from chalice.app import Request
-from pydantic import BaseModel, ValidationError
 
 from chalicelib.api.errors import validation_error
 from chalicelib.domain.errors import NotFoundError, ValidationFailedError
 from chalicelib.domain.ids import is_id
 
-Model = TypeVar("Model", bound=BaseModel)
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+Model = TypeVar("Model", bound="BaseModel")
 
 
 def parse_body(request: Request, model: type[Model], context: dict[str, Any] | None = None) -> Model:
+    from pydantic import ValidationError
+
     raw = request.raw_body or b"{}"
     try:
         parsed = model.model_validate_json(raw, context=context)
@@ -30,6 +32,8 @@ def parse_body(request: Request, model: type[Model], context: dict[str, Any] | N
 
 
 def parse_query(request: Request, model: type[Model], context: dict[str, Any] | None = None) -> Model:
+    from pydantic import ValidationError
+
     params: Any = request.query_params or {}
     if hasattr(params, "getlist"):
         _refuse_repeated([name for name in params if len(params.getlist(name)) > 1], "query")
@@ -105,6 +109,9 @@ def form_field(request: Request, name: str) -> str | None:
     data = raw if isinstance(raw, bytes) else raw.encode()
     content_type = request.headers.get("content-type") or ""
     if content_type.lower().startswith("multipart/form-data"):
+        from email import policy  # only the unsubscribe and confirm forms parse multipart
+        from email.parser import BytesParser
+
         form = BytesParser(policy=policy.HTTP).parsebytes(
             f"Content-Type: {content_type}\r\n\r\n".encode() + data
         )

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from chalicelib.domain.aftermath import Dispute, Refund
 from chalicelib.domain.donation import Donation
+from chalicelib.domain.model import Model
 from chalicelib.domain.outreach import ContactMessage, ContactStatus, OutboxRecord
 from chalicelib.domain.recurring import RecurringPlan
 
@@ -16,43 +17,43 @@ MAX_RANGE_DAYS = 366
 FIRST_YEAR, LAST_YEAR = 2000, 2999
 
 
-class ErrorField(BaseModel):
+class ErrorField(Model):
     field: str
     message: str
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(Model):
     code: str
     message: str
     fields: list[ErrorField]
 
 
-class ErrorOut(BaseModel):
+class ErrorOut(Model):
     error: ErrorDetail
 
 
-class HealthOut(BaseModel):
+class HealthOut(Model):
     status: str
 
 
-class DocumentOut(BaseModel):
+class DocumentOut(Model):
     model_config = ConfigDict(extra="allow")
 
     openapi: str
 
 
-class FundOut(BaseModel):
+class FundOut(Model):
     id: str
     name: str
 
 
-class PremiumOut(BaseModel):
+class PremiumOut(Model):
     id: str
     name: str
     value: int = Field(description="Its good-faith fair-market value, in minor units.")
 
 
-class ConfigOut(BaseModel):
+class ConfigOut(Model):
     publishable_key: str
     stripe_js_url: str
     currencies: list[str]
@@ -71,17 +72,26 @@ class ConfigOut(BaseModel):
     interests: list[FundOut]
 
 
-class DonationCreatedOut(BaseModel):
+class DonationCreatedOut(Model):
     donation_id: str
     client_secret: str = Field(description="SetupIntent client secret (seti_…) for confirmCardSetup.")
     publishable_key: str
 
 
-class ConfirmIn(BaseModel):
+class CampaignOut(Model):
+    id: str
+    title: str
+    goal: int = Field(description="Minor units of `currency`.")
+    currency: str
+    raised: int = Field(description="Paid in `currency`, less refunds and lost disputes; minor units.")
+    donors: int = Field(description="Distinct donors with a gift that counts (paid, not refunded in full).")
+
+
+class ConfirmIn(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class ConfirmOut(BaseModel):
+class ConfirmOut(Model):
     donation_id: str
     status: str = Field(description="The gift's status, or requires_action for 3-D Secure.")
     client_secret: str | None = Field(
@@ -93,13 +103,13 @@ class ConfirmOut(BaseModel):
     )
 
 
-class WebhookOut(BaseModel):
+class WebhookOut(Model):
     received: bool
     duplicate: bool = False
     applied: bool = Field(default=False, description="Whether the event changed a gift.")
 
 
-class RangeQuery(BaseModel):
+class RangeQuery(Model):
     """A staff list over [from, to], paged with a cursor."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -143,7 +153,13 @@ def _as_time(value: date | datetime, end: bool) -> datetime:
     return datetime.combine(value, clock, tzinfo=UTC)
 
 
-class DonationListOut(BaseModel):
+class PayoutQuery(RangeQuery):
+    """GET /staff/reports/payouts: payouts created in [from, to]."""
+
+    format: Literal["json", "csv"] = Field(default="json", description="json, or csv for a spreadsheet.")
+
+
+class DonationListOut(Model):
     items: list[Donation]
     cursor: str | None = Field(
         description=(
@@ -153,7 +169,7 @@ class DonationListOut(BaseModel):
     )
 
 
-class PlanListQuery(BaseModel):
+class PlanListQuery(Model):
     """GET /staff/recurring: monthly and annual plans in one status, newest first."""
 
     model_config = ConfigDict(extra="forbid")
@@ -163,7 +179,7 @@ class PlanListQuery(BaseModel):
     cursor: str | None = Field(default=None, max_length=2000)
 
 
-class HistoryEntryOut(BaseModel):
+class HistoryEntryOut(Model):
     """One change to a gift: who made it (a staff subject, `donor`, `stripe` or `system`),
     from where, when, and what changed (`from_status`, `to_status`, the Stripe event...)."""
 
@@ -187,12 +203,12 @@ class PlanOut(RecurringPlan):
     installments: list[Donation]
 
 
-class PlanListOut(BaseModel):
+class PlanListOut(Model):
     items: list[RecurringPlan]
     cursor: str | None
 
 
-class CardIntentOut(BaseModel):
+class CardIntentOut(Model):
     client_secret: str = Field(description="SetupIntent secret for Stripe.js confirmCardSetup.")
 
 
@@ -202,12 +218,12 @@ class AuditListQuery(RangeQuery):
     actor: str | None = Field(default=None, max_length=200, description="A staff subject.")
 
 
-class AuditListOut(BaseModel):
+class AuditListOut(Model):
     items: list[dict[str, object]]
     cursor: str | None
 
 
-class ContactListQuery(BaseModel):
+class ContactListQuery(Model):
     model_config = ConfigDict(extra="forbid")
 
     program: str | None = Field(default=None, max_length=64, description="A topic id; defaults to your own.")
@@ -216,12 +232,12 @@ class ContactListQuery(BaseModel):
     cursor: str | None = Field(default=None, max_length=2000)
 
 
-class ContactListOut(BaseModel):
+class ContactListOut(Model):
     items: list[ContactMessage]
     cursor: str | None
 
 
-class OutboxListQuery(BaseModel):
+class OutboxListQuery(Model):
     """GET /staff/outbox: failed emails newest first, or pending ones in the order they are due."""
 
     model_config = ConfigDict(extra="forbid")
@@ -231,19 +247,19 @@ class OutboxListQuery(BaseModel):
     cursor: str | None = Field(default=None, max_length=2000)
 
 
-class OutboxListOut(BaseModel):
+class OutboxListOut(Model):
     items: list[OutboxRecord]
     cursor: str | None
 
 
-class AcceptedOut(BaseModel):
+class AcceptedOut(Model):
     status: str
 
 
 MAX_TOTALS_DAYS = 3660  # ten years: one Query per year of the range
 
 
-class TotalsQuery(BaseModel):
+class TotalsQuery(Model):
     """GET /staff/reports/totals: gifts paid within [from, to] (UTC days), per group."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -264,7 +280,7 @@ class TotalsQuery(BaseModel):
         return self
 
 
-class TotalsRow(BaseModel):
+class TotalsRow(Model):
     group: str | None = Field(
         description="The day (YYYY-MM-DD), month (YYYY-MM), fund, campaign (null: none) or frequency."
     )
@@ -280,16 +296,16 @@ class TotalsRow(BaseModel):
     disputed: int = Field(description="Under an open dispute, or lost to one.")
 
 
-class TotalsOut(BaseModel):
+class TotalsOut(Model):
     group_by: str
     rows: list[TotalsRow]
 
 
-class ExportCreatedOut(BaseModel):
+class ExportCreatedOut(Model):
     export_id: str
 
 
-class ExportOut(BaseModel):
+class ExportOut(Model):
     export_id: str
     status: Literal["running", "done", "failed"]
     rows: int = Field(description="Gifts in the file (the header aside); 0 until done.")

@@ -11,15 +11,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.api.auth import current_staff, requires_role
 from chalicelib.api.errors import json_errors
-from chalicelib.api.finding import DonationFindQuery, DonorHistoryOut, DonorQuery, parse_donor
 from chalicelib.api.requests import header, parse_body, parse_query, path_id
-from chalicelib.api.schemas import (
-    AuditListQuery,
-    ContactListQuery,
-    OutboxListQuery,
-    PlanListQuery,
-    TotalsQuery,
-)
 from chalicelib.bootstrap import (
     get_export_ports,
     get_money,
@@ -29,11 +21,6 @@ from chalicelib.bootstrap import (
     get_staff_log,
     get_totals_store,
 )
-from chalicelib.domain.aftermath import RefundRequest
-from chalicelib.domain.exports import ExportRequest
-from chalicelib.domain.outreach import ContactStatusChange
-from chalicelib.domain.spreadsheet import cell
-from chalicelib.services import contact, donations, donors, exports, outbox, recurring, refunds, totals
 
 bp = Blueprint(__name__)
 FINANCE = ("finance", "admin")
@@ -50,6 +37,9 @@ def _request() -> Any:
 @json_errors
 @requires_role(_request, *FINANCE)
 def list_donations() -> dict[str, Any]:
+    from chalicelib.api.finding import DonationFindQuery
+    from chalicelib.services import donations
+
     funds = [f.id for f in get_settings().funds]
     query = parse_query(bp.current_request, DonationFindQuery, {"funds": funds})
     start, end = query.bounds
@@ -69,6 +59,9 @@ def list_donations() -> dict[str, Any]:
 @json_errors
 @requires_role(_request, *FINANCE)
 def donor_history(email: str) -> dict[str, Any]:
+    from chalicelib.api.finding import DonorHistoryOut, DonorQuery, parse_donor
+    from chalicelib.services import donors
+
     donor = parse_donor(email)
     query = parse_query(bp.current_request, DonorQuery)
     history = donors.donor_history(donor, query.limit, query.cursor, repo=get_repository())
@@ -79,6 +72,8 @@ def donor_history(email: str) -> dict[str, Any]:
 @json_errors
 @requires_role(_request, *FINANCE)
 def get_donation(donation_id: str) -> dict[str, Any]:
+    from chalicelib.services import donations
+
     record = donations.get_donation(path_id(donation_id), repo=get_repository())
     return {
         **record.donation.model_dump(),
@@ -92,6 +87,9 @@ def get_donation(donation_id: str) -> dict[str, Any]:
 @json_errors
 @requires_role(_request, *FINANCE)
 def refund_donation(donation_id: str) -> Response:
+    from chalicelib.domain.aftermath import RefundRequest
+    from chalicelib.services import refunds
+
     request = bp.current_request
     body = parse_body(request, RefundRequest)
     refund = refunds.refund_gift(
@@ -104,6 +102,9 @@ def refund_donation(donation_id: str) -> Response:
 @json_errors
 @requires_role(_request, *FINANCE)
 def report_totals() -> dict[str, Any]:
+    from chalicelib.api.schemas import TotalsQuery
+    from chalicelib.services import totals
+
     query = parse_query(bp.current_request, TotalsQuery)
     rows = totals.report(query.group_by, query.start, query.end, get_totals_store())
     return {"group_by": query.group_by, "rows": [row.as_dict() for row in rows]}
@@ -113,6 +114,9 @@ def report_totals() -> dict[str, Any]:
 @json_errors
 @requires_role(_request, *FINANCE)
 def list_plans() -> dict[str, Any]:
+    from chalicelib.api.schemas import PlanListQuery
+    from chalicelib.services import recurring
+
     query = parse_query(bp.current_request, PlanListQuery)
     page = recurring.list_plans(query.status, query.limit, query.cursor, get_money())
     return {"items": [p.model_dump() for p in page.items], "cursor": page.cursor}
@@ -122,6 +126,8 @@ def list_plans() -> dict[str, Any]:
 @json_errors
 @requires_role(_request, *FINANCE)
 def get_plan(recurring_id: str) -> dict[str, Any]:
+    from chalicelib.services import recurring
+
     record = recurring.get_plan(path_id(recurring_id, "recurring_id"), get_money())
     return {**record.plan.model_dump(), "installments": [g.model_dump() for g in record.installments]}
 
@@ -130,6 +136,9 @@ def get_plan(recurring_id: str) -> dict[str, Any]:
 @json_errors
 @requires_role(_request, *FINANCE)
 def start_export() -> Response:
+    from chalicelib.domain.exports import ExportRequest
+    from chalicelib.services import exports
+
     body = parse_body(bp.current_request, ExportRequest, {"funds": [f.id for f in get_settings().funds]})
     export = exports.request_export(body, current_staff().subject, get_export_ports().exports)
     return Response(body={"export_id": export.id}, status_code=202)
@@ -139,6 +148,8 @@ def start_export() -> Response:
 @json_errors
 @requires_role(_request, *FINANCE)
 def get_export(export_id: str) -> dict[str, Any]:
+    from chalicelib.services import exports
+
     state = exports.export_state(path_id(export_id, "export_id"), get_export_ports())
     job = state.export
     return {
@@ -172,6 +183,9 @@ CSV_COLUMNS = [
 @json_errors
 @requires_role(_request, *PROGRAM)
 def list_contacts() -> dict[str, Any]:
+    from chalicelib.api.schemas import ContactListQuery
+    from chalicelib.services import contact
+
     query = parse_query(bp.current_request, ContactListQuery)
     topics = {t.id: t for t in get_settings().topics}
     page = contact.list_contacts(
@@ -190,6 +204,9 @@ def list_contacts() -> dict[str, Any]:
 @json_errors
 @requires_role(_request, *PROGRAM)
 def update_contact(contact_id: str) -> dict[str, Any]:
+    from chalicelib.domain.outreach import ContactStatusChange
+    from chalicelib.services import contact
+
     change = parse_body(bp.current_request, ContactStatusChange)
     staff = current_staff()
     topics = {t.id: t for t in get_settings().topics}
@@ -208,6 +225,8 @@ def update_contact(contact_id: str) -> dict[str, Any]:
 @json_errors
 @requires_role(_request, *ADMIN)
 def list_staff_requests() -> dict[str, Any]:
+    from chalicelib.api.schemas import AuditListQuery
+
     query = parse_query(bp.current_request, AuditListQuery)
     start, end = query.bounds
     page = get_staff_log().list(start, end, query.limit, query.cursor, query.actor)
@@ -218,6 +237,9 @@ def list_staff_requests() -> dict[str, Any]:
 @json_errors
 @requires_role(_request, *ADMIN)
 def list_outbox() -> dict[str, Any]:
+    from chalicelib.api.schemas import OutboxListQuery
+    from chalicelib.services import outbox
+
     query = parse_query(bp.current_request, OutboxListQuery)
     page = outbox.list_outbox(query.status, query.limit, query.cursor, repo=get_outreach_repository())
     return {"items": [m.model_dump() for m in page.items], "cursor": page.cursor}
@@ -227,6 +249,8 @@ def list_outbox() -> dict[str, Any]:
 @json_errors
 @requires_role(_request, *COMMUNICATIONS)
 def export_signups() -> Response:
+    from chalicelib.domain.spreadsheet import cell
+
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()

@@ -8,7 +8,6 @@ from chalice.app import Blueprint
 
 from chalicelib.api.errors import json_errors
 from chalicelib.bootstrap import get_gift_mail, get_payments, get_repository
-from chalicelib.services.webhooks import handle_stripe_event
 
 bp = Blueprint(__name__)
 
@@ -16,6 +15,8 @@ bp = Blueprint(__name__)
 @bp.route("/webhooks/stripe", methods=["POST"])
 @json_errors
 def stripe_webhook() -> dict[str, Any]:
+    from chalicelib.services.webhooks import handle_stripe_event
+
     request = bp.current_request
     raw = request.raw_body
     return handle_stripe_event(

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import ConfigDict, Field, StrictInt
 
 from chalicelib.domain.donation import DisputeState, Donation
 from chalicelib.domain.errors import ConflictError
+from chalicelib.domain.model import Model
 
 RefundReason = Literal["duplicate", "fraudulent", "requested_by_customer", "other"]
 # requested: reserved here, not yet answered by Stripe; pending/succeeded: Stripe took it;
@@ -20,7 +21,7 @@ NOTE_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"  # text with line break
 DISPUTE_RANK: dict[str, int] = {"open": 0, "won": 1, "lost": 1}
 
 
-class RefundRequest(BaseModel):
+class RefundRequest(Model):
     """The body of POST /staff/donations/{id}/refunds."""
 
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
@@ -34,7 +35,7 @@ class RefundRequest(BaseModel):
     )
 
 
-class Refund(BaseModel):
+class Refund(Model):
     """One refund of a gift: made by staff here (id is ours), or at Stripe (id is Stripe's)."""
 
     id: str
@@ -52,7 +53,7 @@ class Refund(BaseModel):
     updated_at: str
 
 
-class Dispute(BaseModel):
+class Dispute(Model):
     """A dispute (chargeback) of a gift's charge, by Stripe's dispute id."""
 
     id: str

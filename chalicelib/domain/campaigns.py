@@ -17,9 +17,10 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from chalicelib.domain.donation import Donation
+if TYPE_CHECKING:
+    from chalicelib.domain.donation import Donation
 
 CAMPAIGN_ID = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")  # a slug, as in a page's address
 

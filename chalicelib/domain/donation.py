@@ -11,7 +11,6 @@ from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     EmailStr,
     Field,
@@ -22,10 +21,11 @@ from pydantic import (
     field_validator,
 )
 
-from chalicelib.domain.text import HeaderText, ascii_address, has_line_break, header_text
+from chalicelib.domain.model import Model
+from chalicelib.domain.terms import Frequency
+from chalicelib.domain.text import NO_CONTROL_CHARS, HeaderText, ascii_address, has_line_break, header_text
 
 Status = Literal["pending", "abandoned", "succeeded", "failed"]
-Frequency = Literal["one_time", "monthly", "annual"]
 DisputeState = Literal["open", "won", "lost"]
 # What staff see: the payment's own status, or what happened to the money afterwards.
 DisplayStatus = Literal[
@@ -45,7 +45,6 @@ DisplayStatus = Literal[
 # installment) ends succeeded.
 STATUS_RANK: dict[str, int] = {"pending": 0, "abandoned": 1, "failed": 2, "succeeded": 3}
 
-NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f-\x9f]*$"
 # A donor's name may reach an email header (a receipt's To), so it is header-safe text.
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_CONTROL_CHARS), HeaderText]
 
@@ -92,7 +91,7 @@ def _one_line(value: str) -> str:
 OneLine = Annotated[str, Field(max_length=100, pattern=NO_CONTROL_CHARS), AfterValidator(_one_line)]
 
 
-class Tribute(BaseModel):
+class Tribute(Model):
     """A gift in honor or in memory of someone, and who (if anyone) is told of it."""
 
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
@@ -108,7 +107,7 @@ class Tribute(BaseModel):
         return None if value is None else header_text(ascii_address(value))
 
 
-class DonationRequest(BaseModel):
+class DonationRequest(Model):
     """The body of POST /donations: an allow-list, strict types, no extra keys."""
 
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
@@ -182,7 +181,7 @@ def _rules(info: ValidationInfo) -> DonationRules | None:
     return rules if isinstance(rules, DonationRules) else None
 
 
-class Donation(BaseModel):
+class Donation(Model):
     """A stored gift, as finance staff see it. `amount` is what was charged (a covered fee
     included); refunded, dispute and display_status are derived from the refund and dispute
     records under the gift (chalicelib/domain/aftermath.py), kept here so lists need no joins."""

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from chalicelib.domain.finding import GiftFilter
+from chalicelib.domain.model import Model
 
 ExportStatus = Literal["running", "done", "failed"]
 FIRST_YEAR, LAST_YEAR = 2000, 2999
@@ -22,7 +23,7 @@ class ExportFilters(GiftFilter):
     include_abandoned: bool = False
 
 
-class ExportRequest(BaseModel):
+class ExportRequest(Model):
     """POST /staff/exports: gifts created from `from` to `to` (whole UTC days, inclusive)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -49,7 +50,7 @@ class ExportRequest(BaseModel):
         return f"{self.start.isoformat()}T00:00:00.000Z", f"{self.end.isoformat()}T23:59:59.999Z~"
 
 
-class Export(BaseModel):
+class Export(Model):
     """One export job and where its file is. `rows` counts gifts written (the header aside)."""
 
     id: str

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from chalicelib.domain.donation import DisplayStatus, Donation
+from chalicelib.domain.model import Model
 from chalicelib.domain.text import has_line_break
 
 FrequencyFilter = Literal["one_time", "installment", "monthly", "annual"]
@@ -32,7 +33,7 @@ DonorEmail = Annotated[
 ]
 
 
-class GiftFilter(BaseModel):
+class GiftFilter(Model):
     """The filters of GET /staff/donations beside its date range, which an export takes too;
     None means any. Any other key is refused. `fund` must be a configured fund when the
     caller passes the allowed ids as validation context "funds" (both routes do; a stored
@@ -97,14 +98,14 @@ def amounts_in_order(low: int | None, high: int | None) -> int | None:
     return high
 
 
-class Totals(BaseModel):
+class Totals(Model):
     gross: int = 0
     refunded: int = 0
     net: int = 0  # gross less refunds
     count: int = 0
 
 
-class CurrencyTotals(BaseModel):
+class CurrencyTotals(Model):
     currency: str
     lifetime: Totals
     year_to_date: Totals

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+from pydantic import ConfigDict, EmailStr, Field, ValidationInfo, field_validator
 
-from chalicelib.domain.donation import NO_CONTROL_CHARS
-from chalicelib.domain.text import HeaderText, ascii_address, header_text
+from chalicelib.domain.model import Model
+from chalicelib.domain.text import NO_CONTROL_CHARS, HeaderText, ascii_address, header_text
 
 SubscriberStatus = Literal["pending", "confirmed", "unsubscribed"]
 # A signup request: received (stored by POST /signups), then its confirmation email was sent
@@ -22,7 +22,7 @@ NO_CONTROL_BUT_NEWLINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 OneLine = Annotated[str, Field(pattern=NO_CONTROL_CHARS), HeaderText]
 
 
-class _Form(BaseModel):
+class _Form(Model):
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
 
     email: EmailStr = Field(max_length=254)
@@ -78,7 +78,7 @@ class ContactRequest(_Form):
         return value
 
 
-class Subscriber(BaseModel):
+class Subscriber(Model):
     id: str
     email: str
     name: str | None = None
@@ -99,7 +99,7 @@ class Subscriber(BaseModel):
     version: int = 0
 
 
-class PendingSignup(BaseModel):
+class PendingSignup(Model):
     """One signup request, kept as submitted: its own consent, confirmed only by its own token."""
 
     id: str
@@ -117,7 +117,7 @@ class PendingSignup(BaseModel):
     last_error: str | None = None
 
 
-class ContactMessage(BaseModel):
+class ContactMessage(Model):
     id: str
     name: str
     email: str
@@ -131,7 +131,7 @@ class ContactMessage(BaseModel):
     ip_hmac: str | None = None
 
 
-class ContactStatusChange(BaseModel):
+class ContactStatusChange(Model):
     """The body of PATCH /staff/contacts/{id}."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -139,7 +139,7 @@ class ContactStatusChange(BaseModel):
     status: ContactStatus
 
 
-class OutboxRecord(BaseModel):
+class OutboxRecord(Model):
     """An outbox email as staff see it: where it goes and how it ended, not its content."""
 
     id: str

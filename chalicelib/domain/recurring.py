@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
-
 from chalicelib.domain.donation import Donation
+from chalicelib.domain.model import Model
 
 PlanStatus = Literal["incomplete", "active", "past_due", "canceled"]
 INTERVALS: dict[str, Literal["month", "year"]] = {"monthly": "month", "annual": "year"}
 
 
-class RecurringPlan(BaseModel):
+class RecurringPlan(Model):
     id: str
     status: PlanStatus = "incomplete"
     amount: int

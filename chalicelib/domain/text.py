@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pydantic import AfterValidator
 
+# No C0 or C1 control character: the pattern of a one-line field.
+NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f-\x9f]*$"
+
 
 def has_line_break(value: str) -> bool:
     """Any line break Python knows: CR, LF, VT, FF, FS, GS, RS, U+0085, U+2028, U+2029."""

@@ -6,13 +6,15 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from chalicelib.domain.errors import RateLimitedError, UpstreamError, ValidationFailedError
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.tokens import Keyring, check_form_token, email_id, hash_ip
 from chalicelib.services.clock import utc_now
-from chalicelib.services.ports import OutboxMessage, OutreachRepository
+
+if TYPE_CHECKING:
+    from chalicelib.services.ports import OutreachRepository
 
 log = logging.getLogger("steward")
 DECLINE_SCOPE = "decline-ip"
@@ -118,6 +120,8 @@ class DeclineGuard:
         conditional write). A failed write is only logged; the next refusal tries again."""
         if not self.alert_inbox:
             return
+        from chalicelib.services.ports import OutboxMessage
+
         moment = now_ms() if moment is None else moment
         window, expires, _ = _window(moment, self.window_seconds)
         key_hash = self._key()

@@ -7,14 +7,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from chalicelib.domain.aftermath import Dispute, Refund
-from chalicelib.domain.donation import Donation
-from chalicelib.domain.finding import GiftFilter
-from chalicelib.domain.outreach import ContactMessage, PendingSignup, SignupStatus, Subscriber
-from chalicelib.domain.recurring import RecurringPlan
-
-if TYPE_CHECKING:  # the facts module builds on PaymentIntentInfo below
-    from chalicelib.services.facts import StripeEvent
+if TYPE_CHECKING:  # annotations only: a route loads the models it uses, not all of them
+    from chalicelib.domain.aftermath import Dispute, Refund
+    from chalicelib.domain.donation import Donation
+    from chalicelib.domain.finding import GiftFilter
+    from chalicelib.domain.outreach import ContactMessage, PendingSignup, SignupStatus, Subscriber
+    from chalicelib.domain.recurring import RecurringPlan
+    from chalicelib.services.facts import StripeEvent  # the facts module builds on PaymentIntentInfo below
 
 
 @dataclass(frozen=True)

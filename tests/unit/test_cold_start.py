@@ -1,21 +1,103 @@
-"""Routes that take no money must not pay for `import stripe` on a cold start."""
+"""A cold start pays only for what its route uses: importing `app` registers every route,
+and each route loads its models, services and libraries when it first runs."""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# What importing `app` (every route registered, none run) must not load.
+NOT_AT_IMPORT = (
+    "stripe",  # the money routes' SDK
+    "jwt",  # the staff routes' token check
+    "fpdf",  # the receipt PDF
+    "chalicelib.adapters.receipt_pdf",
+    "jinja2",
+    "chalicelib.adapters.mailer",  # the email templates
+    "email_validator",  # only where an address is checked
+    "chalicelib.api.schemas",  # the staff routes' request and response shapes
+    "chalicelib.api.finding",
+    "chalicelib.api.openapi",
+    "chalicelib.domain.exports",
+    "chalicelib.services.reconcile",
+    "chalicelib.services.exports",
+    "chalicelib.services.recurring",
+)
 
-def test_importing_the_app_does_not_import_stripe() -> None:
-    code = "import sys, app; print('stripe' in sys.modules, 'jwt' in sys.modules)"
+
+def _fresh(code: str) -> str:
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "False"]
+    return out.stdout.strip()
 
 
-def test_importing_the_app_does_not_import_the_pdf_library() -> None:
-    code = "import sys, app; print('fpdf' in sys.modules, 'chalicelib.adapters.receipt_pdf' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "False"]
+def test_importing_the_app_loads_no_route_s_libraries_or_models() -> None:
+    names = list(NOT_AT_IMPORT)
+    code = f"import sys, json, app; print(json.dumps([m for m in {names!r} if m in sys.modules]))"
+    assert json.loads(_fresh(code)) == []
+
+
+def test_importing_the_app_builds_no_pydantic_model() -> None:
+    code = (
+        "import json, app\n"
+        "from pydantic import BaseModel\n"
+        "seen, built = list(BaseModel.__subclasses__()), []\n"
+        "while seen:\n"
+        "    m = seen.pop(); seen.extend(m.__subclasses__())\n"
+        "    if m.__module__.startswith('chalicelib.') and m.__pydantic_complete__:\n"
+        "        built.append(m.__name__)\n"
+        "print(json.dumps(built))"
+    )
+    assert json.loads(_fresh(code)) == []
+
+
+def test_the_contact_model_is_built_on_first_use() -> None:
+    code = (
+        "import json, sys, app\n"
+        "from chalicelib.domain.outreach import ContactRequest\n"
+        "before = ContactRequest.__pydantic_complete__, 'email_validator' in sys.modules\n"
+        "ContactRequest.model_fields  # reading the fields builds nothing\n"
+        "try:\n"
+        "    ContactRequest.model_validate({'email': 'not an address'})\n"
+        "except Exception:\n"
+        "    pass\n"
+        "after = ContactRequest.__pydantic_complete__, 'email_validator' in sys.modules\n"
+        "print(json.dumps([before, after]))"
+    )
+    assert json.loads(_fresh(code)) == [[False, False], [True, True]]
+
+
+def test_serving_get_config_loads_no_model_and_no_other_route_s_modules() -> None:
+    """GET /config needs no DynamoDB: served in a fresh interpreter, it loads neither pydantic
+    nor any module of the money, staff or form routes."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("STEWARD_", "AWS_LAMBDA"))},
+        "STEWARD_TABLE_NAME": "steward",
+        "STEWARD_JWT_ISSUER": "iss",
+        "STEWARD_JWT_AUDIENCE": "aud",
+        "STEWARD_JWKS_URL": "http://127.0.0.1:9/jwks",
+        "STEWARD_STRIPE_SECRET_KEY": "sk_test_none",
+        "STEWARD_STRIPE_PUBLISHABLE_KEY": "pk_test_none",
+        "STEWARD_STRIPE_WEBHOOK_SECRET": "whsec_none",
+        "STEWARD_SIGNING_KEY": "k" * 64,
+        "STEWARD_SIGNING_KEY_ID": "k1",
+        "STEWARD_IDENTITY_KEY": "i" * 64,
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    names = [*NOT_AT_IMPORT, "pydantic", "chalicelib.domain.donation", "chalicelib.services.ports"]
+    code = (
+        "import json, sys\n"
+        "from chalice.test import Client\n"
+        "from app import app\n"
+        "with Client(app) as client:\n"
+        "    answer = client.http.get('/config')\n"
+        f"print(json.dumps([answer.status_code, [m for m in {names!r} if m in sys.modules]]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True, env=env
+    )
+    assert json.loads(out.stdout) == [200, []]
