@@ -25,7 +25,7 @@ import math
 import re
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,8 +148,8 @@ class PartitionThrottle:
         self, operation: str, params: dict[str, Any]
     ) -> tuple[dict[Budget, float], dict[Budget, float], dict[tuple[str, str], dict[str, str]]]:
         """Write units and read units per partition, and the index keys learnt from Puts."""
-        writes: Counter[Budget] = Counter()
-        reads: Counter[Budget] = Counter()
+        writes: defaultdict[Budget, float] = defaultdict(float)
+        reads: defaultdict[Budget, float] = defaultdict(float)
         learn: dict[tuple[str, str], dict[str, str]] = {}
         if operation == "TransactWriteItems":
             for part in params.get("TransactItems", []):
@@ -186,7 +186,7 @@ class PartitionThrottle:
         kind: str,
         request: dict[str, Any],
         factor: int,
-        writes: Counter[Budget],
+        writes: defaultdict[Budget, float],
         learn: dict[tuple[str, str], dict[str, str]],
     ) -> None:
         if kind == "ConditionCheck":
