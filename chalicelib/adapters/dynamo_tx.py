@@ -57,7 +57,7 @@ def outbox_values(message: OutboxMessage) -> dict[str, Any]:
         **asdict(message),
         **keys.outbox(message.id),
         "entity": "outbox",
-        "gsi1pk": keys.OUTBOX_PENDING,
+        "gsi1pk": keys.outbox_pending(message.id),
         "gsi1sk": f"{message.created_at}#{message.id}",
     }
 
