@@ -295,7 +295,7 @@ def receipts(mail_dir: Path) -> Counter[str]:
 
 def state(run: Run, client: Any, table: str, mail_dir: Path) -> dict[str, Any]:
     """Where things stand: totals and campaign progress against the gifts, the outbox, mail."""
-    from chalicelib.adapters import dynamo_campaigns
+    from chalicelib.adapters import dynamo_campaigns, keys
     from chalicelib.adapters.dynamo_totals import DynamoTotals
 
     today = datetime.now(UTC).date()
@@ -308,7 +308,9 @@ def state(run: Run, client: Any, table: str, mail_dir: Path) -> dict[str, Any]:
         "totals_count": counted,
         "totals_gross": gross,
         "progress": progress,
-        "outbox_pending": query_count(client, table, "gsi1", "OUTBOX#PENDING"),
+        "outbox_pending": sum(
+            query_count(client, table, "gsi1", p) for p in keys.outbox_pending_partitions()
+        ),
         "outbox_failed": query_count(client, table, "gsi1", "OUTBOX#FAILED"),
         "receipts": sent,
     }
