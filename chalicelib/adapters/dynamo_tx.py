@@ -26,7 +26,7 @@ def donation_values(donation: Donation) -> dict[str, Any]:
     values["entity"] = "donation"
     values.update(finding_keys(donation))
     if donation.status == "pending":
-        values["gsi2pk"] = keys.pending_donations(donation.setup_intent_id is not None)
+        values["gsi2pk"] = keys.pending_donations(donation.setup_intent_id is not None, donation.id)
         values["gsi2sk"] = values["gsi1sk"]
     return values
 
