@@ -326,7 +326,9 @@ def drained(run: Run, now: dict[str, Any]) -> bool:
     )
 
 
-def verify(run: Run, client: Any, table: str, now: dict[str, Any]) -> list[tuple[str, str, str]]:
+def verify(
+    run: Run, client: Any, table: str, now: dict[str, Any], offered: int
+) -> list[tuple[str, str, str]]:
     """(check, expected, found) for every promise: nothing lost, nothing doubled."""
     from chalicelib.adapters import keys
 
@@ -342,7 +344,7 @@ def verify(run: Run, client: Any, table: str, now: dict[str, Any]) -> list[tuple
     progress = now["progress"]
     doubled = sum(1 for count in now["receipts"].values() if count > 1)
     return [
-        ("gifts created", str(n), str(len(run.created))),
+        ("gifts created (of those offered)", str(offered), str(n)),
         ("gifts succeeded (status index Query)", str(n), str(succeeded)),
         ("webhook events processed", str(len(run.events)), str(len(run.events) - unprocessed)),
         ("duplicate deliveries answered duplicate", str(run.duplicates_sent), str(run.duplicates_answered)),
@@ -448,7 +450,7 @@ def main() -> int:
             stream.join(timeout=30)
             retrier.join(timeout=30)
         now = state(run, check_client, stack.config.table_name, stack.mail_dir)
-        checks = verify(run, check_client, stack.config.table_name, now)
+        checks = verify(run, check_client, stack.config.table_name, now, total)
         end = drain_end if drain_end is not None else run.at()
         print(
             table_text(
