@@ -266,6 +266,17 @@ def drive_stream(run: Run, table: str, endpoint: str, stop: threading.Event) -> 
 # -- checks, with a client the throttle does not see ----------------------------------------
 
 
+def sample(
+    run: Run, throttle: PartitionThrottle, log: list[tuple[float, int]], stop: threading.Event
+) -> None:
+    """The throttled requests of each second, for the timeline."""
+    seen = 0
+    while not stop.wait(1.0):
+        count = sum(throttle.throttled.values())
+        log.append((run.at(), count - seen))
+        seen = count
+
+
 def query_count(client: Any, table: str, index: str, partition: str, key: str = "gsi1pk") -> int:
     request: dict[str, Any] = {
         "TableName": table,
@@ -424,29 +435,26 @@ def main() -> int:
             retrier.start()
             time.sleep(1.0)  # the poller's shard iterators are set before the first gift
             run.start = time.monotonic()
-            seen = 0
+            stop_sampling = threading.Event()
+            sampler = threading.Thread(target=sample, args=(run, throttle, throttle_log, stop_sampling))
+            sampler.start()
             with ThreadPoolExecutor(WORKERS) as pool:
                 for n in range(total):
                     time.sleep(max(0.0, run.start + n / RATE - time.monotonic()))
                     pool.submit(donors.create, n)
-                    if n % int(RATE) == 0:
-                        count = sum(throttle.throttled.values())
-                        throttle_log.append((run.at(), count - seen))
-                        seen = count
                 offered_end = run.at()
             load_end = run.at()
             stop_retries.set()
             drain_end = None
             while run.at() - load_end < DRAIN_TIMEOUT:
-                count = sum(throttle.throttled.values())
-                throttle_log.append((run.at(), count - seen))
-                seen = count
                 now = state(run, check_client, stack.config.table_name, stack.mail_dir)
                 if drained(run, now) and not retrier.is_alive():
                     drain_end = run.at()
                     break
                 time.sleep(1.0)
             stop_stream.set()
+            stop_sampling.set()
+            sampler.join(timeout=5)
             stream.join(timeout=30)
             retrier.join(timeout=30)
         now = state(run, check_client, stack.config.table_name, stack.mail_dir)
