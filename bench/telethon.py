@@ -479,11 +479,12 @@ def main() -> int:
         paid_lag = sorted(run.paid[g] - run.created[g] for g in run.paid if g in run.created)
         figures = [
             ["offered load ended at (s)", f"{offered_end:.1f}"],
+            ["last gift created and paid at (s)", f"{load_end:.1f}"],
             [
                 "backlog drained at (s)",
                 f"{drain_end:.1f}" if drain_end else f"not within {DRAIN_TIMEOUT:g} s",
             ],
-            ["drain after the load (s)", f"{drain_end - load_end:.1f}" if drain_end else "-"],
+            ["drain after the last gift (s)", f"{drain_end - load_end:.1f}" if drain_end else "-"],
             ["creates refused after botocore's retries (donor retried)", str(run.create_refused)],
             ["webhook deliveries refused (Stripe retried)", str(run.webhook_refused)],
             ["created -> paid, p50 / p99 (s)", f"{pct(paid_lag, 50):.2f} / {pct(paid_lag, 99):.2f}"],
