@@ -59,6 +59,7 @@ bench: $(STAMP) system-run
 	$(BIN)/python bench/find_gifts.py
 	$(BIN)/python bench/totals.py
 	$(BIN)/python bench/campaigns.py
+	$(BIN)/python bench/telethon.py
 
 clean:
 	rm -rf $(VENV) .local out .pytest_cache .mypy_cache .ruff_cache
