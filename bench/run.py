@@ -3,7 +3,7 @@ peers, then print one table of every figure with its baseline from the same run,
 the target and whether it is met. Exits non-zero when a benchmark failed (not when a target
 is missed: the table says so).
 
-To end within 10 minutes on a busy 2-core machine, `make bench` runs the data-heavy
+To end within about 15 minutes on a busy 2-core machine, `make bench` runs the data-heavy
 benchmarks smaller (QUICK: the two 100,000-gift ones on 10,000); `--full` keeps each script's
 own sizes, and any BENCH_* variable set wins over both.
 
@@ -34,6 +34,7 @@ SCRIPTS = (
     "totals",
     "export",
     "campaigns",
+    "telethon",
 )
 QUICK = {
     "BENCH_WEBHOOKS": "30",

@@ -200,20 +200,24 @@ class DynamoRepository(Repository):
         return [found[i] for i in ids if i in found]
 
     def pending_donations(self, has_setup: bool, created_before: str, limit: int) -> list[Donation]:
-        try:
-            response = guarded(
-                self.client.query,
-                TableName=self.table,
-                IndexName=PENDING_INDEX,
-                KeyConditionExpression="gsi2pk = :pending AND gsi2sk < :before",
-                ExpressionAttributeValues=to_item(
-                    {":pending": keys.pending_donations(has_setup), ":before": created_before}
-                ),
-                Limit=limit,
-            )
-        except ClientError as exc:
-            raise translate(exc) from exc
-        return [_donation_from(item) for item in response.get("Items", [])]
+        """The first `limit` pending gifts created before then: one bounded Query per shard of
+        the pending index (keys.pending_partitions), merged by creation."""
+        found: list[tuple[str, dict[str, Any]]] = []
+        for partition in keys.pending_partitions(has_setup):
+            try:
+                response = guarded(
+                    self.client.query,
+                    TableName=self.table,
+                    IndexName=PENDING_INDEX,
+                    KeyConditionExpression="gsi2pk = :pending AND gsi2sk < :before",
+                    ExpressionAttributeValues=to_item({":pending": partition, ":before": created_before}),
+                    Limit=limit,
+                )
+            except ClientError as exc:
+                raise translate(exc) from exc
+            found.extend((str(item["gsi2sk"]["S"]), item) for item in response.get("Items", []))
+        found.sort(key=lambda pair: pair[0])
+        return [_donation_from(item) for _, item in found[:limit]]
 
     def list_donations(
         self,

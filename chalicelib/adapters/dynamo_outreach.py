@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import keys, shards
 from chalicelib.adapters.dynamo_base import (
     GSI1,
     conditional_update,
@@ -353,13 +353,16 @@ class DynamoOutreachRepository(OutreachRepository):
         )
 
     def list_outbox(self, status: str, limit: int, cursor: str | None) -> Page:
-        partition = keys.OUTBOX_FAILED if status == "failed" else keys.OUTBOX_PENDING
-        return self._query_index(
-            partition, limit, cursor, OutboxRecord, forward=status != "failed", record=keys.outbox
+        if status == "failed":
+            return self._query_index(keys.OUTBOX_FAILED, limit, cursor, OutboxRecord, False, keys.outbox)
+        partitions = keys.outbox_pending_partitions()
+        return shards.query_shards(
+            self.client, self.table, partitions, limit, cursor, OutboxRecord, keys.outbox
         )
 
     def due_outbox(self, now: str, limit: int) -> list[str]:
-        return self._ids_before(keys.OUTBOX_PENDING, now + "~", limit)  # "~" sorts after "#<id>"
+        partitions = keys.outbox_pending_partitions()
+        return shards.first_before(self.client, self.table, partitions, now + "~", limit)  # "~" > "#<id>"
 
     def _ids_before(self, partition: str, before: str, limit: int) -> list[str]:
         """The ids of the first `limit` items of a GSI1 queue (sorted `<time>#<id>`) before `before`."""

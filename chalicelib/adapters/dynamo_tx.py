@@ -28,7 +28,7 @@ def donation_values(donation: Donation) -> dict[str, Any]:
     values["entity"] = "donation"
     values.update(finding_keys(donation))
     if donation.status == "pending":
-        values["gsi2pk"] = keys.pending_donations(donation.setup_intent_id is not None)
+        values["gsi2pk"] = keys.pending_donations(donation.setup_intent_id is not None, donation.id)
         values["gsi2sk"] = values["gsi1sk"]
     return values
 
@@ -59,7 +59,7 @@ def outbox_values(message: OutboxMessage) -> dict[str, Any]:
         **asdict(message),
         **keys.outbox(message.id),
         "entity": "outbox",
-        "gsi1pk": keys.OUTBOX_PENDING,
+        "gsi1pk": keys.outbox_pending(message.id),
         "gsi1sk": f"{message.created_at}#{message.id}",
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 Key = dict[str, Any]
@@ -99,10 +100,30 @@ def donations_by_donor(email: str) -> str:
     return f"DONOR#{donor_email(email)}"
 
 
-def pending_donations(has_setup: bool) -> str:
-    """GSI2 (sparse, only pending gifts): one partition for gifts with a SetupIntent, one
-    without, sorted by created_at; a gift leaves it when it settles."""
+# A telethon's gifts each enter and leave the pending index: 4-6 writes a gift, too many for
+# one partition key at 1,000 gifts a second (README "A telethon peak"), so it is sharded.
+PENDING_SHARDS = 16
+
+
+def _shard(item_id: str, shards: int) -> int:
+    return int(hashlib.sha256(item_id.encode()).hexdigest()[:8], 16) % shards
+
+
+def pending_donations(has_setup: bool, donation_id: str) -> str:
+    """GSI2 (sparse, only pending gifts), sorted by created_at: gifts with a SetupIntent and
+    gifts without, each spread over PENDING_SHARDS keys by id; a gift leaves it when it settles."""
+    return f"{_pending(has_setup)}#{_shard(donation_id, PENDING_SHARDS):02d}"
+
+
+def _pending(has_setup: bool) -> str:
     return "PENDING#SETUP" if has_setup else "PENDING#NOSETUP"
+
+
+def pending_partitions(has_setup: bool) -> list[str]:
+    """Every partition the sweep reads: the shards, then the single key of gifts written
+    before sharding (they leave it when they settle or are swept)."""
+    base = _pending(has_setup)
+    return [*(f"{base}#{n:02d}" for n in range(PENDING_SHARDS)), base]
 
 
 def idempotency(key_hash: str) -> Key:
@@ -120,7 +141,11 @@ def stripe_event(event_id: str) -> Key:
 # -- outreach: subscribers, confirmation tokens, contact messages, outbox, rate limits ----
 
 SIGNUPS_INDEX = "SIGNUPS"
-OUTBOX_PENDING = "OUTBOX#PENDING"  # GSI1, sorted by when the next attempt is due
+OUTBOX_PENDING = "OUTBOX#PENDING"  # GSI1, sorted by when the next attempt is due (sharded below)
+# A receipt per gift at a telethon's 1,000 gifts a second writes the pending queue 3 times
+# an email (queued, claimed, sent): one partition key would take 3,000+ writes a second
+# against DynamoDB's 1,000. The queue is spread over this many keys (README "A telethon peak").
+OUTBOX_SHARDS = 16
 OUTBOX_FAILED = "OUTBOX#FAILED"  # GSI1, sorted by when it failed
 SIGNUPS_RECEIVED = "SIGNUPS#RECEIVED"
 
@@ -151,6 +176,17 @@ def contact_audit(contact_id: str, timestamp: str) -> Key:
 
 def contacts_by_program(topic: str, status: str) -> str:
     return f"CONTACTS#{topic}#{status}"
+
+
+def outbox_pending(message_id: str) -> str:
+    """The GSI1 partition of a pending email: one of OUTBOX_SHARDS, fixed by its id."""
+    return f"{OUTBOX_PENDING}#{_shard(message_id, OUTBOX_SHARDS):02d}"
+
+
+def outbox_pending_partitions() -> list[str]:
+    """Every partition of the pending queue: the shards, then the single key emails queued
+    before sharding sit under (they leave it when sent or failed)."""
+    return [*(f"{OUTBOX_PENDING}#{n:02d}" for n in range(OUTBOX_SHARDS)), OUTBOX_PENDING]
 
 
 def outbox(message_id: str) -> Key:

@@ -34,6 +34,27 @@ WEBHOOK_TOLERANCE_SECONDS = 300
 # and retries, instead of API Gateway's bare 504 after the function is killed mid-call.
 TIMEOUT_SECONDS = 6
 NETWORK_RETRIES = 1
+# Stripe answers 429 past its rate limit (live mode: 100 reads and 100 writes a second by
+# default). stripe-python retries connection errors, 409 and 5xx, never a 429: this client
+# tries a 429 again twice with the library's own backoff (0.5 s, then 0.5-1 s, with jitter),
+# then the call fails as UpstreamError (503, retry). Writes carry idempotency keys from our ids.
+RATE_LIMIT_RETRIES = 2
+
+
+class RateLimitBackoff(stripe.RequestsClient):
+    """stripe's requests client, retrying a 429 with backoff (README "A telethon peak")."""
+
+    def _should_retry(
+        self,
+        response: Any,
+        api_connection_error: Any,
+        num_retries: int,
+        max_network_retries: int | None,
+    ) -> bool:
+        if response is not None and response[1] == 429:
+            headers = response[2] or {}
+            return num_retries < RATE_LIMIT_RETRIES and headers.get("stripe-should-retry") != "false"
+        return bool(super()._should_retry(response, api_connection_error, num_retries, max_network_retries))
 
 
 def _plain(obj: Any) -> dict[str, Any]:
@@ -71,7 +92,7 @@ class StripePayments(Payments):
         self._client = client or stripe.StripeClient(
             secret_key,
             base_addresses={"api": api_base} if api_base else None,
-            http_client=stripe.RequestsClient(timeout=TIMEOUT_SECONDS),
+            http_client=RateLimitBackoff(timeout=TIMEOUT_SECONDS),
             max_network_retries=NETWORK_RETRIES,
             stripe_version=api_version,
         )

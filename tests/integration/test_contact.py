@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import requests
 
+from chalicelib.adapters import keys
 from chalicelib.domain.errors import RateLimitedError
 from chalicelib.services.forms import FormRules, screen
 from devstack.stack import Stack
@@ -233,14 +234,18 @@ def test_smtp_outage_delivers_every_email_exactly_once(
 
 
 def _attempted(outreach: Any, email: str) -> bool:
-    items = outreach.client.query(  # the pending outbox (gsi1), not a Scan
-        TableName=outreach.table,
-        IndexName="gsi1",
-        KeyConditionExpression="gsi1pk = :pending",
-        FilterExpression="contains(#c.email, :e)",
-        ExpressionAttributeNames={"#c": "context"},
-        ExpressionAttributeValues={":pending": {"S": "OUTBOX#PENDING"}, ":e": {"S": email}},
-    )["Items"]
+    items = [  # the pending outbox (gsi1, each of its shards), not a Scan
+        item
+        for partition in keys.outbox_pending_partitions()
+        for item in outreach.client.query(
+            TableName=outreach.table,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :pending",
+            FilterExpression="contains(#c.email, :e)",
+            ExpressionAttributeNames={"#c": "context"},
+            ExpressionAttributeValues={":pending": {"S": partition}, ":e": {"S": email}},
+        )["Items"]
+    ]
     return len(items) == 2 and all(
         int(i["attempts"]["N"]) >= 1 and i["status"]["S"] == "pending" for i in items
     )
