@@ -137,3 +137,40 @@ def test_a_signup_over_the_address_limit_writes_nothing(outreach: Any, form_toke
         subscribe(form, last_ip, repo=outreach, rules=rules)
     assert refused.value.retry_after > 0
     assert ip_hits(outreach, "signup", last_ip) == 0
+
+
+def test_a_payment_event_reads_its_gift_once(sends: list[str], stack: Stack) -> None:
+    """The event's own put, one read of the gift, the one transaction (a failure: no Stripe
+    fetch). Issue 10's target is 2; the event's put is what stays above it (README)."""
+    from app import app
+    from tests.helpers import GIFT, event, sign
+
+    with Client(app) as client:
+        created = client.http.post(
+            "/donations", body=json.dumps(GIFT), headers={"Content-Type": "application/json"}
+        )
+        assert created.status_code == 201, created.body
+        donation_id = json.loads(created.body)["donation_id"]
+        failed = {
+            "id": f"pi_trips_{uuid.uuid4().hex[:12]}",
+            "object": "payment_intent",
+            "status": "requires_payment_method",
+            "last_payment_error": {"code": "card_declined", "message": "Your card was declined."},
+            "metadata": {"donation_id": donation_id},
+        }
+        payload = event("payment_intent.payment_failed", failed)
+        sends.clear()
+        answer = client.http.post(
+            "/webhooks/stripe",
+            body=payload,
+            headers={
+                "Stripe-Signature": sign(payload, stack.webhook_secret),
+                "Content-Type": "application/json",
+            },
+        )
+    assert answer.status_code == 200 and json.loads(answer.body)["applied"] is True
+    assert sends == [
+        "DynamoDB_20120810.PutItem",
+        "DynamoDB_20120810.Query",
+        "DynamoDB_20120810.TransactWriteItems",
+    ]
