@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -25,7 +25,14 @@ from chalicelib.adapters.dynamo_base import (
 from chalicelib.adapters.dynamo_tx import outbox_values
 from chalicelib.domain.errors import ConcurrentUpdateError, ConflictError
 from chalicelib.domain.outreach import ContactMessage, OutboxRecord, PendingSignup, Subscriber
-from chalicelib.services.ports import ConfirmTarget, OutboxMessage, OutreachRepository, Page, SignupMove
+from chalicelib.services.ports import (
+    ConfirmTarget,
+    OutboxMessage,
+    OutreachRepository,
+    Page,
+    RateHit,
+    SignupMove,
+)
 
 
 class DynamoOutreachRepository(OutreachRepository):
@@ -46,6 +53,9 @@ class DynamoOutreachRepository(OutreachRepository):
             ConditionExpression="attribute_not_exists(hits) OR hits < :limit",
             ExpressionAttributeValues=to_item({":one": 1, ":limit": limit, ":expires": expires_at}),
         )
+
+    def take_rate_hits(self, hits: Sequence[RateHit]) -> None:
+        self._transact([], hits=hits)
 
     def rate_hits(self, scope: str, key_hash: str, window_start: int) -> int:
         item = self._get(keys.rate_bucket(scope, key_hash, window_start))
@@ -168,7 +178,7 @@ class DynamoOutreachRepository(OutreachRepository):
 
     # -- signup requests -------------------------------------------------------------
 
-    def create_pending_signup(self, signup: PendingSignup) -> None:
+    def create_pending_signup(self, signup: PendingSignup, *, hits: Sequence[RateHit] = ()) -> None:
         values = {
             **signup.model_dump(),
             **keys.pending_signup(signup.id),
@@ -176,7 +186,9 @@ class DynamoOutreachRepository(OutreachRepository):
             "gsi1pk": keys.SIGNUPS_RECEIVED,
             "gsi1sk": f"{signup.created_at}#{signup.id}",
         }
-        if not put_new(self.client, self.table, values):
+        if hits:
+            self._transact([self._put(values, new=True)], once_index=0, hits=hits)
+        elif not put_new(self.client, self.table, values):
             raise ConflictError("this signup request was already stored")
 
     def get_pending_signup(self, signup_id: str) -> PendingSignup | None:
@@ -238,12 +250,18 @@ class DynamoOutreachRepository(OutreachRepository):
     # -- contact messages ------------------------------------------------------------
 
     def create_contact(
-        self, message: ContactMessage, outbox: list[OutboxMessage], submission: str, expires_at: int
+        self,
+        message: ContactMessage,
+        outbox: list[OutboxMessage],
+        submission: str,
+        expires_at: int,
+        *,
+        hits: Sequence[RateHit] = (),
     ) -> None:
         seen = {**keys.submission(submission), "entity": "submission", "expires_at": expires_at}
         items = [self._put(seen, new=True), self._contact_put(message, new=True)]
         items += [self._outbox_put(o) for o in outbox]
-        self._transact(items, once_index=0)
+        self._transact(items, once_index=0, hits=hits)
 
     def get_contact(self, contact_id: str) -> ContactMessage | None:
         item = self._get(keys.contact(contact_id))
@@ -414,18 +432,42 @@ class DynamoOutreachRepository(OutreachRepository):
         except ClientError as exc:
             raise translate(exc) from exc
 
-    def _transact(self, items: list[dict[str, Any]], once_index: int | None = None) -> None:
-        """Write all or nothing. A failed condition on items[once_index] means "already used"
-        (a confirmation token, a form submission): ConflictError. Any other: a lost race."""
+    def _transact(
+        self, items: list[dict[str, Any]], once_index: int | None = None, hits: Sequence[RateHit] = ()
+    ) -> None:
+        """Write all or nothing, the rate-limit counts after the items. A failed condition on
+        items[once_index] means "already used" (a confirmation token, a form submission, our
+        own write retried after its answer was lost): ConflictError, whatever the counts say
+        (the caller decides whether a replay counts). Then a full bucket: RateLimitedError.
+        Any other failed condition: a lost race."""
+        counts = [self._rate_hit(hit) for hit in hits]
         try:
-            guarded(self.client.transact_write_items, TransactItems=items)
+            guarded(self.client.transact_write_items, TransactItems=items + counts)
         except ClientError as exc:
             codes = reasons(exc)
-            if once_index is not None and codes[once_index : once_index + 1] == ["ConditionalCheckFailed"]:
+            own = codes[: len(items)]
+            if once_index is not None and own[once_index : once_index + 1] == ["ConditionalCheckFailed"]:
                 raise ConflictError("already used: this link or this submission") from exc
-            if "ConditionalCheckFailed" in codes:
+            for hit, code in zip(hits, codes[len(items) :], strict=False):
+                if code == "ConditionalCheckFailed":
+                    raise hit.refused() from exc
+            if "ConditionalCheckFailed" in own:
                 raise ConcurrentUpdateError("the record changed since it was read") from exc
             raise translate(exc) from exc
+
+    def _rate_hit(self, hit: RateHit) -> dict[str, Any]:
+        """The same conditional ADD as hit_rate_limit, as a transaction item."""
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": to_item(keys.rate_bucket(hit.scope, hit.key_hash, hit.window_start)),
+                "UpdateExpression": "ADD hits :one SET expires_at = :expires",
+                "ConditionExpression": "attribute_not_exists(hits) OR hits < :limit",
+                "ExpressionAttributeValues": to_item(
+                    {":one": 1, ":limit": hit.limit, ":expires": hit.expires_at}
+                ),
+            }
+        }
 
     def _get(self, key: dict[str, Any]) -> dict[str, Any] | None:
         return get_item(self.client, self.table, key)

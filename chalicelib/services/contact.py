@@ -17,7 +17,7 @@ from chalicelib.domain.ids import new_id
 from chalicelib.domain.outreach import ContactMessage, ContactRequest, ContactStatus
 from chalicelib.domain.tokens import FORM_TOKEN_MAX_AGE_SECONDS, hash_ip
 from chalicelib.services.clock import Clock, epoch_seconds, utc_now
-from chalicelib.services.forms import FormRules, screen
+from chalicelib.services.forms import FormRules, screen_form
 from chalicelib.services.ports import OutboxMessage, OutreachRepository, Page
 
 
@@ -30,9 +30,11 @@ def submit_contact(
     topics: dict[str, Topic],
     now: Clock = utc_now,
 ) -> None:
-    if not screen(
-        "contact", request.email, request.form_token, request.honeypot, source_ip, repo=repo, rules=rules
-    ):
+    screening = screen_form(
+        "contact", request.email, request.form_token, request.honeypot, source_ip, rules=rules
+    )
+    if not screening.accepted:  # a bot's: its counts only
+        repo.take_rate_hits(screening.hits)
         return
     topic = topics[request.topic]
     timestamp = now()
@@ -69,10 +71,11 @@ def submit_contact(
         ),
     ]
     digest = hashlib.sha256(request.model_dump_json(exclude={"honeypot"}).encode()).hexdigest()
-    try:
-        repo.create_contact(message, emails, digest, epoch_seconds(timestamp) + FORM_TOKEN_MAX_AGE_SECONDS)
-    except ConflictError:
-        return  # the same form sent again (a retry or a replay): stored once, mailed once
+    expires_at = epoch_seconds(timestamp) + FORM_TOKEN_MAX_AGE_SECONDS
+    try:  # one round trip: the counts, the submission mark, the message and its emails
+        repo.create_contact(message, emails, digest, expires_at, hits=screening.hits)
+    except ConflictError:  # the same form sent again (a retry or a replay): stored once, mailed once
+        repo.take_rate_hits(screening.hits)  # and counted again, as every submission is
 
 
 def programs_for(roles: frozenset[str], topics: dict[str, Topic]) -> list[str]:

@@ -14,7 +14,7 @@ from chalicelib.domain.tokens import Keyring, check_form_token, email_id, hash_i
 from chalicelib.services.clock import utc_now
 
 if TYPE_CHECKING:
-    from chalicelib.services.ports import OutreachRepository
+    from chalicelib.services.ports import OutreachRepository, RateHit
 
 log = logging.getLogger("steward")
 DECLINE_SCOPE = "decline-ip"
@@ -148,6 +148,46 @@ class DeclineGuard:
         return hash_ip(self.keys, self.source_ip)
 
 
+@dataclass(frozen=True)
+class Screening:
+    """A form that passed the token check: the counts it takes, and whether it is a person's
+    (False for a bot's: answer as if accepted, store and send nothing)."""
+
+    hits: tuple[RateHit, ...]
+    accepted: bool
+
+
+def screen_form(
+    scope: str,
+    email: str | None,
+    form_token: str,
+    honeypot: str,
+    source_ip: str,
+    *,
+    rules: FormRules,
+    clock_ms: int | None = None,
+) -> Screening:
+    """Check the form token (422 when invalid or expired) and name the rate-limit counts the
+    submission takes: its IP's and, with an email, its address's. Writes nothing."""
+    moment = now_ms() if clock_ms is None else clock_ms
+    check = check_form_token(rules.keys, form_token, moment, rules.time_trap_seconds)
+    if check in ("invalid", "expired"):
+        raise ValidationFailedError(
+            "the form token is not valid; reload the page",
+            fields=[{"field": "form_token", "message": f"{check}; get a new one from GET /config"}],
+        )
+    from chalicelib.services.ports import RateHit  # the form routes' port, not GET /config's
+
+    window, expires, retry_after = _window(moment, rules.window_seconds)
+    hits = [
+        RateHit(f"{scope}-ip", hash_ip(rules.keys, source_ip), window, rules.limit_ip, expires, retry_after)
+    ]
+    if email is not None:
+        key = email_id(rules.keys, email)
+        hits.append(RateHit(f"{scope}-email", key, window, rules.limit_email, expires, retry_after))
+    return Screening(tuple(hits), not honeypot and check == "ok")
+
+
 def screen(
     scope: str,
     email: str | None,
@@ -159,24 +199,14 @@ def screen(
     rules: FormRules,
     clock_ms: int | None = None,
 ) -> bool:
-    """True when the submission is to be processed, False when it is a bot's (answer as if
-    accepted, store and send nothing). Raises for a bad token (422) or a full bucket (429).
-    Without an email, only the IP's bucket counts."""
-    moment = now_ms() if clock_ms is None else clock_ms
-    check = check_form_token(rules.keys, form_token, moment, rules.time_trap_seconds)
-    if check in ("invalid", "expired"):
-        raise ValidationFailedError(
-            "the form token is not valid; reload the page",
-            fields=[{"field": "form_token", "message": f"{check}; get a new one from GET /config"}],
-        )
-    window, expires, retry_after = _window(moment, rules.window_seconds)
-    buckets = [(f"{scope}-ip", hash_ip(rules.keys, source_ip), rules.limit_ip)]
-    if email is not None:
-        buckets.append((f"{scope}-email", email_id(rules.keys, email), rules.limit_email))
-    for bucket, key_hash, limit in buckets:
-        if not repo.hit_rate_limit(bucket, key_hash, window, limit, expires):
-            raise RateLimitedError("too many submissions; try again later", retry_after=retry_after)
-    return not honeypot and check == "ok"
+    """screen_form, with its counts taken one by one right away: True when the submission is
+    to be processed, False when it is a bot's. Raises for a bad token (422) or a full bucket
+    (429). Without an email, only the IP's bucket counts."""
+    screening = screen_form(scope, email, form_token, honeypot, source_ip, rules=rules, clock_ms=clock_ms)
+    for hit in screening.hits:
+        if not repo.hit_rate_limit(hit.scope, hit.key_hash, hit.window_start, hit.limit, hit.expires_at):
+            raise hit.refused()
+    return screening.accepted
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
+
+from chalicelib.domain.errors import RateLimitedError
 
 if TYPE_CHECKING:  # annotations only: a route loads the models it uses, not all of them
     from chalicelib.domain.aftermath import Dispute, Refund
@@ -370,6 +372,22 @@ class ConfirmTarget:
 
 
 @dataclass(frozen=True)
+class RateHit:
+    """One count in a form's bucket for the window, taken only while it holds fewer than
+    `limit` (an atomic conditional ADD, alone or inside the record's own transaction)."""
+
+    scope: str
+    key_hash: str
+    window_start: int
+    limit: int
+    expires_at: int
+    retry_after: int
+
+    def refused(self) -> RateLimitedError:
+        return RateLimitedError("too many submissions; try again later", retry_after=self.retry_after)
+
+
+@dataclass(frozen=True)
 class Page:
     items: list[Any]
     cursor: str | None
@@ -381,6 +399,10 @@ class OutreachRepository(abc.ABC):
         self, scope: str, key_hash: str, window_start: int, limit: int, expires_at: int
     ) -> bool:
         """Count one hit; False when the bucket already holds `limit` hits."""
+
+    @abc.abstractmethod
+    def take_rate_hits(self, hits: Sequence[RateHit]) -> None:
+        """Count all of them or none, in one write; RateLimitedError naming the full bucket."""
 
     @abc.abstractmethod
     def rate_hits(self, scope: str, key_hash: str, window_start: int) -> int:
@@ -423,8 +445,10 @@ class OutreachRepository(abc.ABC):
     def confirm_token_target(self, token_hash: str) -> ConfirmTarget | None: ...
 
     @abc.abstractmethod
-    def create_pending_signup(self, signup: PendingSignup) -> None:
-        """One conditional put, the same whatever the address."""
+    def create_pending_signup(self, signup: PendingSignup, *, hits: Sequence[RateHit] = ()) -> None:
+        """One conditional put, the same whatever the address, in one transaction with its
+        rate-limit counts. ConflictError when stored already; RateLimitedError naming a full
+        bucket (then nothing is written)."""
 
     @abc.abstractmethod
     def get_pending_signup(self, signup_id: str) -> PendingSignup | None: ...
@@ -452,9 +476,16 @@ class OutreachRepository(abc.ABC):
 
     @abc.abstractmethod
     def create_contact(
-        self, message: ContactMessage, outbox: list[OutboxMessage], submission: str, expires_at: int
+        self,
+        message: ContactMessage,
+        outbox: list[OutboxMessage],
+        submission: str,
+        expires_at: int,
+        *,
+        hits: Sequence[RateHit] = (),
     ) -> None:
-        """One transaction; raises ConflictError when this submission was already stored."""
+        """One transaction with its rate-limit counts; ConflictError when this submission was
+        already stored, RateLimitedError naming a full bucket (either way nothing is written)."""
 
     @abc.abstractmethod
     def get_contact(self, contact_id: str) -> ContactMessage | None: ...

@@ -19,7 +19,7 @@ from chalicelib.domain.tokens import (
     unsubscribe_token,
 )
 from chalicelib.services.clock import Clock, epoch_seconds, seconds_after, seconds_before, utc_now
-from chalicelib.services.forms import FormRules, now_ms, screen
+from chalicelib.services.forms import FormRules, now_ms, screen_form
 from chalicelib.services.outbox import backoff_seconds
 from chalicelib.services.ports import ConfirmTarget, OutboxMessage, OutreachRepository, SignupMove
 
@@ -57,9 +57,11 @@ def subscribe(
 ) -> None:
     """Store the request as its own pending consent, the same way whatever the address: the
     lookup, the consent record and the email happen behind the answer (process_signup)."""
-    if not screen(
-        "signup", request.email, request.form_token, request.honeypot, source_ip, repo=repo, rules=rules.form
-    ):
+    screening = screen_form(
+        "signup", request.email, request.form_token, request.honeypot, source_ip, rules=rules.form
+    )
+    if not screening.accepted:  # a bot's: its counts only
+        repo.take_rate_hits(screening.hits)
         return
     keys = rules.form.keys
     signup = PendingSignup(
@@ -75,7 +77,7 @@ def subscribe(
         created_at=now(),
     )
     try:
-        repo.create_pending_signup(signup)
+        repo.create_pending_signup(signup, hits=screening.hits)  # one round trip with its counts
     except ConflictError:
         return  # the id is new: only our own write, retried after its answer was lost, holds it
 

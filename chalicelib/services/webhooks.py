@@ -90,6 +90,7 @@ def _payment(fact: PaymentSucceeded | PaymentFailed, ctx: Context) -> bool:
         update_from_intent(intent),
         source=ctx.event.type,
         event_id=ctx.event.id,
+        record=record,  # as read just now: not read again
     )
     return stored.version != before
 

@@ -93,7 +93,8 @@ def test_one_bad_signup_request_never_stalls_the_stream(stack: Stack) -> None:
 class _DropFirstAnswer:
     """A real HTTP proxy in front of DynamoDB Local that forwards the first PutItem of a
     signup request and then drops its answer, as a network does when the write landed and
-    the response was lost. botocore then retries the same put."""
+    the response was lost. botocore then retries the same write (the
+    request with its rate-limit counts, one transaction)."""
 
     def __init__(self, upstream: str) -> None:
         import http.client
@@ -114,7 +115,9 @@ class _DropFirstAnswer:
                 answer = upstream_conn.getresponse()
                 data = answer.read()
                 upstream_conn.close()
-                put = self.headers.get("X-Amz-Target", "").endswith(".PutItem") and b"SIGNUP#" in body
+                operation = self.headers.get("X-Amz-Target", "")
+                write = operation.endswith((".PutItem", ".TransactWriteItems"))
+                put = write and b"SIGNUP#" in body
                 if put and proxy.dropped == 0:
                     proxy.dropped += 1
                     self.close_connection = True  # written, but no answer comes back
