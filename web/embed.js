@@ -369,6 +369,7 @@
     const bounds = "Please enter an amount from " + money(cfg.min_amount, currency, true) + " to " + money(cfg.max_amount, currency, true) + ".";
     const words = Object.assign({}, DONOR_WORDS, { amount: bounds });
     let key = newKey();
+    let saved = null; // the gift whose card Stripe saved under this key: a retry goes straight to confirm
     let busy = false;
     let preset = null;
     let card = null;
@@ -604,10 +605,15 @@
         if (created.status < 500) key = newKey(); // refused: nothing was made with this key
         return form.showAnswer(created, words);
       }
-      const setup = await stripe.confirmCardSetup(created.data.client_secret, {
-        payment_method: { card, billing_details: { name: gift.first_name + " " + gift.last_name, email: gift.email } },
-      });
-      if (setup.error) return settle((setup.error.message || "Your card was declined.") + " Please check it or try another card.");
+      // A retry after the confirm's answer was lost: the card is saved and the gift may be paid
+      // already. Stripe refuses to confirm a SetupIntent twice, and a new attempt would charge again.
+      if (saved !== created.data.donation_id) {
+        const setup = await stripe.confirmCardSetup(created.data.client_secret, {
+          payment_method: { card, billing_details: { name: gift.first_name + " " + gift.last_name, email: gift.email } },
+        });
+        if (setup.error) return settle((setup.error.message || "Your card was declined.") + " Please check it or try another card.");
+        saved = created.data.donation_id;
+      }
       await confirmGift(created.data.donation_id, gift);
     }
 

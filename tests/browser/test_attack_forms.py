@@ -1,0 +1,81 @@
+"""The embedded forms under a careless donor, a failing network and a hostile host page, on the
+demo site of the session's stack (localstripe's Stripe.js, DynamoDB Local)."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from playwright.sync_api import Page, Response, Route, expect
+
+from devstack.stack import Stack
+from tests.browser.conftest import GIVE, fill_card
+from tests.helpers import CARD_OK
+
+pytestmark = pytest.mark.browser
+
+THANKS = "#steward-donate-thanks"
+STATUS = "#steward-donate-status"
+TIME_TRAP_S = 2.2  # the form token's time trap (STEWARD_TIME_TRAP_SECONDS): a human takes longer
+
+
+def fill_donor(page: Page, email: str) -> None:
+    page.fill("#steward-donate-first-name", "Ann")
+    page.fill("#steward-donate-last-name", "Lee")
+    page.fill("#steward-donate-email", email)
+
+
+def charged(stack: Stack, donation_ids: set[str]) -> list[str]:
+    """The succeeded PaymentIntents localstripe holds for these gifts (its metadata names them)."""
+    listed = requests.get(
+        stack.config.stripe_url + "/v1/payment_intents", auth=("sk_test_steward_local", ""), timeout=10
+    ).json()["data"]
+    return [
+        pi["id"]
+        for pi in listed
+        if pi["status"] == "succeeded" and (pi.get("metadata") or {}).get("donation_id") in donation_ids
+    ]
+
+
+def gifts_started(page: Page) -> set[str]:
+    """The donation ids the page's POST /donations answers named, as they come."""
+    ids: set[str] = set()
+
+    def note(response: Response) -> None:
+        if response.request.method == "POST" and response.url.endswith("/donations") and response.ok:
+            ids.add(response.json()["donation_id"])
+
+    page.on("response", note)
+    return ids
+
+
+def test_a_retry_after_the_confirm_answer_was_lost_thanks_without_charging_again(
+    page: Page, stack: Stack
+) -> None:
+    """The gift is charged but its answer never reaches the browser (the network drops). The
+    donor clicks Give again: the same attempt goes on to its confirm, which answers that the
+    gift went through. Saving the card again would fail at Stripe (a SetupIntent is confirmed
+    once) and tell the donor to try another card: a second gift."""
+    started = gifts_started(page)
+    lost: list[int] = []
+
+    def lose_first_answer(route: Route) -> None:
+        if not lost:
+            answer = route.fetch()  # the server charges the card ...
+            lost.append(answer.status)
+            route.abort("connectionreset")  # ... and its answer is lost on the way back
+        else:
+            route.continue_()
+
+    page.route("**/donations/*/confirm", lose_first_answer)
+    page.get_by_role("button", name="$50", exact=True).click()
+    fill_donor(page, "lost-answer@example.org")
+    fill_card(page, CARD_OK)
+    page.wait_for_timeout(TIME_TRAP_S * 1000)
+    page.click(GIVE)
+    expect(page.locator(STATUS)).to_contain_text("Something went wrong", timeout=20_000)
+    assert lost == [200]
+
+    page.click(GIVE)
+    expect(page.locator(THANKS)).to_be_visible(timeout=20_000)
+    expect(page.locator(THANKS)).to_contain_text("$50.00")
+    assert len(started) == 1 and len(charged(stack, started)) == 1, started
