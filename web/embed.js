@@ -114,6 +114,14 @@
     return Math.floor((numerator + denominator - 1) / denominator) - amount;
   }
 
+  // A link's tracking value as the API takes it: one line, no control characters, at most 100
+  // characters (code points: a cut never splits an emoji into half a surrogate pair). A stray
+  // tab or line break in a newsletter's utm_campaign must not stop the gift.
+  function oneLine(text) {
+    const clean = String(text || "").replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").trim();
+    return Array.from(clean).slice(0, 100).join("").trim();
+  }
+
   function emailShaped(text) {
     return /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/.test(text);
   }
@@ -527,10 +535,10 @@
         if (form.value("tribute_notify_email")) gift.tribute.notify_email = form.value("tribute_notify_email");
       }
       const query = new URLSearchParams(location.search);
-      const campaign = host.getAttribute("data-campaign") || query.get("utm_campaign");
-      if (campaign) gift.campaign = campaign.slice(0, 100);
+      const campaign = oneLine(host.getAttribute("data-campaign") || query.get("utm_campaign"));
+      if (campaign) gift.campaign = campaign;
       ["utm_source", "utm_medium", "utm_campaign"].forEach((name) => {
-        if (query.get(name)) gift[name] = query.get(name).slice(0, 100);
+        if (oneLine(query.get(name))) gift[name] = oneLine(query.get(name));
       });
       return gift;
     }

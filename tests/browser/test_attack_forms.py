@@ -3,6 +3,8 @@ demo site of the session's stack (localstripe's Stripe.js, DynamoDB Local)."""
 
 from __future__ import annotations
 
+import urllib.parse
+
 import pytest
 import requests
 from playwright.sync_api import Page, Response, Route, expect
@@ -79,3 +81,25 @@ def test_a_retry_after_the_confirm_answer_was_lost_thanks_without_charging_again
     expect(page.locator(THANKS)).to_be_visible(timeout=20_000)
     expect(page.locator(THANKS)).to_contain_text("$50.00")
     assert len(started) == 1 and len(charged(stack, started)) == 1, started
+
+
+def test_a_newsletter_link_with_a_line_break_in_its_utm_campaign_still_takes_the_gift(
+    page: Page, stack: Stack
+) -> None:
+    """Tracking values come from whatever link brought the donor: a tab or line break in one,
+    or a cut in the middle of an emoji, made every Give answer 422 on a field the donor never
+    saw ("Something went wrong. Please reload the page"), and a reload kept the link."""
+    long_tag = "a" * 99 + "\N{GRINNING FACE}"
+    query = urllib.parse.urlencode(
+        {"utm_campaign": "Spring\nAppeal", "utm_source": "news\tletter", "utm_medium": long_tag}
+    )
+    page.goto(f"{stack.config.web_url}/index.html?{query}")
+    expect(page.locator(GIVE)).to_be_enabled(timeout=15_000)
+    started = gifts_started(page)
+    page.get_by_role("button", name="$25", exact=True).click()
+    fill_donor(page, "utm-tags@example.org")
+    fill_card(page, CARD_OK)
+    page.wait_for_timeout(TIME_TRAP_S * 1000)
+    page.click(GIVE)
+    expect(page.locator(THANKS)).to_be_visible(timeout=20_000)
+    assert len(started) == 1 and len(charged(stack, started)) == 1
