@@ -678,14 +678,14 @@
   const BUILDERS = { donate: donateForm, signup: signupForm, contact: contactForm };
 
   function start() {
-    loadStylesheet();
     const hosts = Array.from(document.querySelectorAll("[data-steward-form]")).filter((h) => !h.hasAttribute("data-steward-ready"));
     if (!hosts.length) return;
+    loadStylesheet();
+    hosts.forEach((host) => host.setAttribute("data-steward-ready", "")); // taken: built once
     config()
       .then((cfg) => {
         hosts.forEach((host) => {
           const build = BUILDERS[host.getAttribute("data-steward-form")];
-          host.setAttribute("data-steward-ready", "");
           if (build) build(host, cfg);
         });
         goToLinkedForm();
@@ -695,6 +695,16 @@
       }));
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  // A placeholder the page adds later (a page that renders with a framework, a dialog that
+  // opens) becomes its form as well.
+  function watch() {
+    start();
+    new MutationObserver((changes) => {
+      const added = changes.some((c) => Array.from(c.addedNodes).some((n) => n.nodeType === 1 && (n.matches("[data-steward-form]") || n.querySelector("[data-steward-form]"))));
+      if (added) start();
+    }).observe(document.documentElement, { childList: true, subtree: true });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", watch);
+  else watch();
 })();

@@ -103,3 +103,25 @@ def test_a_newsletter_link_with_a_line_break_in_its_utm_campaign_still_takes_the
     page.click(GIVE)
     expect(page.locator(THANKS)).to_be_visible(timeout=20_000)
     assert len(started) == 1 and len(charged(stack, started)) == 1
+
+
+def test_a_placeholder_the_page_adds_after_load_becomes_its_form_once(page: Page) -> None:
+    """A host page that renders late (a framework, a dialog) adds its placeholder after the
+    script ran: it stayed an empty div. Each placeholder is built once, whatever else changes."""
+    page.evaluate(
+        """() => {
+          const late = document.createElement('div');
+          late.id = 'late-host';
+          late.setAttribute('data-steward-form', 'contact');
+          document.querySelector('main').append(late);
+        }"""
+    )
+    late = page.locator("#late-host form.steward-contact")
+    expect(late).to_be_visible(timeout=10_000)
+    expect(late.get_by_label("Topic")).to_be_visible()
+    page.evaluate("() => document.querySelector('main').append(document.createElement('p'))")
+    page.wait_for_timeout(500)
+    assert page.locator("form.steward-donate").count() == 1
+    assert page.locator("#late-host form").count() == 1
+    ids = page.evaluate("() => Array.from(document.querySelectorAll('[id]'), (e) => e.id)")
+    assert len(ids) == len(set(ids))
