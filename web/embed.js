@@ -114,6 +114,13 @@
     return Math.floor((numerator + denominator - 1) / denominator) - amount;
   }
 
+  // The host's choice (data-fund, data-topic) as the list's default, so that a form reset after
+  // a gift or a message ("Make another gift") comes back to it, not to the first option.
+  function choose(select, value) {
+    const option = Array.from(select.options).find((o) => o.value === value);
+    if (option) option.defaultSelected = option.selected = true;
+  }
+
   // A link's tracking value as the API takes it: one line, no control characters, at most 100
   // characters (code points: a cut never splits an emoji into half a surrogate pair). A stray
   // tab or line break in a newsletter's utm_campaign must not stop the gift.
@@ -306,7 +313,7 @@
     const form = new Form(host, "contact", "Contact us");
     const topic = form.input("topic", "Topic", { tag: "select", required: true });
     cfg.topics.forEach((t) => form.fields.topic.control.add(new Option(t.name, t.id)));
-    if (host.getAttribute("data-topic")) form.fields.topic.control.value = host.getAttribute("data-topic");
+    choose(form.fields.topic.control, host.getAttribute("data-topic"));
     form.node.append(
       el("div", { class: "steward-row" }, [
         form.input("name", "Name", { autocomplete: "name", required: true, maxlength: 100 }),
@@ -429,7 +436,7 @@
 
     const fund = form.input("fund", "Fund", { tag: "select", required: true });
     cfg.funds.forEach((f) => form.fields.fund.control.add(new Option(f.name, f.id)));
-    if (host.getAttribute("data-fund")) form.fields.fund.control.value = host.getAttribute("data-fund");
+    choose(form.fields.fund.control, host.getAttribute("data-fund"));
 
     const coverBox = el("input", { type: "checkbox", id: form.id("cover-fee"), name: "cover_fee" });
     const coverText = el("span", { text: "Add the card fee, so all of my gift goes to the work" });

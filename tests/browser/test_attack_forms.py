@@ -125,3 +125,41 @@ def test_a_placeholder_the_page_adds_after_load_becomes_its_form_once(page: Page
     assert page.locator("#late-host form").count() == 1
     ids = page.evaluate("() => Array.from(document.querySelectorAll('[id]'), (e) => e.id)")
     assert len(ids) == len(set(ids))
+
+
+def test_make_another_gift_keeps_the_fund_the_page_chose(page: Page) -> None:
+    """The demo's donate form gives to Peace Programs (data-fund). After a gift, "Make another
+    gift" reset the form to the first fund on the list, so the second gift went elsewhere."""
+    fund = page.locator("#steward-donate-fund")
+    expect(fund).to_have_value("peace-programs")
+    page.get_by_role("button", name="$25", exact=True).click()
+    fill_donor(page, "second-gift@example.org")
+    fill_card(page, CARD_OK)
+    page.wait_for_timeout(TIME_TRAP_S * 1000)
+    page.click(GIVE)
+    expect(page.locator(THANKS)).to_contain_text("to Peace Programs", timeout=20_000)
+    page.get_by_role("button", name="Make another gift").click()
+    expect(fund).to_have_value("peace-programs")
+
+
+def test_a_second_message_keeps_the_topic_the_page_chose(page: Page) -> None:
+    """A contact form routes to the topic its page names (data-topic); after one message the
+    reset form fell back to the first topic on the list."""
+    page.evaluate(
+        """() => {
+          const host = document.createElement('div');
+          host.setAttribute('data-steward-form', 'contact');
+          host.setAttribute('data-topic', 'media');
+          document.querySelector('main').append(host);
+        }"""
+    )
+    topic = page.locator("#steward-contact-2-topic")
+    expect(topic).to_have_value("media", timeout=10_000)
+    page.fill("#steward-contact-2-name", "Sam Ortiz")
+    page.fill("#steward-contact-2-email", "sam@example.org")
+    page.fill("#steward-contact-2-subject", "An interview")
+    page.fill("#steward-contact-2-message", "May we talk about the peace circles?")
+    page.wait_for_timeout(TIME_TRAP_S * 1000)
+    page.locator("#steward-contact-2-send").click()
+    expect(page.locator("#steward-contact-2-status")).to_contain_text("Thank you", timeout=20_000)
+    expect(topic).to_have_value("media")
