@@ -674,9 +674,19 @@
 
   // A link to page#steward-signup (the service's "Sign up again") arrives before the form
   // exists; once it does, bring it into view and put the cursor in its first field.
+  // Once only: a placeholder added later must not pull the cursor back. A hash that is not
+  // valid percent-encoding ("#100%") names no form.
+  let linked = false;
   function goToLinkedForm() {
-    const target = location.hash.length > 1 && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    let name = "";
+    try {
+      name = decodeURIComponent(location.hash.slice(1));
+    } catch (err) {
+      return;
+    }
+    const target = !linked && name && document.getElementById(name);
     if (!target || !target.classList.contains("steward-form")) return;
+    linked = true;
     target.scrollIntoView();
     const first = target.querySelector("input:not([tabindex='-1']), select, textarea");
     if (first) first.focus();

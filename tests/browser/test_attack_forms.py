@@ -163,3 +163,14 @@ def test_a_second_message_keeps_the_topic_the_page_chose(page: Page) -> None:
     page.locator("#steward-contact-2-send").click()
     expect(page.locator("#steward-contact-2-status")).to_contain_text("Thank you", timeout=20_000)
     expect(topic).to_have_value("media")
+
+
+def test_a_link_with_a_stray_percent_in_its_hash_loads_the_forms_without_an_alarm(
+    page: Page, stack: Stack
+) -> None:
+    """A page address ending "#100%" is not valid percent-encoding: decoding it threw after
+    the forms were built, and each placeholder also said "This form could not load"."""
+    page.goto(stack.config.web_url + "/index.html?from=news#100%")  # a new load, not a jump
+    expect(page.locator(GIVE)).to_be_enabled(timeout=15_000)
+    page.wait_for_timeout(500)
+    expect(page.get_by_text("This form could not load")).to_have_count(0)
