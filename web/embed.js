@@ -593,8 +593,10 @@
 
     async function confirmGift(donationId, gift) {
       for (let attempt = 0; attempt < 5; attempt++) {
-        const result = await post("/donations/" + donationId + "/confirm", {});
-        if (result.status === 409 || result.status >= 500) {
+        // A dropped connection is retried like a 5xx: the charge may have gone through, and
+        // only the confirm's answer can tell.
+        const result = await post("/donations/" + donationId + "/confirm", {}).catch(() => null);
+        if (!result || result.status === 409 || result.status >= 500) {
           await new Promise((r) => setTimeout(r, 1000));
           continue;
         }
