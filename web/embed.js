@@ -580,7 +580,10 @@
       thanks.append(again);
       form.node.hidden = true;
       thanks.hidden = false;
-      thanks.focus();
+      // Its top in view: focus alone scrolls the least it can, and a thank-you taller than the
+      // screen showed only its signup form and "Make another gift".
+      thanks.focus({ preventScroll: true });
+      thanks.scrollIntoView({ block: "start" });
       // The host page may listen (a campaign's progress bar); no donor's name or address in it.
       const detail = { amount: total, currency, frequency: gift.frequency, fund: gift.fund, campaign: gift.campaign || null };
       host.dispatchEvent(new CustomEvent("steward:gift", { bubbles: true, detail }));

@@ -199,3 +199,20 @@ def test_a_link_with_a_stray_percent_in_its_hash_loads_the_forms_without_an_alar
     expect(page.locator(GIVE)).to_be_enabled(timeout=15_000)
     page.wait_for_timeout(500)
     expect(page.get_by_text("This form could not load")).to_have_count(0)
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_thank_you_shows_its_title_and_amount_on_screen(page: Page, width: int) -> None:
+    """After Give the page showed the bottom of the thank-you (the signup offer and "Make another
+    gift"); its title and the amount were above the screen, at 390 and at 1280 px."""
+    page.set_viewport_size({"width": width, "height": 800})
+    page.get_by_role("button", name="$100", exact=True).click()
+    fill_donor(page, f"on-screen-{width}@example.org")
+    fill_card(page, CARD_OK)
+    page.wait_for_timeout(TIME_TRAP_S * 1000)
+    page.click(GIVE)
+    expect(page.locator(THANKS)).to_be_visible(timeout=20_000)
+    expect(page.locator(THANKS)).to_be_focused()
+    page.wait_for_timeout(300)
+    expect(page.locator(THANKS).get_by_role("heading")).to_be_in_viewport()
+    expect(page.locator(THANKS).get_by_text("Your gift of $100.00")).to_be_in_viewport()
