@@ -13,6 +13,8 @@
   `/_config/webhooks`, never called by Steward) sets a balance transaction's `fee`, `amount`,
   `currency` or `exchange_rate`, as Stripe's change when a charge settles in another currency
   or its fee is adjusted; localstripe's are always fee 0 in the charge's currency.
+- A SetupIntent that has succeeded or was canceled cannot be confirmed again: Stripe answers 400
+  `setup_intent_unexpected_state` (localstripe saved the new card over the old one).
 """
 
 from __future__ import annotations
@@ -32,6 +34,33 @@ def extend() -> None:
     _invoice_parent()
     _balance_transactions()
     _payouts()
+    _setup_intent_states()
+
+
+def _setup_intent_states() -> None:
+    import re
+
+    from aiohttp import web
+    from localstripe import resources, server
+    from localstripe.errors import UserError
+
+    confirm_path = re.compile(r"/v1/setup_intents/(seti_\w+)/confirm")
+
+    @web.middleware
+    async def confirm_once(request: Any, handler: Any) -> Any:
+        # localstripe binds its confirm route when imported, so the check sits in front of it.
+        found = confirm_path.fullmatch(request.path)
+        if request.method == "POST" and found:
+            status = resources.SetupIntent._api_retrieve(found.group(1)).status
+            if status in ("succeeded", "canceled"):
+                raise UserError(
+                    400,
+                    f"You cannot confirm this SetupIntent because it has already {status}.",
+                    {"code": "setup_intent_unexpected_state"},
+                )
+        return await handler(request)
+
+    server.app.middlewares.append(confirm_once)
 
 
 def _balance_transactions() -> None:

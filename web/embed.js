@@ -114,6 +114,21 @@
     return Math.floor((numerator + denominator - 1) / denominator) - amount;
   }
 
+  // The host's choice (data-fund, data-topic) as the list's default, so that a form reset after
+  // a gift or a message ("Make another gift") comes back to it, not to the first option.
+  function choose(select, value) {
+    const option = Array.from(select.options).find((o) => o.value === value);
+    if (option) option.defaultSelected = option.selected = true;
+  }
+
+  // A link's tracking value as the API takes it: one line, no control characters, at most 100
+  // characters (code points: a cut never splits an emoji into half a surrogate pair). A stray
+  // tab or line break in a newsletter's utm_campaign must not stop the gift.
+  function oneLine(text) {
+    const clean = String(text || "").replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").trim();
+    return Array.from(clean).slice(0, 100).join("").trim();
+  }
+
   function emailShaped(text) {
     return /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/.test(text);
   }
@@ -298,7 +313,7 @@
     const form = new Form(host, "contact", "Contact us");
     const topic = form.input("topic", "Topic", { tag: "select", required: true });
     cfg.topics.forEach((t) => form.fields.topic.control.add(new Option(t.name, t.id)));
-    if (host.getAttribute("data-topic")) form.fields.topic.control.value = host.getAttribute("data-topic");
+    choose(form.fields.topic.control, host.getAttribute("data-topic"));
     form.node.append(
       el("div", { class: "steward-row" }, [
         form.input("name", "Name", { autocomplete: "name", required: true, maxlength: 100 }),
@@ -369,6 +384,7 @@
     const bounds = "Please enter an amount from " + money(cfg.min_amount, currency, true) + " to " + money(cfg.max_amount, currency, true) + ".";
     const words = Object.assign({}, DONOR_WORDS, { amount: bounds });
     let key = newKey();
+    let saved = null; // the gift whose card Stripe saved under this key: a retry goes straight to confirm
     let busy = false;
     let preset = null;
     let card = null;
@@ -420,7 +436,7 @@
 
     const fund = form.input("fund", "Fund", { tag: "select", required: true });
     cfg.funds.forEach((f) => form.fields.fund.control.add(new Option(f.name, f.id)));
-    if (host.getAttribute("data-fund")) form.fields.fund.control.value = host.getAttribute("data-fund");
+    choose(form.fields.fund.control, host.getAttribute("data-fund"));
 
     const coverBox = el("input", { type: "checkbox", id: form.id("cover-fee"), name: "cover_fee" });
     const coverText = el("span", { text: "Add the card fee, so all of my gift goes to the work" });
@@ -526,10 +542,10 @@
         if (form.value("tribute_notify_email")) gift.tribute.notify_email = form.value("tribute_notify_email");
       }
       const query = new URLSearchParams(location.search);
-      const campaign = host.getAttribute("data-campaign") || query.get("utm_campaign");
-      if (campaign) gift.campaign = campaign.slice(0, 100);
+      const campaign = oneLine(host.getAttribute("data-campaign") || query.get("utm_campaign"));
+      if (campaign) gift.campaign = campaign;
       ["utm_source", "utm_medium", "utm_campaign"].forEach((name) => {
-        if (query.get(name)) gift[name] = query.get(name).slice(0, 100);
+        if (oneLine(query.get(name))) gift[name] = oneLine(query.get(name));
       });
       return gift;
     }
@@ -564,7 +580,10 @@
       thanks.append(again);
       form.node.hidden = true;
       thanks.hidden = false;
-      thanks.focus();
+      // Its top in view: focus alone scrolls the least it can, and a thank-you taller than the
+      // screen showed only its signup form and "Make another gift".
+      thanks.focus({ preventScroll: true });
+      thanks.scrollIntoView({ block: "start" });
       // The host page may listen (a campaign's progress bar); no donor's name or address in it.
       const detail = { amount: total, currency, frequency: gift.frequency, fund: gift.fund, campaign: gift.campaign || null };
       host.dispatchEvent(new CustomEvent("steward:gift", { bubbles: true, detail }));
@@ -577,8 +596,10 @@
 
     async function confirmGift(donationId, gift) {
       for (let attempt = 0; attempt < 5; attempt++) {
-        const result = await post("/donations/" + donationId + "/confirm", {});
-        if (result.status === 409 || result.status >= 500) {
+        // A dropped connection is retried like a 5xx: the charge may have gone through, and
+        // only the confirm's answer can tell.
+        const result = await post("/donations/" + donationId + "/confirm", {}).catch(() => null);
+        if (!result || result.status === 409 || result.status >= 500) {
           await new Promise((r) => setTimeout(r, 1000));
           continue;
         }
@@ -604,10 +625,15 @@
         if (created.status < 500) key = newKey(); // refused: nothing was made with this key
         return form.showAnswer(created, words);
       }
-      const setup = await stripe.confirmCardSetup(created.data.client_secret, {
-        payment_method: { card, billing_details: { name: gift.first_name + " " + gift.last_name, email: gift.email } },
-      });
-      if (setup.error) return settle((setup.error.message || "Your card was declined.") + " Please check it or try another card.");
+      // A retry after the confirm's answer was lost: the card is saved and the gift may be paid
+      // already. Stripe refuses to confirm a SetupIntent twice, and a new attempt would charge again.
+      if (saved !== created.data.donation_id) {
+        const setup = await stripe.confirmCardSetup(created.data.client_secret, {
+          payment_method: { card, billing_details: { name: gift.first_name + " " + gift.last_name, email: gift.email } },
+        });
+        if (setup.error) return settle((setup.error.message || "Your card was declined.") + " Please check it or try another card.");
+        saved = created.data.donation_id;
+      }
       await confirmGift(created.data.donation_id, gift);
     }
 
@@ -653,9 +679,19 @@
 
   // A link to page#steward-signup (the service's "Sign up again") arrives before the form
   // exists; once it does, bring it into view and put the cursor in its first field.
+  // Once only: a placeholder added later must not pull the cursor back. A hash that is not
+  // valid percent-encoding ("#100%") names no form.
+  let linked = false;
   function goToLinkedForm() {
-    const target = location.hash.length > 1 && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    let name = "";
+    try {
+      name = decodeURIComponent(location.hash.slice(1));
+    } catch (err) {
+      return;
+    }
+    const target = !linked && name && document.getElementById(name);
     if (!target || !target.classList.contains("steward-form")) return;
+    linked = true;
     target.scrollIntoView();
     const first = target.querySelector("input:not([tabindex='-1']), select, textarea");
     if (first) first.focus();
@@ -664,14 +700,14 @@
   const BUILDERS = { donate: donateForm, signup: signupForm, contact: contactForm };
 
   function start() {
-    loadStylesheet();
     const hosts = Array.from(document.querySelectorAll("[data-steward-form]")).filter((h) => !h.hasAttribute("data-steward-ready"));
     if (!hosts.length) return;
+    loadStylesheet();
+    hosts.forEach((host) => host.setAttribute("data-steward-ready", "")); // taken: built once
     config()
       .then((cfg) => {
         hosts.forEach((host) => {
           const build = BUILDERS[host.getAttribute("data-steward-form")];
-          host.setAttribute("data-steward-ready", "");
           if (build) build(host, cfg);
         });
         goToLinkedForm();
@@ -681,6 +717,16 @@
       }));
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  // A placeholder the page adds later (a page that renders with a framework, a dialog that
+  // opens) becomes its form as well.
+  function watch() {
+    start();
+    new MutationObserver((changes) => {
+      const added = changes.some((c) => Array.from(c.addedNodes).some((n) => n.nodeType === 1 && (n.matches("[data-steward-form]") || n.querySelector("[data-steward-form]"))));
+      if (added) start();
+    }).observe(document.documentElement, { childList: true, subtree: true });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", watch);
+  else watch();
 })();
