@@ -87,18 +87,7 @@ class Run:
 
 
 def stack_config(local: Path) -> StackConfig:
-    ports = [PORT_BASE + n for n in range(6)]
-    return StackConfig(
-        dynamodb_port=ports[0],
-        stripe_port=ports[1],
-        smtp_port=ports[2],
-        api_port=ports[3],
-        web_port=ports[4],
-        s3_port=ports[5],
-        local_dir=local,
-        in_memory=True,
-        table_name="steward-telethon",
-    )
+    return StackConfig.on_ports([PORT_BASE + n for n in range(6)], local, "steward-telethon")
 
 
 def new_gift(n: int) -> Any:

@@ -59,19 +59,24 @@ class StackConfig:
         )
 
     @classmethod
-    def on_free_ports(cls, local_dir: Path) -> StackConfig:
-        ports = free_ports(6)
+    def on_ports(cls, ports: list[int], local_dir: Path, table_name: str) -> StackConfig:
+        """An in-memory stack on these six ports (DynamoDB, Stripe, SMTP, API, web, S3)."""
+        dynamodb, stripe, smtp, api, web, s3 = ports
         return cls(
-            dynamodb_port=ports[0],
-            stripe_port=ports[1],
-            smtp_port=ports[2],
-            api_port=ports[3],
-            web_port=ports[4],
-            s3_port=ports[5],
+            dynamodb_port=dynamodb,
+            stripe_port=stripe,
+            smtp_port=smtp,
+            api_port=api,
+            web_port=web,
+            s3_port=s3,
             local_dir=local_dir,
             in_memory=True,
-            table_name="steward-test",
+            table_name=table_name,
         )
+
+    @classmethod
+    def on_free_ports(cls, local_dir: Path) -> StackConfig:
+        return cls.on_ports(free_ports(6), local_dir, "steward-test")
 
     def url(self, port: int) -> str:
         return f"http://{self.host}:{port}"

@@ -292,19 +292,26 @@
       };
       if (form.value("name")) body.name = form.value("name");
       busy = true;
-      form.say("Sending…");
       try {
-        const result = await post("/signups", body);
-        if (!result.ok) return form.showAnswer(result, DONOR_WORDS);
-        form.node.reset();
-        form.succeed("Thank you! Check your inbox for a link to confirm your subscription (none is sent if you are already subscribed).");
-      } catch (err) {
-        form.fail("Something went wrong. Please try again.");
+        await send(form, "/signups", body, "Thank you! Check your inbox for a link to confirm your subscription (none is sent if you are already subscribed).");
       } finally {
         busy = false;
       }
     });
     return form;
+  }
+
+  // Send a signup or contact form: its thank-you, or the server's words at their fields.
+  async function send(form, path, body, thanks) {
+    form.say("Sending…");
+    try {
+      const result = await post(path, body);
+      if (!result.ok) return form.showAnswer(result, DONOR_WORDS);
+      form.node.reset();
+      form.succeed(thanks);
+    } catch (err) {
+      form.fail("Something went wrong. Please try again.");
+    }
   }
 
   // ---- Contact Us -----------------------------------------------------------------------
@@ -340,14 +347,8 @@
       const body = { form_token: cfg.form_token, honeypot: form.fields.honeypot.control.value };
       ["name", "email", "topic", "subject", "message"].forEach((n) => (body[n] = form.value(n)));
       busy = true;
-      form.say("Sending…");
       try {
-        const result = await post("/contact", body);
-        if (!result.ok) return form.showAnswer(result, DONOR_WORDS);
-        form.node.reset();
-        form.succeed("Thank you! Your message is on its way, and we emailed you to say we received it.");
-      } catch (err) {
-        form.fail("Something went wrong. Please try again.");
+        await send(form, "/contact", body, "Thank you! Your message is on its way, and we emailed you to say we received it.");
       } finally {
         busy = false;
       }
