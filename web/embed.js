@@ -33,6 +33,7 @@
   };
   const CARD_HINTS = { number: "1234 1234 1234 1234", exp_month: "MM", exp_year: "YY", cvc: "CVC", postal_code: "" };
   let configPromise = null;
+  let readyAt = 0; // when the form token is old enough to send (see config())
   let stripePromise = null;
   const used = {};
 
@@ -58,8 +59,18 @@
     configPromise = configPromise || fetch(API + "/config").then((r) => {
       if (!r.ok) throw new Error("config " + r.status);
       return r.json();
+    }).then((cfg) => {
+      // The form token must be this old when a form is sent, or the service takes the sender
+      // for a bot; a person whose browser filled the form at once waits out the rest.
+      readyAt = Date.now() + 1000 * (cfg.form_token_ready_seconds || 0) + 250;
+      return cfg;
     });
     return configPromise;
+  }
+
+  async function tokenReady() {
+    const wait = readyAt - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
 
   function loadStripe(cfg) {
@@ -79,6 +90,7 @@
   }
 
   async function post(path, body, headers) {
+    if (body && body.form_token) await tokenReady();
     const response = await fetch(API + path, {
       method: "POST",
       headers: Object.assign({ "Content-Type": "application/json" }, headers || {}),

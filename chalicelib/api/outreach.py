@@ -138,6 +138,8 @@ def config_fields() -> dict[str, Any]:
     settings = get_settings()
     return {
         "form_token": form_token(settings.keys, now_ms()),
+        # a form sent sooner is taken for a bot's: the page waits out the rest before sending
+        "form_token_ready_seconds": settings.time_trap_seconds,
         "topics": [{"id": t.id, "name": t.name} for t in settings.topics],
         "interests": [{"id": i.id, "name": i.name} for i in settings.interests],
     }

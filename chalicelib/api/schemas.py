@@ -68,6 +68,9 @@ class ConfigOut(Model):
     )
     fee_fixed: int = Field(description="The fixed part of the processing fee, in minor units.")
     form_token: str
+    form_token_ready_seconds: int = Field(
+        description="How old form_token must be when a form is sent; sooner is taken for a bot."
+    )
     topics: list[FundOut]
     interests: list[FundOut]
 
