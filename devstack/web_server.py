@@ -43,7 +43,7 @@ RETURNED_HEADERS = (
 MAX_BODY = 1 << 20
 DEMO_API_ATTRIBUTE = 'data-api="http://127.0.0.1:8000"'
 STRIPE_JS = "https://js.stripe.com/"
-DEMO_PAGES = {"/": "index.html", "/index.html": "index.html", "/privacy.html": "privacy.html"}
+DEMO_PAGES = ("index.html", "privacy.html")
 
 
 @functools.cache
@@ -153,24 +153,23 @@ class Handler(SimpleHTTPRequestHandler):
             self.send_header("X-Frame-Options", "DENY")
         super().end_headers()
 
-    def _demo_page(self) -> Path | None:
-        """The demo site's page this answer serves, however its path is spelled (/, /./,
-        /%69ndex.html...), or None."""
-        raw = getattr(self, "path", "")
+    def _served(self) -> Path | None:
+        """The file under web/ this answer serves, however its path is spelled (/%73taff/,
+        /./staff/, /x/../staff/, /%69ndex.html...); None for /api/ or a refused request line."""
+        raw = getattr(self, "path", "")  # unset when the request line itself was refused
         if not raw or urllib.parse.urlsplit(raw).path.startswith(API_PREFIX):
             return None
         target = Path(self.translate_path(raw))
-        if target == WEB:
-            target = WEB / "index.html"
-        return target if target.parent == WEB and target.name in DEMO_PAGES.values() else None
+        return WEB / "index.html" if target == WEB else target
+
+    def _demo_page(self) -> Path | None:
+        """The demo site's page this answer serves, or None."""
+        target = self._served()
+        return target if target and target.parent == WEB and target.name in DEMO_PAGES else None
 
     def _is_dashboard(self) -> bool:
-        """Whether this answer is one of the dashboard's files, however its path is spelled
-        (/%73taff/, /./staff/, /x/../staff/ all serve web/staff/)."""
-        raw = getattr(self, "path", "")  # unset when the request line itself was refused
-        if not raw or urllib.parse.urlsplit(raw).path.startswith(API_PREFIX):
-            return False
-        return Path(self.translate_path(raw)).is_relative_to(WEB / "staff")
+        target = self._served()
+        return target is not None and target.is_relative_to(WEB / "staff")
 
     def _pass_on_or_refuse(self) -> None:
         if urllib.parse.urlsplit(self.path).path.startswith(API_PREFIX):
