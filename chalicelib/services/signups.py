@@ -87,7 +87,8 @@ def process_signup(
 ) -> bool:
     """Send the confirmation email of one signup request (from the table's stream). True when
     an email was queued; False when the address is on the list, enough emails went today, or
-    the request was handled already. Safe to run twice."""
+    the request was handled already, or it was sent before the address unsubscribed. Safe to
+    run twice."""
     for _ in range(ATTEMPTS):
         signup = repo.get_pending_signup(signup_id)
         if signup is None or signup.status != "received":
@@ -96,7 +97,11 @@ def process_signup(
         timestamp = now()
         day = timestamp[:10]
         sends = current.sends_count if current and current.sends_day == day else 0
-        if current and (current.status == "confirmed" or sends >= rules.confirm_sends_per_day):
+        if current and (
+            current.status == "confirmed"
+            or sends >= rules.confirm_sends_per_day
+            or _asked_before_unsubscribe(signup, current)
+        ):
             repo.move_pending_signup(SignupMove(signup_id, "received", "skipped"))
             return False
         token, digest = new_secret_token()
@@ -173,6 +178,12 @@ def _consent(signup: PendingSignup) -> dict[str, Any]:
         "consent_at": signup.created_at,
         "consent_signup_id": signup.id,
     }
+
+
+def _asked_before_unsubscribe(signup: PendingSignup, current: Subscriber) -> bool:
+    """A request sent before the address unsubscribed, applied late by the stream, does not
+    reopen it: the later decision stands. A request sent after it is a new decision."""
+    return current.status == "unsubscribed" and signup.created_at <= (current.unsubscribed_at or "")
 
 
 def _sent_before_unsubscribe(target: ConfirmTarget | None, current: Subscriber) -> bool:
