@@ -180,6 +180,19 @@ def test_every_function_runs_python_3_13_and_the_api_calls_its_snapstart_alias(
     assert permission["FunctionName"] == {"Ref": "APIHandlerAliaslive"}
 
 
+def test_a_new_config_revision_reaches_every_function_and_publishes_the_api_anew(
+    template: dict[str, Any],
+) -> None:
+    # A parameter's new value alone publishes no new version of the aliased API function (its
+    # Ref hashes the same), and a changed secret changes nothing in the template at all: the
+    # revision does both, and changes every function's configuration so containers start anew.
+    assert template["Parameters"]["ConfigRevision"]["Type"] == "String"
+    api = _functions(template)["APIHandler"]["Properties"]
+    assert api["AutoPublishCodeSha256"] == {"Ref": "ConfigRevision"}
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["STEWARD_CONFIG_REVISION"] == {"Ref": "ConfigRevision"}
+
+
 def test_each_function_has_its_own_role_and_none_may_use_dynamodb_on_everything(
     template: dict[str, Any],
 ) -> None:
