@@ -157,3 +157,40 @@ def test_events_not_ours_or_ignored_are_stored_with_why(api: Api, stack: Stack, 
         assert stored is not None and stored["processed"] is True and stored["note"] == note
         assert stored["payload"] == payload.decode()
         assert deliver(api, stack, payload).json() == {"received": True, "duplicate": True}
+
+
+class _DeliveredMeanwhile:
+    """Wraps the repository: right before the first transaction commits, `meanwhile` runs
+    (another delivery of the same event, served by another container)."""
+
+    def __init__(self, inner: Repository, meanwhile: Any) -> None:
+        self._inner, self._meanwhile = inner, meanwhile
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def unit_of_work(self) -> Any:
+        work = self._inner.unit_of_work()
+        commit, meanwhile = work.commit, self._meanwhile
+        self._meanwhile = lambda: None
+
+        def commit_after() -> None:
+            meanwhile()
+            commit()
+
+        work.commit = commit_after  # type: ignore[method-assign]
+        return work
+
+
+def test_two_deliveries_at_once_apply_the_event_once(
+    api: Api, stack: Stack, repo: Repository, payments: Payments
+) -> None:
+    donation_id, intent = _paid_elsewhere(api, stack, payments)
+    event_id = f"evt_twice_{time.time_ns()}"
+    payload = _succeeded(intent, event_id)
+    other: list[dict[str, Any]] = []
+    racing = _DeliveredMeanwhile(repo, lambda: other.append(deliver(api, stack, payload).json()))
+    first = handle_stripe_event(payload, sign(payload, stack.webhook_secret), repo=racing, payments=payments)  # type: ignore[arg-type]
+    assert other == [{"received": True, "applied": True}]
+    assert first == {"received": True, "duplicate": True}  # its transaction wrote nothing
+    _applied_once(repo, donation_id, event_id)
