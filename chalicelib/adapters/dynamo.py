@@ -259,6 +259,10 @@ class DynamoRepository(Repository):
                 raise DuplicateEventError("this event was processed before") from exc
             raise translate(exc) from exc
 
+    def event_processed_before(self, event_id: str) -> bool:
+        stored = self._get(keys.stripe_event(event_id)) or {}
+        return bool(stored.get("processed"))
+
     def keep_failed_event(self, event: StripeEvent, reason: str, now: str) -> bool:
         try:
             guarded(self.client.update_item, **failed_update(self.table, event, reason, now))

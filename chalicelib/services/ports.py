@@ -210,6 +210,10 @@ class Repository(abc.ABC):
         DuplicateEventError when it was processed before."""
 
     @abc.abstractmethod
+    def event_processed_before(self, event_id: str) -> bool:
+        """Whether a webhook event is stored processed (one consistent read)."""
+
+    @abc.abstractmethod
     def keep_failed_event(self, event: StripeEvent, reason: str, now: str) -> bool:
         """Store a webhook event whose processing failed, unprocessed, with the reason;
         False when another delivery processed it meanwhile (nothing written)."""
