@@ -9,13 +9,15 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo_base import guarded, reasons, to_item, translate
-from chalicelib.domain.errors import ConcurrentUpdateError, ConflictError
+from chalicelib.adapters.dynamo_events import processed_update
+from chalicelib.domain.errors import ConcurrentUpdateError, ConflictError, DuplicateEventError
 from chalicelib.services.ports import AuditEntry, OutboxMessage, UnitOfWork
 
 if TYPE_CHECKING:
     from chalicelib.domain.aftermath import Dispute, Refund
     from chalicelib.domain.donation import Donation
     from chalicelib.domain.recurring import RecurringPlan
+    from chalicelib.services.facts import StripeEvent
 
 RECORD_KEYS = {"donation": keys.donation, "recurring": keys.plan}
 
@@ -74,16 +76,6 @@ def plan_values(plan: RecurringPlan) -> dict[str, Any]:
     }
 
 
-def event_processed_update(table: str, event_id: str, now: str) -> dict[str, Any]:
-    return {
-        "TableName": table,
-        "Key": to_item(keys.stripe_event(event_id)),
-        "UpdateExpression": "SET #processed = :true, processed_at = :now",
-        "ExpressionAttributeNames": {"#processed": "processed"},
-        "ExpressionAttributeValues": to_item({":true": True, ":now": now}),
-    }
-
-
 class DynamoUnitOfWork(UnitOfWork):
     """Collects the writes of one use case and commits them in one TransactWriteItems. A
     later write to the same item replaces an earlier one (a transaction may touch each item
@@ -93,6 +85,7 @@ class DynamoUnitOfWork(UnitOfWork):
         self.client, self.table = client, table
         self._items: dict[tuple[str, str], dict[str, Any]] = {}
         self._once: set[tuple[str, str]] = set()  # items that must be new: a conflict, not a race
+        self._events: set[tuple[str, str]] = set()  # webhook events: processed before, a duplicate
 
     def _put(self, values: dict[str, Any], condition: str | None = None, **expected: Any) -> None:
         put: dict[str, Any] = {"TableName": self.table, "Item": to_item(values)}
@@ -153,9 +146,10 @@ class DynamoUnitOfWork(UnitOfWork):
         self._put({**key, "entity": "once"}, "attribute_not_exists(pk)")
         self._once.add((key["pk"], key["sk"]))
 
-    def event_processed(self, event_id: str, now: str) -> None:
-        key = keys.stripe_event(event_id)
-        self._items[(key["pk"], key["sk"])] = {"Update": event_processed_update(self.table, event_id, now)}
+    def event_processed(self, event: StripeEvent, now: str) -> None:
+        key = keys.stripe_event(event.id)
+        self._items[(key["pk"], key["sk"])] = {"Update": processed_update(self.table, event, now)}
+        self._events.add((key["pk"], key["sk"]))
 
     def commit(self) -> None:
         if not self._items:
@@ -165,6 +159,8 @@ class DynamoUnitOfWork(UnitOfWork):
             guarded(self.client.transact_write_items, TransactItems=list(self._items.values()))
         except ClientError as exc:
             failed = [order[i] for i, code in enumerate(reasons(exc)) if code == "ConditionalCheckFailed"]
+            if any(key in self._events for key in failed):
+                raise DuplicateEventError("this event was processed before") from exc
             if failed and all(key in self._once for key in failed):
                 raise ConflictError("already recorded") from exc
             if failed:
@@ -173,3 +169,4 @@ class DynamoUnitOfWork(UnitOfWork):
         finally:
             self._items.clear()
             self._once.clear()
+            self._events.clear()

@@ -68,5 +68,9 @@ class UpstreamError(StewardError):
     """A peer (DynamoDB, Stripe) failed; the request can be retried."""
 
 
+class DuplicateEventError(StewardError):
+    """A webhook event was processed before: this delivery wrote nothing."""
+
+
 class PermanentMailError(StewardError):
     """An email that can never be sent as it is: it would not render safely, or was refused."""

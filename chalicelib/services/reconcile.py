@@ -174,14 +174,16 @@ def replay_events(
     since: str, money: Money, ledger: Ledger, progress: Callable[[int], None] | None = None
 ) -> Replay:
     """Apply every event Stripe lists since then, as the webhook would: an event already
-    applied changes nothing (stored once by its id), one that fails is left for the next run."""
+    applied changes nothing (stored once by its id), one that fails is left for the next run.
+    An event stored processed is skipped after one read, without its gift or Stripe."""
     from chalicelib.services.webhooks import apply_event
 
     run = Replay()
     for event in ledger.events(_epoch(since)):
         run.events += 1
         try:
-            answer = apply_event(event, money)
+            processed = money.repo.event_processed_before(event.id)
+            answer = {"duplicate": True} if processed else apply_event(event, money)
         except StewardError as exc:
             run.failed.append(f"{event.id}: {exc.message}")
         else:

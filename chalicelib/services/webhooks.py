@@ -1,7 +1,10 @@
-"""Stripe webhooks: verify, store once by event id, apply each fact exactly once.
+"""Stripe webhooks: verify, apply each fact exactly once, keep every event by its id.
 
 The Payments port verifies the event and reads it into a fact (chalicelib/services/facts.py);
-this module dispatches on the fact's type and never reads Stripe JSON.
+this module dispatches on the fact's type and never reads Stripe JSON. The event is stored
+processed in the transaction that applies its fact (or alone when it changes nothing): a
+delivery processed before fails that write and changes nothing. An event whose processing
+fails is stored unprocessed with the reason, and the delivery answers non-2xx.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 
 from chalicelib.domain.aftermath import Dispute, Refund, merge_dispute, merge_refund
 from chalicelib.domain.donation import apply_settlement
-from chalicelib.domain.errors import NotFoundError
+from chalicelib.domain.errors import DuplicateEventError, NotFoundError
 from chalicelib.domain.ids import is_id
 from chalicelib.services import recurring
 from chalicelib.services.clock import Clock, utc_now
@@ -49,9 +52,9 @@ class Context:
     def repo(self) -> Repository:
         return self.money.repo
 
-    def done(self) -> bool:
-        """Acknowledge the event with nothing to apply."""
-        self.repo.mark_event_processed(self.event.id, self.money.now())
+    def done(self, note: str | None = None) -> bool:
+        """Acknowledge the event with nothing to apply (`note`: why, stored with it)."""
+        self.repo.mark_event_processed(self.event, self.money.now(), note)
         return False
 
 
@@ -69,13 +72,29 @@ def handle_stripe_event(
 
 
 def apply_event(event: StripeEvent, money: Money) -> dict[str, Any]:
-    """Store a verified event once by its id and apply its fact once: the webhook, and a
+    """Apply a verified event's fact once and store the event with it: the webhook, and a
     reconciliation replaying Stripe's list of events, go through here alike."""
-    stored = money.repo.put_event(event.id, event.type, event.raw, money.now())
-    if stored.processed:
-        return {"received": True, "duplicate": True}
     handler = HANDLERS[type(event.fact)]
-    return {"received": True, "applied": handler(event.fact, Context(event, money))}
+    try:
+        applied = handler(event.fact, Context(event, money))
+    except DuplicateEventError:
+        return {"received": True, "duplicate": True}
+    except Exception as exc:
+        if not _keep_failed(event, exc, money):
+            return {"received": True, "duplicate": True}  # another delivery processed it
+        raise
+    return {"received": True, "applied": applied}
+
+
+def _keep_failed(event: StripeEvent, exc: Exception, money: Money) -> bool:
+    """Store an event that failed, with the reason; False when it was processed meanwhile. If
+    the table cannot take it either, the delivery still fails and Stripe sends it again."""
+    reason = f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"
+    try:
+        return money.repo.keep_failed_event(event, reason, money.now())
+    except Exception:
+        log.exception("stripe event %s (%s) failed and could not be stored", event.id, event.type)
+        return True
 
 
 def _payment(fact: PaymentSucceeded | PaymentFailed, ctx: Context) -> bool:
@@ -89,7 +108,7 @@ def _payment(fact: PaymentSucceeded | PaymentFailed, ctx: Context) -> bool:
         record.donation.id,
         update_from_intent(intent),
         source=ctx.event.type,
-        event_id=ctx.event.id,
+        event=ctx.event,
         record=record,  # as read just now: not read again
     )
     return stored.version != before
@@ -208,12 +227,12 @@ def _dispute(fact: DisputeChanged, ctx: Context) -> bool:
 def not_ours(fact: object, ctx: Context) -> bool:
     """A fact about no gift of ours: acknowledged (Stripe stops retrying) and logged."""
     log.warning("stripe event %s (%s) is for no gift of ours; acknowledged", ctx.event.id, ctx.event.type)
-    return ctx.done()
+    return ctx.done("not ours")
 
 
 def _ignore(fact: object, ctx: Context) -> bool:
     """An event Steward does not act on: acknowledged, nothing applied."""
-    return ctx.done()
+    return ctx.done("ignored")
 
 
 def _change(ctx: Context, record: GiftRecord, decide: Callable[[GiftRecord], Decision | None]) -> bool:
@@ -223,7 +242,7 @@ def _change(ctx: Context, record: GiftRecord, decide: Callable[[GiftRecord], Dec
         record.donation.id,
         decide,
         source=event.type,
-        event_id=event.id,
+        event=event,
         record=record,
         now=ctx.money.now,
     )
@@ -250,11 +269,11 @@ def gift_for(ctx: Context, donation_id: str | None, stripe_id: str | None) -> Gi
 Handler = Callable[[Any, Context], bool]
 
 
-def _plan(handle: Callable[[Any, Money, str, str], bool | None]) -> Handler:
+def _plan(handle: Callable[[Any, Money, StripeEvent], bool | None]) -> Handler:
     """A fact about a plan: applied by the recurring service, or not ours (None)."""
 
     def handler(fact: Any, ctx: Context) -> bool:
-        applied = handle(fact, ctx.money, ctx.event.id, ctx.event.type)
+        applied = handle(fact, ctx.money, ctx.event)
         return not_ours(fact, ctx) if applied is None else applied
 
     return handler
