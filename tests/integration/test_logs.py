@@ -9,19 +9,35 @@ this test reads from where they stood when it began."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
+from chalice.test import Client
 
 from chalicelib.bootstrap import get_settings
 from chalicelib.domain.tokens import email_id
+from chalicelib.logs import JsonFormatter
 from devstack.smtp_sink import REJECTED_DOMAIN
 from devstack.stack import Stack
-from tests.helpers import CARD_DECLINED_AT_CHARGE, CARD_OK, Api, Mailbox, event, give, link, sign, wait_for
+from devstack.stream_poller import scheduled_event
+from tests.helpers import (
+    CARD_DECLINED_AT_CHARGE,
+    CARD_OK,
+    GIFT,
+    Api,
+    Mailbox,
+    event,
+    give,
+    link,
+    sign,
+    wait_for,
+)
 from tests.integration.test_disputes import lifecycle
 from tests.integration.test_mail import _outbox
 from tests.integration.test_refunds import deliver, post_refund, staff_view
@@ -165,3 +181,57 @@ def test_the_suite_s_traffic_logs_each_outcome_once_and_no_personal_data(
     metrics = [json.loads(line) for line in lines if '"_aws"' in line]
     for name in ("gift_succeeded", "dispute_opened", "mail_failed", "webhook_rejected"):
         assert sum(1 for m in metrics if m["event"] == name) == sum(1 for e in events if e["event"] == name)
+
+
+class Everything(logging.Handler):
+    """Every record that reaches the root logger, whatever its level, formatted as Lambda writes it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self.formatter_ = JsonFormatter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.formatter_.format(record))
+
+
+def test_in_process_every_record_at_our_levels_is_free_of_personal_data(
+    stack: Stack, form_token: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same handlers in this process through Chalice's test client: a handler on the root
+    logger at DEBUG sees each record our levels let through (botocore's and urllib3's too,
+    were they emitted), and the metric lines on stdout are read as well."""
+    from app import app
+
+    tag = uuid.uuid4().hex[:10]
+    email, name, text = f"logs-inproc-{tag}@example.org", f"Inproc{tag}", f"Inprocmessage{tag}"
+    catcher = Everything()
+    logging.getLogger().addHandler(catcher)
+    try:
+        with Client(app) as client:
+            headers = {"Content-Type": "application/json"}
+            contact = {"name": name, "email": email, "topic": "media", "subject": "Hi", "message": text}
+            answer = client.http.post(
+                "/contact", headers=headers, body=json.dumps({**contact, "form_token": form_token})
+            )
+            assert answer.status_code == 202, answer.body
+            body = json.dumps({"email": email, "name": name, "form_token": form_token})
+            assert client.http.post("/signups", headers=headers, body=body).status_code == 202
+            gift = {**GIFT, "email": email, "first_name": name, "last_name": name}
+            created = client.http.post("/donations", headers=headers, body=json.dumps(gift))
+            assert created.status_code == 201, created.body
+            refused = client.http.post(
+                "/webhooks/stripe",
+                headers={**headers, "Stripe-Signature": sign(b"{}", "whsec_wrong")},
+                body=b"{}",
+            )
+            assert refused.status_code == 400
+            client.lambda_.invoke("outbox_sweep", scheduled_event())
+    finally:
+        logging.getLogger().removeHandler(catcher)
+    printed = capsys.readouterr().out
+    everything = "\n".join(catcher.lines) + printed
+    events = [json.loads(line) for line in catcher.lines if '"event"' in line]
+    assert [e["event"] for e in events] == ["contact_received", "webhook_rejected"]
+    assert all(e["request_id"] and e["function"] for e in events)
+    assert [p for p in (email, name, text, form_token, stack.webhook_secret) if p in everything] == []
