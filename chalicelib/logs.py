@@ -118,9 +118,13 @@ def configure(level: int = logging.INFO) -> None:
 
 def invocation(event: Any, get_response: Callable[[Any], Any]) -> Any:
     """Chalice middleware for every handler: the invocation's Lambda request id, API Gateway
-    request id and function name go on each line logged while it runs."""
+    request id and function name go on each line logged while it runs. A stream or schedule
+    handler that raises is logged here (type and stack) and fails with a message that names
+    only the type: the runtime logs a failed invocation's message, which could quote data.
+    (An API route's errors become answers in chalicelib/api/errors.py.)"""
+    http = hasattr(event, "lambda_context")
     context = getattr(event, "lambda_context", None) or getattr(event, "context", None)
-    api_context = getattr(event, "context", None) if hasattr(event, "lambda_context") else None
+    api_context = getattr(event, "context", None) if http else None
     tokens = [
         (_request_id, _request_id.set(getattr(context, "aws_request_id", None))),
         (_function, _function.set(getattr(context, "function_name", None))),
@@ -131,6 +135,15 @@ def invocation(event: Any, get_response: Callable[[Any], Any]) -> Any:
     ]
     try:
         return get_response(event)
+    except Exception as exc:
+        if http:
+            raise
+        logging.getLogger(LOGGER).exception("the handler failed; the event source retries it")
+        raise HandlerFailedError(f"{_type_name(exc)} (its stack is in the line before)") from None
     finally:
         for var, token in reversed(tokens):
             var.reset(token)
+
+
+class HandlerFailedError(Exception):
+    """A stream or schedule handler failed; its own exception is in the log, by type and stack."""

@@ -132,3 +132,42 @@ def test_configure_makes_the_steward_logger_write_json_through_the_root() -> Non
         for handler in root.handlers:
             if handler not in before:
                 root.removeHandler(handler)
+
+
+def test_a_failed_stream_handler_is_logged_and_raises_naming_only_the_type(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    event = SimpleNamespace(
+        context=SimpleNamespace(aws_request_id="lambda-req-3", function_name="outbox_stream")
+    )
+    address = "ada@" + "example.org"
+
+    def handler(_: Any) -> None:
+        raise ValueError(f"item for {address}")
+
+    lines: list[dict[str, Any]] = []
+    catcher = logging.Handler()
+    catcher.emit = lambda record: lines.append(_format(record))  # type: ignore[method-assign]
+    logging.getLogger("steward").addHandler(catcher)
+    try:
+        with (
+            caplog.at_level(logging.INFO, logger="steward"),
+            pytest.raises(logs.HandlerFailedError) as raised,
+        ):
+            logs.invocation(event, handler)
+    finally:
+        logging.getLogger("steward").removeHandler(catcher)
+    assert address not in str(raised.value) and "ValueError" in str(raised.value)
+    [line] = lines
+    assert line["exception_type"] == "ValueError" and line["request_id"] == "lambda-req-3"
+    assert address not in json.dumps(line)
+
+
+def test_an_api_route_s_error_goes_on_to_the_error_middleware() -> None:
+    request = SimpleNamespace(lambda_context=None, context={})
+
+    def view(_: Any) -> None:
+        raise KeyError("x")
+
+    with pytest.raises(KeyError):
+        logs.invocation(request, view)
