@@ -30,10 +30,7 @@ SAFE_FIELDS = frozenset(
         "contact_id",
         "topic",
         "outbox_id",
-        "template",
         "reason",
-        "stripe_event_id",
-        "stripe_event_type",
         "source",
     }
 )
