@@ -109,6 +109,7 @@ def configure(level: int = logging.INFO) -> None:
     steward.setLevel(level)
     root = logging.getLogger()
     root.setLevel(logging.WARNING)
+    logging.captureWarnings(True)  # a library's warning is a JSON line too (logger py.warnings)
     if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and root.handlers:
         for handler in root.handlers:
             handler.setFormatter(JsonFormatter())
