@@ -171,3 +171,20 @@ def test_an_api_route_s_error_goes_on_to_the_error_middleware() -> None:
 
     with pytest.raises(KeyError):
         logs.invocation(request, view)
+
+
+def test_importing_the_app_configures_json_logs_and_loads_no_metrics_module() -> None:
+    """The cold start pays for the formatter only; the metrics module loads with the first event."""
+    import subprocess
+    from pathlib import Path
+
+    code = (
+        "import json, logging, sys, app\n"
+        "from chalicelib.logs import StdoutHandler\n"
+        "root = logging.getLogger()\n"
+        "print(json.dumps(['chalicelib.metrics' in sys.modules, "
+        "[type(h).__name__ for h in root.handlers], logging.getLogger('steward').handlers == []]))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [False, ["StdoutHandler"], True]
