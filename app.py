@@ -2,7 +2,7 @@
 
 from chalice.app import Chalice
 
-from chalicelib import snapstart
+from chalicelib import logs, snapstart
 from chalicelib.api import (
     campaigns,
     donations,
@@ -17,7 +17,9 @@ from chalicelib.api import (
 )
 from chalicelib.api.errors import http_middleware
 
-app = Chalice(app_name="steward")
+app = Chalice(app_name="steward", configure_logs=False)
+logs.configure()  # every line JSON (chalicelib/logs.py)
+app.register_middleware(logs.invocation, "all")  # first: the request ids wrap every handler
 app.register_middleware(http_middleware, "http")
 app.api.binary_types.append("application/pdf")  # the receipt PDF
 for blueprint in (

@@ -60,7 +60,7 @@ def translate_list(exc: ClientError, cursor: str | None) -> Exception:
     its start key: a 422 (naming the cursor when there was one), never a 500."""
     if error_code(exc) != "ValidationException":
         return translate(exc)
-    log.warning("a list query was refused: %s", exc)
+    log.warning("a list query was refused (%s)", error_code(exc))  # its text may quote the key
     if cursor:
         return cursors.bad_cursor()
     return ValidationFailedError(

@@ -255,8 +255,14 @@ class StripePayments(Payments):
         # A body that verifies but is no JSON object fails in the SDK's parse (ValueError) or
         # its event construction (AttributeError, TypeError, KeyError).
         except (stripe.SignatureVerificationError, ValueError, AttributeError, TypeError, KeyError) as exc:
-            raise InvalidSignatureError("the Stripe-Signature does not verify") from exc
-        return read_event(_plain(event), text)
+            refused = InvalidSignatureError("the Stripe-Signature does not verify")
+            refused.reason = _refusal(exc)
+            raise refused from exc
+        try:
+            return read_event(_plain(event), text)
+        except InvalidSignatureError as exc:
+            exc.reason = "unparseable"
+            raise
 
     @staticmethod
     def _call(method: Any, *args: Any) -> Any:
@@ -264,3 +270,10 @@ class StripePayments(Payments):
             return method(*args)
         except stripe.StripeError as exc:
             raise UpstreamError("the payment service did not answer; retry") from exc
+
+
+def _refusal(exc: Exception) -> str:
+    """Why a webhook was refused, from the SDK's own words: stale, bad_signature or unparseable."""
+    if not isinstance(exc, stripe.SignatureVerificationError):
+        return "unparseable"  # it verified, but is no JSON event
+    return "stale" if "tolerance" in str(exc) else "bad_signature"

@@ -51,6 +51,9 @@ class PaymentDeclinedError(StewardError):
 class InvalidSignatureError(StewardError):
     """A webhook's Stripe-Signature did not verify."""
 
+    # why, for the log: bad_signature, stale (outside the tolerance) or unparseable
+    reason = "bad_signature"
+
 
 class UnauthorizedError(StewardError):
     """The bearer token is missing or invalid."""

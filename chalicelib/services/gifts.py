@@ -12,6 +12,7 @@ from chalicelib.domain.aftermath import Dispute, Refund, summarize
 from chalicelib.domain.donation import Donation
 from chalicelib.domain.errors import ConcurrentUpdateError, NotFoundError, UpstreamError
 from chalicelib.domain.recurring import RecurringPlan
+from chalicelib.services import gift_events
 from chalicelib.services.clock import Clock, utc_now
 from chalicelib.services.ports import AuditEntry, GiftRecord, OutboxMessage, Repository
 
@@ -126,7 +127,9 @@ def commit(
     if event:
         work.event_processed(event, timestamp)
     work.commit()
-    return GiftRecord(stored, refunds, disputes)
+    record = GiftRecord(stored, refunds, disputes)
+    gift_events.tell(before, record, decision.refunds, decision.disputes, source)
+    return record
 
 
 def _merged(stored: list[Refund] | list[Dispute], changed: tuple[Refund, ...] | tuple[Dispute, ...]) -> list:  # type: ignore[type-arg]

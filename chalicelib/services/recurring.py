@@ -175,7 +175,9 @@ def _cancel_quietly(subscription_id: str, money: Money) -> None:
     try:
         money.payments.cancel_subscription(subscription_id)
     except (UpstreamError, NotFoundError) as exc:
-        log.warning("subscription %s not canceled after its first payment failed: %s", subscription_id, exc)
+        log.warning(
+            "subscription %s not canceled after its first payment failed: %s", subscription_id, exc.message
+        )
 
 
 def _installment_decision(fact: Installment, money: Money) -> Callable[[GiftRecord], Decision | None]:

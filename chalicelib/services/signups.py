@@ -18,6 +18,7 @@ from chalicelib.domain.tokens import (
     token_digest,
     unsubscribe_token,
 )
+from chalicelib.metrics import business_event
 from chalicelib.services.clock import Clock, epoch_seconds, seconds_after, seconds_before, utc_now
 from chalicelib.services.forms import FormRules, now_ms, screen_form
 from chalicelib.services.outbox import backoff_seconds
@@ -246,6 +247,7 @@ def _confirm(
         now_epoch=epoch_seconds(timestamp),
         signup_move=SignupMove(signup.id, "sent", "confirmed") if signup else None,
     )
+    business_event("signup_confirmed", "signup confirmed", subscriber_id=confirmed.id)
     return confirmed
 
 

@@ -16,8 +16,9 @@ from typing import Any
 
 from chalicelib.domain.aftermath import Dispute, Refund, merge_dispute, merge_refund
 from chalicelib.domain.donation import apply_settlement
-from chalicelib.domain.errors import DuplicateEventError, NotFoundError
+from chalicelib.domain.errors import DuplicateEventError, InvalidSignatureError, NotFoundError
 from chalicelib.domain.ids import is_id
+from chalicelib.metrics import business_event
 from chalicelib.services import recurring
 from chalicelib.services.clock import Clock, utc_now
 from chalicelib.services.donations import Money, record_payment, update_from_intent
@@ -67,7 +68,11 @@ def handle_stripe_event(
     mail: GiftMail | None = None,
     now: Clock = utc_now,
 ) -> dict[str, Any]:
-    event = payments.verify_event(payload, signature)
+    try:
+        event = payments.verify_event(payload, signature)
+    except InvalidSignatureError as exc:
+        business_event("webhook_rejected", "stripe webhook refused", logging.WARNING, reason=exc.reason)
+        raise
     return apply_event(event, Money(repo, payments, mail, now))
 
 
