@@ -146,10 +146,7 @@ class DynamoTotals(TotalsStore):
         }
 
     def donor_counts(self, markers: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
-        wanted = [keys.campaign_donor(*m) for m in markers]
-        found = dynamo_batch.get_many(self.client, self.table, wanted, ("gifts",))
-        counts = [found.get((k["pk"], k["sk"]), {}).get("gifts", {}).get("N", "0") for k in wanted]
-        return {m: int(n) for m, n in zip(markers, counts, strict=True)}
+        return dynamo_campaigns.donor_counts(self.client, self.table, markers)
 
     def save_batch(self, batch: BatchWrite) -> Refused | None:
         """The batch's contributions, its summed ADD on each cell, each marker step and each
