@@ -283,3 +283,66 @@ def test_a_poison_record_is_handed_on_alone_and_holds_up_nothing(stack: Stack) -
     run_batch(handler, records, given_up.append, retries=1, pause=0)
     assert [r["eventID"] for r in given_up] == ["99"]
     assert rows(year)[0]["count"] == 5 and rows(year)[0]["gross"] == 15000
+
+
+class _Body:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.data
+
+
+@contextmanager
+def cancelled_once(reason: str) -> Iterator[list[int]]:
+    """DynamoDB Local never cancels a transaction for a conflict or throttling: the first
+    TransactWriteItems gets that answer (before-send), as DynamoDB gives it."""
+    from botocore.awsrequest import AWSResponse
+
+    sent: list[int] = []
+
+    def answer(request: Any, **_: Any) -> AWSResponse | None:
+        if not str(request.headers.get("X-Amz-Target", b"")).endswith("TransactWriteItems'"):
+            return None
+        body = request.body
+        items = json.loads(body.decode() if isinstance(body, bytes) else body)["TransactItems"]
+        sent.append(len(items))
+        if len(sent) > 1:
+            return None
+        reasons = [{"Code": "None"}] * (len(items) - 1) + [{"Code": reason, "Message": reason}]
+        payload = {
+            "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+            "Message": "Transaction cancelled, please refer cancellation reasons for specific reasons",
+            "CancellationReasons": reasons,
+        }
+        headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "CANCELLED"}
+        return AWSResponse(request.url, 400, headers, _Body(json.dumps(payload).encode()))
+
+    events = store().client.meta.events
+    events.register_first("before-send.dynamodb", answer, "batch-cancelled")
+    try:
+        yield sent
+    finally:
+        events.unregister("before-send.dynamodb", unique_id="batch-cancelled")
+
+
+def test_a_batch_that_meets_another_on_a_cell_is_tried_again(stack: Stack) -> None:
+    year = next(YEARS)
+    gifts = [paid(year, amount=1000, email=f"c{n}@example.org") for n in range(3)]
+    with cancelled_once("TransactionConflict") as sent:
+        assert apply_gifts(gifts, store()) == 3
+    assert len(sent) == 2 and sent[0] == sent[1]  # the same transaction, once more
+    assert rows(year)[0]["count"] == 3
+    assert tuple(store().progress(f"batch-{year}", "usd")) == (3000, 3, 3)
+
+
+def test_a_throttled_batch_raises_for_the_event_source_to_retry(stack: Stack) -> None:
+    from chalicelib.domain.errors import UpstreamError
+
+    year = next(YEARS)
+    gifts = [paid(year, amount=1000, email=f"t{n}@example.org") for n in range(2)]
+    with cancelled_once("ThrottlingError"), pytest.raises(UpstreamError):
+        apply_gifts(gifts, store())
+    assert rows(year) == []
+    assert apply_gifts(gifts, store()) == 2  # the event source's retry
+    assert rows(year)[0]["count"] == 2

@@ -9,12 +9,13 @@ from datetime import date
 from typing import Any
 
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.domain.campaigns import MarkerStep, Progress
 from chalicelib.domain.donation import Donation
 from chalicelib.domain.totals import DIMENSIONS, Cell, Figures
 from chalicelib.services.totals import CampaignChange, StoredContribution, TotalsStore, apply_gift, report
-from chalicelib.services.totals_batch import BatchWrite, Refused
+from chalicelib.services.totals_batch import BatchWrite, Refused, apply_gifts
 from tests.totals_data import expected_rows, stream
 from tests.unit.factories import donation
 
@@ -112,6 +113,22 @@ def test_totals_equal_the_sum_over_the_gift_records_in_any_order_and_with_replay
     store = MemoryTotals()
     for image in images:
         apply_gift(image, store)
+    for group_by in GROUPS:
+        rows = report(group_by, date(2100, 1, 1), date(2100, 12, 31), store)  # type: ignore[arg-type]
+        assert [r.as_dict() for r in rows] == expected_rows(gifts, group_by), group_by
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=stream(2100), cuts=st.sets(st.integers(1, 60), max_size=6), again=st.integers(0, 3))
+def test_batches_equal_the_sum_over_the_gift_records(data: Any, cuts: set[int], again: int) -> None:
+    """The stream handler's batch sum (services/totals_batch.py): the images cut into batches
+    at random, one batch delivered again."""
+    gifts, images = data
+    store = MemoryTotals()
+    bounds = [0, *sorted(c for c in cuts if c < len(images)), len(images)]
+    batches = [images[a:b] for a, b in itertools.pairwise(bounds)]
+    for batch in [*batches, *batches[again : again + 1]]:
+        apply_gifts(batch, store)
     for group_by in GROUPS:
         rows = report(group_by, date(2100, 1, 1), date(2100, 12, 31), store)  # type: ignore[arg-type]
         assert [r.as_dict() for r in rows] == expected_rows(gifts, group_by), group_by
