@@ -4,8 +4,8 @@ read again), and a TransactWriteItems whose cancellation says which items were r
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable
-from typing import Any
+from collections.abc import Hashable, Sequence
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -15,6 +15,7 @@ from chalicelib.domain.errors import UpstreamError, WriteRefusedError
 
 BATCH_GET_KEYS = 100  # DynamoDB's limit on one BatchGetItem
 ATTEMPTS = 6
+Owner = TypeVar("Owner", bound=Hashable)
 # Cancellation reasons a retry may clear (DynamoDB names throttling inside a transaction so).
 TRANSIENT_REASONS = {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
 
@@ -48,7 +49,7 @@ def get_many(
     return found
 
 
-def transact(client: Any, items: list[dict[str, Any]], owners: list[Hashable | None]) -> set[Hashable] | None:
+def transact(client: Any, items: list[dict[str, Any]], owners: Sequence[Owner | None]) -> set[Owner] | None:
     """One TransactWriteItems. None when it committed; when DynamoDB cancelled it on a
     condition, the owners (owners[i] names items[i]) of the items whose condition failed; an
     empty set when it met another transaction. Throttling raises UpstreamError; a refusal a

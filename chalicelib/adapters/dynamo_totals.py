@@ -3,9 +3,8 @@ pair; see keys.totals_cell) and, per gift, the contribution it last added to the
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -155,7 +154,7 @@ class DynamoTotals(TotalsStore):
             {"Put": self._contribution(g.donation_id, g.read_version, g.version, g.after, g.share)}
             for g in batch.gifts
         ]
-        owners: list[Hashable | None] = [("gift", g.donation_id) for g in batch.gifts]
+        owners: list[tuple[str, Any] | None] = [("gift", g.donation_id) for g in batch.gifts]
         items.extend({"Update": self._add(cell, delta)} for cell, delta in batch.deltas.items())
         items.extend({"Update": dynamo_campaigns.marker_update(self.table, step)} for step in batch.steps)
         owners += [None] * len(batch.deltas) + [
@@ -170,10 +169,9 @@ class DynamoTotals(TotalsStore):
             return None
         if not failed:
             return Refused(conflict=True)
-        refused = [cast(tuple[str, Any], owner) for owner in failed]
         return Refused(
-            gifts=frozenset(name for kind, name in refused if kind == "gift"),
-            markers=frozenset(name for kind, name in refused if kind == "marker"),
+            gifts=frozenset(name for kind, name in failed if kind == "gift"),
+            markers=frozenset(name for kind, name in failed if kind == "marker"),
         )
 
     def _contribution(
