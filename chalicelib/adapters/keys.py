@@ -259,5 +259,12 @@ def campaign_progress(campaign: str, currency: str) -> Key:
 
 
 def campaign_donor(campaign: str, currency: str, donor: str) -> Key:
-    """How many of one donor's gifts count toward a campaign (donor: a hash of the address)."""
+    """How many of one donor's gifts count toward a campaign (donor: a hash of the address).
+    Its own partition key: a telethon writes a marker for every gift, which would overrun the
+    campaign's partition (README "A telethon peak")."""
+    return {"pk": f"TOTALS#DONOR#{campaign}#{currency}#{donor}", "sk": "DONOR"}
+
+
+def campaign_donor_before(campaign: str, currency: str, donor: str) -> Key:
+    """Where a donor's marker was kept before it had its own partition: read, never written."""
     return {"pk": f"TOTALS#CAMPAIGN#{campaign}", "sk": f"DONOR#{currency}#{donor}"}

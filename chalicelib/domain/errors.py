@@ -75,5 +75,14 @@ class DuplicateEventError(StewardError):
     """A webhook event was processed before: this delivery wrote nothing."""
 
 
+class WriteRefusedError(StewardError):
+    """The database refused a write for a reason a retry will not change (a validation error)."""
+
+
+class StreamRecordError(StewardError):
+    """Records of a stream batch that could not be applied (the rest were); the event source
+    retries them and hands on what keeps failing."""
+
+
 class PermanentMailError(StewardError):
     """An email that can never be sent as it is: it would not render safely, or was refused."""
