@@ -276,8 +276,9 @@ def test_a_poison_record_is_handed_on_alone_and_holds_up_nothing(stack: Stack) -
     records = [record(image_of(g), n) for n, g in enumerate(good)]
     records.insert(2, record(poison, 99))
     handler = app.handler_map["totals_stream"]
-    with pytest.raises(Exception, match="1 of 6"):
-        handler({"Records": records}, None)  # the rest is applied before it raises
+    # The rest is applied before it raises; the failure names only its type (chalicelib/logs.py).
+    with pytest.raises(Exception, match="StreamRecordError"):
+        handler({"Records": records}, None)
     assert rows(year)[0]["count"] == 5
     given_up: list[dict[str, Any]] = []
     run_batch(handler, records, given_up.append, retries=1, pause=0)
