@@ -23,7 +23,7 @@ ShardQuery = Callable[[str, str | None, int], tuple[list[Item], str | None]]
 class _Shard:
     partition: str
     start: str | None  # read through this sort value
-    limit: int
+    queries: int = 0
     unread: deque[Item] = field(default_factory=deque)
     exhausted: bool = False
 
@@ -45,11 +45,11 @@ def merge(
     budget: int,
 ) -> Merged:
     """Up to `want` items after `after`, in sort order across the partitions, with at most
-    `budget` Queries. A shard is first read about 2 * want / shards items at a time, doubling (up to
-    `want`) each time it runs dry, so a shard holding most items (the key from before
-    sharding) is not read a few items a Query."""
-    first = min(want, max(1, -(-2 * want // len(partitions))))
-    shards = [_Shard(partition, after, first) for partition in partitions]
+    `budget` Queries. A shard is read its share of what is still wanted (wanted / shards),
+    twice that the next time it runs dry, and so on (up to `want`): what is read past the
+    page's last item is read again by the next page, and a shard holding most items (the key
+    from before sharding) is not read a few items a Query."""
+    shards = [_Shard(partition, after) for partition in partitions]
     items: list[Item] = []
     position, queries = after, 0
     while len(items) < want:
@@ -67,9 +67,10 @@ def merge(
         if queries >= budget:
             return Merged(items, value or position, False, queries)
         queries += 1
-        read, last = query(shard.partition, shard.start, shard.limit)
+        share = -(-(want - len(items)) // len(shards))
+        read, last = query(shard.partition, shard.start, min(want, share * 2**shard.queries))
         shard.unread.extend(read)
-        shard.limit = min(want, 2 * shard.limit)
+        shard.queries += 1
         shard.start, shard.exhausted = last, last is None
     done = all(shard.exhausted and not shard.unread for shard in shards)
     return Merged(items, position, done, queries)
