@@ -54,7 +54,8 @@ def statements(config: StackConfig, year: int, email: str | None) -> int:
 
 
 def reindex(config: StackConfig, first: str, last: str) -> int:
-    """Give every gift created in the months [first, last] its finding index keys."""
+    """Give every gift created in the months [first, last] its index keys as written today
+    (finding indexes, month-key shards)."""
     _environment(config)
     from chalicelib.adapters.dynamo_find import next_month
     from chalicelib.adapters.dynamo_reindex import Reindexed, reindex_month

@@ -25,31 +25,43 @@ RECORD_KEYS = {"donation": keys.donation, "recurring": keys.plan}
 def donation_values(donation: Donation) -> dict[str, Any]:
     values = donation.model_dump()
     values.update(keys.donation(donation.id))
-    values["gsi1pk"] = keys.donations_by_month(donation.created_at)
-    values["gsi1sk"] = keys.donation_sort(donation.created_at, donation.id)
     values["entity"] = "donation"
-    values.update(finding_keys(donation))
+    values.update(index_keys(donation))
+    return values
+
+
+def index_keys(donation: Donation) -> dict[str, str]:
+    """Every index key of a gift item: gsi1's month, the finding indexes, and gsi2 while it
+    is pending (`steward reindex` sets these on gifts written before)."""
+    sort = keys.donation_sort(donation.created_at, donation.id)
+    values = {
+        "gsi1pk": keys.find_shard(keys.donations_by_month(donation.created_at), donation.id),
+        "gsi1sk": sort,
+        **finding_keys(donation),
+    }
     if donation.status == "pending":
         values["gsi2pk"] = keys.pending_donations(donation.setup_intent_id is not None, donation.id)
-        values["gsi2sk"] = values["gsi1sk"]
+        values["gsi2sk"] = sort
     return values
 
 
 def finding_keys(donation: Donation) -> dict[str, str]:
     """The keys of the finance finding indexes (README "Data:"): written with the gift whole,
-    so a gift moves between status partitions as refunds and disputes change it."""
+    so a gift moves between status partitions as refunds and disputes change it. Every
+    month-partitioned key is the gift's shard of it (keys.find_shard)."""
     created, sort = donation.created_at, keys.donation_sort(donation.created_at, donation.id)
-    values = {
+    monthly = {
         "status_pk": keys.donations_by_status(donation.display_status, created),
         "fund_pk": keys.donations_by_fund(donation.fund, created),
         "amount_pk": keys.donations_by_amount(created),
-        "amount_sk": keys.amount_sort(donation.amount, created, donation.id),
-        "donor_pk": keys.donations_by_donor(donation.email),
     }
     if donation.campaign:
-        values["campaign_pk"] = keys.donations_by_campaign(donation.campaign, created)
+        monthly["campaign_pk"] = keys.donations_by_campaign(donation.campaign, created)
     if donation.frequency != "one_time":
-        values["installment_pk"] = keys.installments_by_month(created)
+        monthly["installment_pk"] = keys.installments_by_month(created)
+    values = {name: keys.find_shard(key, donation.id) for name, key in monthly.items()}
+    values["donor_pk"] = keys.donations_by_donor(donation.email)
+    values["amount_sk"] = keys.amount_sort(donation.amount, created, donation.id)
     for name in list(values):
         if name.endswith("_pk") and name != "amount_pk":
             values[name[:-3] + "_sk"] = sort

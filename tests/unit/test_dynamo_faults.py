@@ -10,6 +10,7 @@ from botocore.stub import Stubber
 
 from chalicelib.adapters.dynamo import DynamoRepository
 from chalicelib.adapters.dynamo_outreach import DynamoOutreachRepository
+from chalicelib.adapters.keys import FIND_SHARDS
 from chalicelib.domain.errors import ConcurrentUpdateError, UpstreamError, ValidationFailedError
 from tests.unit.factories import donation
 
@@ -94,10 +95,12 @@ def test_a_list_query_refused_by_dynamodb_is_a_422_never_a_500(stubbed) -> None:
     key = {
         "pk": {"S": f"DONATION#{GIFT.id}"},
         "sk": {"S": "DONATION"},
-        "gsi1pk": {"S": "DONATIONS#2026-11"},
+        "gsi1pk": {"S": "DONATIONS#2026-11#00"},
         "gsi1sk": {"S": gift},
     }
     stubber.add_response("query", _query_page(key, [repo._donation_put(GIFT)["Item"]]))
+    for _ in range(FIND_SHARDS):  # the month's other shards and its key from before sharding
+        stubber.add_response("query", {"Items": [], "Count": 0, "ScannedCount": 0})
     stubber.add_client_error("query", "ValidationException", "The provided starting key is invalid")
     stubber.add_client_error("query", "ValidationException", "Query condition missed key schema element")
     with stubber:
