@@ -194,3 +194,29 @@ def test_two_deliveries_at_once_apply_the_event_once(
     assert other == [{"received": True, "applied": True}]
     assert first == {"received": True, "duplicate": True}  # its transaction wrote nothing
     _applied_once(repo, donation_id, event_id)
+
+
+def test_a_failed_event_is_listed_until_it_is_processed_whatever_its_age(
+    api: Api, stack: Stack, repo: Repository, payments: Payments
+) -> None:
+    # Stripe retries an event for 3 days and lists it for 30; after that only Steward's own
+    # record of the failure can tell anyone it was never applied.
+    from chalicelib.bootstrap import get_ledger
+    from chalicelib.services.clock import utc_now
+    from chalicelib.services.donations import Money
+    from chalicelib.services.reconcile import replay_events
+
+    donation_id, intent = _paid_elsewhere(api, stack, payments)
+    event_id = f"evt_listed_{time.time_ns()}"
+    payload = _succeeded(intent, event_id)
+    stripe_down = Failing(payments, "settlement", UpstreamError("the payment service did not answer"))
+    with pytest.raises(UpstreamError):
+        handle_stripe_event(payload, sign(payload, stack.webhook_secret), repo=repo, payments=stripe_down)
+    run = replay_events(utc_now(), Money(repo, payments), get_ledger())  # Stripe lists it no more
+    listed = {kept.id: kept for kept in run.still_failed}
+    assert event_id in listed, listed
+    assert listed[event_id].type == "payment_intent.succeeded" and listed[event_id].attempts == 1
+    assert listed[event_id].failure == "UpstreamError: the payment service did not answer"
+    assert deliver(api, stack, payload).json() == {"received": True, "applied": True}
+    assert event_id not in {kept.id for kept in repo.failed_events(100)}
+    _applied_once(repo, donation_id, event_id)
