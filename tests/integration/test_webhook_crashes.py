@@ -220,3 +220,43 @@ def test_a_failed_event_is_listed_until_it_is_processed_whatever_its_age(
     assert deliver(api, stack, payload).json() == {"received": True, "applied": True}
     assert event_id not in {kept.id for kept in repo.failed_events(100)}
     _applied_once(repo, donation_id, event_id)
+
+
+def test_a_transaction_throttled_by_dynamodb_answers_503_and_keeps_the_event(
+    api: Api, stack: Stack, repo: Repository, payments: Payments
+) -> None:
+    # DynamoDB Local never throttles: the app's client gets DynamoDB's answer for a transaction
+    # over its partition's rate once, as Stubber would give it; every other call is real.
+    from botocore.awsrequest import AWSResponse
+
+    from chalicelib.bootstrap import _dynamodb_client
+
+    donation_id, intent = _paid_elsewhere(api, stack, payments)
+    event_id = f"evt_throttled_{time.time_ns()}"
+    payload = _succeeded(intent, event_id)
+    answers = [
+        (
+            AWSResponse("http://127.0.0.1/", 400, {}, None),
+            {
+                "Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"},
+                "CancellationReasons": [{"Code": "ThrottlingError"}, {"Code": "None"}],
+                "ResponseMetadata": {"HTTPStatusCode": 400},
+            },
+        )
+    ]
+
+    def throttled(**_: Any) -> Any:
+        return answers.pop() if answers else None
+
+    events = _dynamodb_client().meta.events
+    events.register("before-call.dynamodb.TransactWriteItems", throttled, unique_id="test-throttled")
+    try:
+        with pytest.raises(UpstreamError):
+            handle_stripe_event(payload, sign(payload, stack.webhook_secret), repo=repo, payments=payments)
+    finally:
+        events.unregister("before-call.dynamodb.TransactWriteItems", unique_id="test-throttled")
+    kept = stored_event(repo, event_id)
+    assert kept is not None and kept["processed"] is False
+    assert kept["failure"].startswith("UpstreamError")
+    assert deliver(api, stack, payload).json() == {"received": True, "applied": True}
+    _applied_once(repo, donation_id, event_id)
