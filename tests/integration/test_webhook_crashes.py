@@ -260,3 +260,55 @@ def test_a_transaction_throttled_by_dynamodb_answers_503_and_keeps_the_event(
     assert kept["failure"].startswith("UpstreamError")
     assert deliver(api, stack, payload).json() == {"received": True, "applied": True}
     _applied_once(repo, donation_id, event_id)
+
+
+REFUND_CRASH_POINTS = {
+    "before the gift is read": ("get_gift", False),
+    "after the gift is read": ("get_gift", True),
+    "before the transaction": ("unit_of_work().commit", False),
+    "after the transaction": ("unit_of_work().commit", True),
+}
+
+
+@pytest.mark.parametrize("point", list(REFUND_CRASH_POINTS))
+def test_an_event_of_a_refund_steward_made_that_dies_at_any_step_is_applied_once(
+    api: Api, stack: Stack, repo: Repository, payments: Payments, point: str
+) -> None:
+    # The refund's metadata names the gift and Steward's refund id: no link is read, so these
+    # are all the calls the event makes.
+    from chalicelib.bootstrap import get_gift_mail
+    from tests.integration.test_refunds import paid_gift, settled_notices
+    from tests.stripe_events import refund
+
+    method, after = REFUND_CRASH_POINTS[point]
+    donation_id, email = paid_gift(api, stack)
+    gift = repo.get_donation(donation_id)
+    assert gift is not None
+    ours = {"donation_id": donation_id, "refund_id": new_id()}
+    made = refund(
+        stack.webhook_secret,
+        charge_id=str(gift.charge_id),
+        payment_intent_id=gift.payment_intent_id,
+        amount=700,
+        metadata=ours,
+        event_id=f"evt_refund_crash_{time.time_ns()}",
+    )
+    with pytest.raises(ProcessDied):
+        handle_stripe_event(
+            made.payload,
+            made.signature,
+            repo=Crashing(repo, method, 1, after=after),
+            payments=payments,
+            mail=get_gift_mail(),
+        )
+    committed = point == "after the transaction"
+    answer = deliver(api, stack, made.payload).json()
+    assert answer == (
+        {"received": True, "duplicate": True} if committed else {"received": True, "applied": True}
+    )
+    record = repo.get_gift(donation_id, with_history=True)
+    assert record is not None and record.donation.refunded == 700
+    assert [(r.id, r.status) for r in record.refunds] == [(ours["refund_id"], "succeeded")]
+    assert [e.source for e in record.history].count("refund.created") == 1
+    assert stored_event(repo, json.loads(made.payload)["id"])["processed"] is True
+    assert len(settled_notices(stack, email, 1)) == 1
