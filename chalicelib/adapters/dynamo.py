@@ -30,6 +30,7 @@ from chalicelib.services.clock import epoch_seconds
 from chalicelib.services.ports import (
     AuditEntry,
     DonationPage,
+    FailedEvent,
     GiftRecord,
     IdempotencyRecord,
     Page,
@@ -262,6 +263,31 @@ class DynamoRepository(Repository):
     def event_processed_before(self, event_id: str) -> bool:
         stored = self._get(keys.stripe_event(event_id)) or {}
         return bool(stored.get("processed"))
+
+    def failed_events(self, limit: int) -> list[FailedEvent]:
+        query = {
+            "TableName": self.table,
+            "IndexName": GSI1,
+            "KeyConditionExpression": "gsi1pk = :pk",
+            "ExpressionAttributeValues": to_item({":pk": keys.EVENTS_FAILED}),
+            "ProjectionExpression": "pk, #type, failure, failed_at, attempts",
+            "ExpressionAttributeNames": {"#type": "type"},
+            "Limit": limit,
+        }
+        try:
+            items = guarded(self.client.query, **query).get("Items", [])
+        except ClientError as exc:
+            raise translate(exc) from exc
+        return [
+            FailedEvent(
+                id=str(v["pk"]).removeprefix("EVENT#"),
+                type=str(v.get("type", "")),
+                failure=str(v.get("failure", "")),
+                failed_at=str(v.get("failed_at", "")),
+                attempts=int(v.get("attempts", 0)),
+            )
+            for v in map(from_item, items)
+        ]
 
     def keep_failed_event(self, event: StripeEvent, reason: str, now: str) -> bool:
         try:

@@ -29,6 +29,10 @@ RETRYABLE = {
     "InternalServerError",
     "ServiceUnavailable",
 }
+# Why DynamoDB cancels a transaction that may pass when tried again: another transaction on
+# the same item, or an item over its partition's (or its provisioned) rate. botocore retries
+# none of them: TransactionCanceledException is not a throttling error to it.
+RETRYABLE_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -50,7 +54,7 @@ def reasons(exc: ClientError) -> list[str]:
 
 
 def translate(exc: ClientError) -> Exception:
-    if error_code(exc) in RETRYABLE or "TransactionConflict" in reasons(exc):
+    if error_code(exc) in RETRYABLE or RETRYABLE_REASONS.intersection(reasons(exc)):
         return UpstreamError("the database is busy; retry")
     return cast(Exception, exc)
 

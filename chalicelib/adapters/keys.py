@@ -161,6 +161,10 @@ def stripe_event(event_id: str) -> Key:
     return {"pk": f"EVENT#{event_id}", "sk": "EVENT"}
 
 
+# GSI1: webhook events stored failed and not processed since, sorted by their last failure
+EVENTS_FAILED = "EVENTS#FAILED"
+
+
 # -- outreach: subscribers, confirmation tokens, contact messages, outbox, rate limits ----
 
 SIGNUPS_INDEX = "SIGNUPS"

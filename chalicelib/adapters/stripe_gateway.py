@@ -252,9 +252,17 @@ class StripePayments(Payments):
             event = self._client.construct_event(
                 text, signature or "", self._webhook_secret, WEBHOOK_TOLERANCE_SECONDS
             )
-        # A body that verifies but is no JSON object fails in the SDK's parse (ValueError) or
-        # its event construction (AttributeError, TypeError, KeyError).
-        except (stripe.SignatureVerificationError, ValueError, AttributeError, TypeError, KeyError) as exc:
+        # A body that verifies but is no JSON object fails in the SDK's parse (ValueError, or
+        # RecursionError when nested past the parser's depth) or its event construction
+        # (AttributeError, TypeError, KeyError).
+        except (
+            stripe.SignatureVerificationError,
+            ValueError,
+            RecursionError,
+            AttributeError,
+            TypeError,
+            KeyError,
+        ) as exc:
             refused = InvalidSignatureError("the Stripe-Signature does not verify")
             refused.reason = _refusal(exc)
             raise refused from exc

@@ -26,6 +26,17 @@ class IdempotencyRecord:
 
 
 @dataclass(frozen=True)
+class FailedEvent:
+    """A webhook event stored failed and not processed since: its last failure and how many."""
+
+    id: str
+    type: str
+    failure: str
+    failed_at: str
+    attempts: int
+
+
+@dataclass(frozen=True)
 class DonationPage:
     items: list[Donation]
     cursor: str | None
@@ -212,6 +223,11 @@ class Repository(abc.ABC):
     @abc.abstractmethod
     def event_processed_before(self, event_id: str) -> bool:
         """Whether a webhook event is stored processed (one consistent read)."""
+
+    @abc.abstractmethod
+    def failed_events(self, limit: int) -> list[FailedEvent]:
+        """Up to `limit` webhook events stored failed and not processed since, oldest failure
+        first (a Query of their index, whatever their age)."""
 
     @abc.abstractmethod
     def keep_failed_event(self, event: StripeEvent, reason: str, now: str) -> bool:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from chalicelib.domain.donation import Donation
 from chalicelib.domain.errors import StewardError
 from chalicelib.services.donations import Money
-from chalicelib.services.ports import BalanceLine, GiftRecord, Ledger, PayoutInfo, Repository
+from chalicelib.services.ports import BalanceLine, FailedEvent, GiftRecord, Ledger, PayoutInfo, Repository
 
 KINDS = {"charge": "gift", "payment": "gift", "refund": "refund", "payment_refund": "refund"}
 DISPUTE_TYPES = {"adjustment", "dispute", "dispute_reversal"}
@@ -162,12 +162,19 @@ def _not_paid_out(repo: Repository, start: str, end: str, charges: set[str | Non
             return missing
 
 
+# How many events stored failed a reconciliation names (the oldest failures first).
+FAILED_LISTED = 100
+
+
 @dataclass
 class Replay:
     events: int = 0
     applied: int = 0
     already: int = 0
     failed: list[str] = field(default_factory=list)
+    # Stored failed and still not processed after this run, whatever their age: Stripe stops
+    # retrying after 3 days and lists events for 30, so these may be applied by no one else.
+    still_failed: list[FailedEvent] = field(default_factory=list)
 
 
 def replay_events(
@@ -193,4 +200,5 @@ def replay_events(
                 run.applied += 1
         if progress:
             progress(run.events)
+    run.still_failed = money.repo.failed_events(FAILED_LISTED)
     return run

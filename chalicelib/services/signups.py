@@ -182,9 +182,10 @@ def _consent(signup: PendingSignup) -> dict[str, Any]:
 
 
 def _asked_before_unsubscribe(signup: PendingSignup, current: Subscriber) -> bool:
-    """A request sent before the address unsubscribed, applied late by the stream, does not
-    reopen it: the later decision stands. A request sent after it is a new decision."""
-    return current.status == "unsubscribed" and signup.created_at <= (current.unsubscribed_at or "")
+    """A request sent before the address last unsubscribed, applied late by the stream, does not
+    reopen it, nor mail a link for it once a later request reopened it: the later decision
+    stands. A request sent after it is a new decision."""
+    return current.unsubscribed_at is not None and signup.created_at <= current.unsubscribed_at
 
 
 def _sent_before_unsubscribe(target: ConfirmTarget | None, current: Subscriber) -> bool:

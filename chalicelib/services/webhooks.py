@@ -139,12 +139,28 @@ def _settled(fact: ChargeSettled, ctx: Context) -> bool:
 
 
 def _refund(fact: RefundChanged, ctx: Context) -> bool:
+    record = _refunded_gift(ctx, fact)
+    if record is not None:  # a refund Steward made names its gift and its record: no link read
+        return _change(ctx, record, refund_decision(ctx.money, str(fact.steward_refund_id), fact))
     target = ctx.repo.stripe_target(fact.refund_id)
     record = gift_for(ctx, target.donation_id or fact.donation_id, fact.payment_id or fact.charge_id)
     if record is None:
         return not_ours(fact, ctx)
     refund_id = target.refund_id or fact.steward_refund_id or fact.refund_id
     return _change(ctx, record, refund_decision(ctx.money, refund_id, fact))
+
+
+def _refunded_gift(ctx: Context, fact: RefundChanged) -> GiftRecord | None:
+    """The gift a refund Steward made names in its metadata (with its own refund id), when the
+    refund is of that gift's payment; None sends the refund through its `STRIPE#` link."""
+    if not (is_id(fact.donation_id or "") and is_id(fact.steward_refund_id or "")):
+        return None
+    record = ctx.repo.get_gift(str(fact.donation_id))
+    if record is None:
+        return None
+    gift = record.donation
+    paid = {gift.payment_intent_id, gift.charge_id} - {None}
+    return record if fact.payment_id in paid or fact.charge_id in paid else None
 
 
 def refund_decision(

@@ -194,3 +194,121 @@ def test_two_deliveries_at_once_apply_the_event_once(
     assert other == [{"received": True, "applied": True}]
     assert first == {"received": True, "duplicate": True}  # its transaction wrote nothing
     _applied_once(repo, donation_id, event_id)
+
+
+def test_a_failed_event_is_listed_until_it_is_processed_whatever_its_age(
+    api: Api, stack: Stack, repo: Repository, payments: Payments
+) -> None:
+    # Stripe retries an event for 3 days and lists it for 30; after that only Steward's own
+    # record of the failure can tell anyone it was never applied.
+    from chalicelib.bootstrap import get_ledger
+    from chalicelib.services.clock import utc_now
+    from chalicelib.services.donations import Money
+    from chalicelib.services.reconcile import replay_events
+
+    donation_id, intent = _paid_elsewhere(api, stack, payments)
+    event_id = f"evt_listed_{time.time_ns()}"
+    payload = _succeeded(intent, event_id)
+    stripe_down = Failing(payments, "settlement", UpstreamError("the payment service did not answer"))
+    with pytest.raises(UpstreamError):
+        handle_stripe_event(payload, sign(payload, stack.webhook_secret), repo=repo, payments=stripe_down)
+    run = replay_events(utc_now(), Money(repo, payments), get_ledger())  # Stripe lists it no more
+    listed = {kept.id: kept for kept in run.still_failed}
+    assert event_id in listed, listed
+    assert listed[event_id].type == "payment_intent.succeeded" and listed[event_id].attempts == 1
+    assert listed[event_id].failure == "UpstreamError: the payment service did not answer"
+    assert deliver(api, stack, payload).json() == {"received": True, "applied": True}
+    assert event_id not in {kept.id for kept in repo.failed_events(100)}
+    _applied_once(repo, donation_id, event_id)
+
+
+def test_a_transaction_throttled_by_dynamodb_answers_503_and_keeps_the_event(
+    api: Api, stack: Stack, repo: Repository, payments: Payments
+) -> None:
+    # DynamoDB Local never throttles: the app's client gets DynamoDB's answer for a transaction
+    # over its partition's rate once, as Stubber would give it; every other call is real.
+    from botocore.awsrequest import AWSResponse
+
+    from chalicelib.bootstrap import _dynamodb_client
+
+    donation_id, intent = _paid_elsewhere(api, stack, payments)
+    event_id = f"evt_throttled_{time.time_ns()}"
+    payload = _succeeded(intent, event_id)
+    answers = [
+        (
+            AWSResponse("http://127.0.0.1/", 400, {}, None),
+            {
+                "Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"},
+                "CancellationReasons": [{"Code": "ThrottlingError"}, {"Code": "None"}],
+                "ResponseMetadata": {"HTTPStatusCode": 400},
+            },
+        )
+    ]
+
+    def throttled(**_: Any) -> Any:
+        return answers.pop() if answers else None
+
+    events = _dynamodb_client().meta.events
+    events.register("before-call.dynamodb.TransactWriteItems", throttled, unique_id="test-throttled")
+    try:
+        with pytest.raises(UpstreamError):
+            handle_stripe_event(payload, sign(payload, stack.webhook_secret), repo=repo, payments=payments)
+    finally:
+        events.unregister("before-call.dynamodb.TransactWriteItems", unique_id="test-throttled")
+    kept = stored_event(repo, event_id)
+    assert kept is not None and kept["processed"] is False
+    assert kept["failure"].startswith("UpstreamError")
+    assert deliver(api, stack, payload).json() == {"received": True, "applied": True}
+    _applied_once(repo, donation_id, event_id)
+
+
+REFUND_CRASH_POINTS = {
+    "before the gift is read": ("get_gift", False),
+    "after the gift is read": ("get_gift", True),
+    "before the transaction": ("unit_of_work().commit", False),
+    "after the transaction": ("unit_of_work().commit", True),
+}
+
+
+@pytest.mark.parametrize("point", list(REFUND_CRASH_POINTS))
+def test_an_event_of_a_refund_steward_made_that_dies_at_any_step_is_applied_once(
+    api: Api, stack: Stack, repo: Repository, payments: Payments, point: str
+) -> None:
+    # The refund's metadata names the gift and Steward's refund id: no link is read, so these
+    # are all the calls the event makes.
+    from chalicelib.bootstrap import get_gift_mail
+    from tests.integration.test_refunds import paid_gift, settled_notices
+    from tests.stripe_events import refund
+
+    method, after = REFUND_CRASH_POINTS[point]
+    donation_id, email = paid_gift(api, stack)
+    gift = repo.get_donation(donation_id)
+    assert gift is not None
+    ours = {"donation_id": donation_id, "refund_id": new_id()}
+    made = refund(
+        stack.webhook_secret,
+        charge_id=str(gift.charge_id),
+        payment_intent_id=gift.payment_intent_id,
+        amount=700,
+        metadata=ours,
+        event_id=f"evt_refund_crash_{time.time_ns()}",
+    )
+    with pytest.raises(ProcessDied):
+        handle_stripe_event(
+            made.payload,
+            made.signature,
+            repo=Crashing(repo, method, 1, after=after),
+            payments=payments,
+            mail=get_gift_mail(),
+        )
+    committed = point == "after the transaction"
+    answer = deliver(api, stack, made.payload).json()
+    assert answer == (
+        {"received": True, "duplicate": True} if committed else {"received": True, "applied": True}
+    )
+    record = repo.get_gift(donation_id, with_history=True)
+    assert record is not None and record.donation.refunded == 700
+    assert [(r.id, r.status) for r in record.refunds] == [(ours["refund_id"], "succeeded")]
+    assert [e.source for e in record.history].count("refund.created") == 1
+    assert stored_event(repo, json.loads(made.payload)["id"])["processed"] is True
+    assert len(settled_notices(stack, email, 1)) == 1

@@ -44,6 +44,21 @@ def test_transaction_conflict_becomes_a_retryable_upstream_error(stubbed) -> Non
         _save(repo, GIFT.model_copy(update={"version": 1}), 0)
 
 
+@pytest.mark.parametrize("reason", ["ThrottlingError", "ProvisionedThroughputExceeded"])
+def test_a_transaction_cancelled_by_throttling_is_a_retryable_upstream_error(stubbed, reason: str) -> None:
+    # DynamoDB cancels a transaction whose item is over its partition's rate with this reason
+    # (botocore does not retry TransactionCanceledException): a 503 to a donor, a non-2xx that
+    # Stripe retries, and an event `steward reconcile` reports and moves past, never a crash.
+    repo, stubber = stubbed
+    stubber.add_client_error(
+        "transact_write_items",
+        "TransactionCanceledException",
+        modeled_fields={"CancellationReasons": [{"Code": reason}, {"Code": "None"}]},
+    )
+    with stubber, pytest.raises(UpstreamError):
+        _save(repo, GIFT.model_copy(update={"version": 1}), 0)
+
+
 def test_a_lost_version_race_is_a_concurrent_update(stubbed) -> None:
     repo, stubber = stubbed
     stubber.add_client_error(

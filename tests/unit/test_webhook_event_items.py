@@ -83,3 +83,12 @@ def test_the_event_item_keeps_the_raw_event_and_why() -> None:
         expressions = update["UpdateExpression"] + update["ConditionExpression"]
         assert all(name in expressions for name in update["ExpressionAttributeNames"])
         assert all(value in expressions for value in update["ExpressionAttributeValues"])
+
+
+def test_a_failed_event_is_indexed_until_it_is_processed() -> None:
+    failed = failed_update("steward", EVENT, "UpstreamError: down", NOW)
+    values = failed["ExpressionAttributeValues"]
+    assert values[":gsi1pk"] == {"S": "EVENTS#FAILED"} and values[":gsi1sk"] == {"S": f"{NOW}#{EVENT.id}"}
+    processed = processed_update("steward", EVENT, NOW)
+    assert processed["UpdateExpression"].endswith("REMOVE #gsi1pk, #gsi1sk")
+    assert processed["ExpressionAttributeNames"]["#gsi1pk"] == "gsi1pk"
