@@ -229,8 +229,6 @@ def test_a_transaction_throttled_by_dynamodb_answers_503_and_keeps_the_event(
     # over its partition's rate once, as Stubber would give it; every other call is real.
     from botocore.awsrequest import AWSResponse
 
-    from chalicelib.bootstrap import _dynamodb_client
-
     donation_id, intent = _paid_elsewhere(api, stack, payments)
     event_id = f"evt_throttled_{time.time_ns()}"
     payload = _succeeded(intent, event_id)
@@ -248,7 +246,9 @@ def test_a_transaction_throttled_by_dynamodb_answers_503_and_keeps_the_event(
     def throttled(**_: Any) -> Any:
         return answers.pop() if answers else None
 
-    events = _dynamodb_client().meta.events
+    # The client of the repository the event goes through: the session's repository may hold
+    # a client made before another test reset the app's cached ones.
+    events = repo.client.meta.events  # type: ignore[attr-defined]
     events.register("before-call.dynamodb.TransactWriteItems", throttled, unique_id="test-throttled")
     try:
         with pytest.raises(UpstreamError):
