@@ -25,6 +25,8 @@ UNCAPPED = 2**31
 
 @dataclass(frozen=True)
 class FormRules:
+    """The form checks' settings: keys, time trap and per-window limits."""
+
     keys: Keyring
     time_trap_seconds: int
     window_seconds: int

@@ -39,6 +39,8 @@ class DonationPage:
 
 @dataclass(frozen=True)
 class SetupIntentInfo:
+    """What the gateway reports of a SetupIntent."""
+
     id: str
     client_secret: str
     status: str
@@ -48,6 +50,8 @@ class SetupIntentInfo:
 
 @dataclass(frozen=True)
 class PaymentIntentInfo:
+    """What the gateway reports of a PaymentIntent."""
+
     id: str
     status: str
     client_secret: str
@@ -67,6 +71,8 @@ class Settlement:
 
 @dataclass(frozen=True)
 class SubscriptionInfo:
+    """What the gateway reports of a Subscription and its latest invoice."""
+
     id: str
     customer_id: str
     status: str  # Stripe's status word (active, incomplete, past_due, canceled, ...)
@@ -81,6 +87,8 @@ class SubscriptionInfo:
 
 @dataclass(frozen=True)
 class RefundInfo:
+    """What the gateway reports of a Refund."""
+
     id: str  # re_
     amount: int
     currency: str
@@ -389,6 +397,8 @@ class RateHit:
 
 @dataclass(frozen=True)
 class Page:
+    """One page of records and the cursor of the next."""
+
     items: list[Any]
     cursor: str | None
 
@@ -552,6 +562,8 @@ class StaffLog(abc.ABC):
 
 @dataclass(frozen=True)
 class PayoutInfo:
+    """What the ledger reports of a payout."""
+
     id: str
     amount: int
     currency: str

@@ -32,6 +32,8 @@ log = logging.getLogger("steward")
 
 @dataclass(frozen=True)
 class SignupRules:
+    """The signup settings: the form checks, the links' base and the daily sends."""
+
     form: FormRules
     public_url: str | None
     confirm_sends_per_day: int

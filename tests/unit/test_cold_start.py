@@ -101,3 +101,23 @@ def test_serving_get_config_loads_no_model_and_no_other_route_s_modules() -> Non
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True, env=env
     )
     assert json.loads(out.stdout) == [200, []]
+
+
+def test_a_plain_address_loads_no_email_validator() -> None:
+    """The forms check a plain address themselves (chalicelib/domain/addresses.py); any other
+    address still goes to email-validator."""
+    code = (
+        "import json, sys, app\n"
+        "from chalicelib.domain.outreach import ContactRequest, SignupRequest\n"
+        "from chalicelib.domain.donation import DonationRequest\n"
+        "body = {'email': 'Ada.Lovelace@Example.org', 'form_token': 't'}\n"
+        "SignupRequest.model_validate(body)\n"
+        "ContactRequest.model_validate({**body, 'name': 'A', 'topic': 't', 'subject': 'S', 'message': 'M'})\n"
+        "DonationRequest.model_validate({**body, 'amount': 100, 'currency': 'usd', 'first_name': 'A',\n"
+        "    'last_name': 'L', 'fund': 'f', 'tribute': {'kind': 'honor', 'name': 'G',\n"
+        "    'notify_email': 'grace@example.org'}})\n"
+        "plain = 'email_validator' in sys.modules\n"
+        "SignupRequest.model_validate({**body, 'email': 'ada@b\u00fccher.example'})\n"
+        "print(json.dumps([plain, 'email_validator' in sys.modules]))"
+    )
+    assert json.loads(_fresh(code)) == [False, True]
