@@ -12,10 +12,7 @@ copies restored from one snapshot do not share a sequence; ids, tokens and nonce
 
 from __future__ import annotations
 
-import importlib
 import os
-import pkgutil
-import random
 
 SNAPSTART = "snap-start"  # AWS_LAMBDA_INITIALIZATION_TYPE while a SnapStart version is made
 
@@ -29,6 +26,9 @@ def prepare() -> None:
 
 
 def warm() -> None:
+    import importlib
+    import pkgutil
+
     import chalicelib
     from chalicelib import bootstrap
 
@@ -68,4 +68,6 @@ def register_hooks() -> None:
 
 
 def after_restore() -> None:
+    import random
+
     random.seed()

@@ -121,3 +121,15 @@ def test_a_plain_address_loads_no_email_validator() -> None:
         "print(json.dumps([plain, 'email_validator' in sys.modules]))"
     )
     assert json.loads(_fresh(code)) == [False, True]
+
+
+def test_building_a_model_looks_for_no_pydantic_plugin() -> None:
+    """Scanning every installed package's entry points for pydantic plugins is skipped."""
+    code = (
+        "import json, app\n"
+        "from chalicelib.domain.outreach import SignupRequest\n"
+        "from pydantic.plugin import _loader\n"
+        "SignupRequest.model_validate({'email': 'ada@example.org', 'form_token': 't'})\n"
+        "print(json.dumps(_loader._plugins is None))"
+    )
+    assert json.loads(_fresh(code)) is True
