@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import stripe
 
 from chalicelib.adapters.stripe_billing import Billing
-from chalicelib.adapters.stripe_facts import payment_intent_info, read_event
-from chalicelib.domain.donation import Donation
 from chalicelib.domain.errors import (
     InvalidSignatureError,
     NotFoundError,
     PaymentDeclinedError,
     UpstreamError,
 )
-from chalicelib.services.facts import StripeEvent
 from chalicelib.services.ports import (
     PaymentIntentInfo,
     Payments,
@@ -24,6 +21,10 @@ from chalicelib.services.ports import (
     SetupIntentInfo,
     SubscriptionInfo,
 )
+
+if TYPE_CHECKING:  # the reading of webhook events loads where a payment is read, not with the client
+    from chalicelib.domain.donation import Donation
+    from chalicelib.services.facts import StripeEvent
 
 # Pinned, as Stripe recommends: parameters and webhook payloads follow this version.
 # Set the webhook endpoint in the Stripe dashboard to the same version.
@@ -60,6 +61,12 @@ class RateLimitBackoff(stripe.RequestsClient):
 def _plain(obj: Any) -> dict[str, Any]:
     data: dict[str, Any] = obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
     return data
+
+
+def _intent_info(intent: Any) -> PaymentIntentInfo:
+    from chalicelib.adapters.stripe_facts import payment_intent_info  # with the webhook's facts
+
+    return payment_intent_info(_plain(intent))
 
 
 def _setup_info(intent: Any) -> SetupIntentInfo:
@@ -198,7 +205,7 @@ class StripePayments(Payments):
             },
             {"idempotency_key": f"steward-payment-{donation.id}"},
         )
-        return payment_intent_info(_plain(intent))
+        return _intent_info(intent)
 
     def confirm_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo:
         try:
@@ -214,7 +221,7 @@ class StripePayments(Payments):
             return current
         except stripe.StripeError as exc:
             raise UpstreamError("the payment service did not answer; retry") from exc
-        return payment_intent_info(_plain(intent))
+        return _intent_info(intent)
 
     def cancel_payment_intent(self, payment_intent_id: str) -> None:
         self._call(
@@ -233,7 +240,7 @@ class StripePayments(Payments):
             raise UpstreamError("the payment service did not answer; retry") from exc
         except stripe.StripeError as exc:
             raise UpstreamError("the payment service did not answer; retry") from exc
-        return payment_intent_info(_plain(intent))
+        return _intent_info(intent)
 
     def settlement(self, charge_id: str) -> Settlement | None:
         charge = _plain(
@@ -256,6 +263,8 @@ class StripePayments(Payments):
         # its event construction (AttributeError, TypeError, KeyError).
         except (stripe.SignatureVerificationError, ValueError, AttributeError, TypeError, KeyError) as exc:
             raise InvalidSignatureError("the Stripe-Signature does not verify") from exc
+        from chalicelib.adapters.stripe_facts import read_event
+
         return read_event(_plain(event), text)
 
     @staticmethod

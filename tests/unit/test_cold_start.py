@@ -133,3 +133,14 @@ def test_building_a_model_looks_for_no_pydantic_plugin() -> None:
         "print(json.dumps(_loader._plugins is None))"
     )
     assert json.loads(_fresh(code)) is True
+
+
+def test_the_stripe_gateway_loads_the_webhook_facts_only_to_read_a_payment() -> None:
+    """POST /donations creates a SetupIntent: the gateway it builds loads no webhook facts."""
+    code = (
+        "import json, sys\n"
+        "import chalicelib.adapters.stripe_gateway\n"
+        "print(json.dumps([m for m in ('chalicelib.services.facts', 'chalicelib.adapters.stripe_facts')"
+        " if m in sys.modules]))"
+    )
+    assert json.loads(_fresh(code)) == []
