@@ -2,7 +2,7 @@
 
 from chalice.app import Chalice
 
-from chalicelib import snapstart
+from chalicelib import collector, snapstart
 from chalicelib.api import (
     campaigns,
     donations,
@@ -19,6 +19,7 @@ from chalicelib.api.errors import http_middleware
 
 app = Chalice(app_name="steward")
 app.register_middleware(http_middleware, "http")
+app.register_middleware(collector.resume_after_first_event)  # the cold start's pause ends
 app.api.binary_types.append("application/pdf")  # the receipt PDF
 for blueprint in (
     public.bp,

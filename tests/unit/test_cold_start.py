@@ -71,10 +71,9 @@ def test_the_contact_model_is_built_on_first_use() -> None:
     assert json.loads(_fresh(code)) == [[False, False], [True, True]]
 
 
-def test_serving_get_config_loads_no_model_and_no_other_route_s_modules() -> None:
-    """GET /config needs no DynamoDB: served in a fresh interpreter, it loads neither pydantic
-    nor any module of the money, staff or form routes."""
-    env = {
+def _app_env(**extra: str) -> dict[str, str]:
+    """Settings enough to serve GET /config, which reads no table and no secret store."""
+    return {
         **{k: v for k, v in os.environ.items() if not k.startswith(("STEWARD_", "AWS_LAMBDA"))},
         "STEWARD_TABLE_NAME": "steward",
         "STEWARD_JWT_ISSUER": "iss",
@@ -87,7 +86,14 @@ def test_serving_get_config_loads_no_model_and_no_other_route_s_modules() -> Non
         "STEWARD_SIGNING_KEY_ID": "k1",
         "STEWARD_IDENTITY_KEY": "i" * 64,
         "AWS_DEFAULT_REGION": "us-east-1",
+        **extra,
     }
+
+
+def test_serving_get_config_loads_no_model_and_no_other_route_s_modules() -> None:
+    """GET /config needs no DynamoDB: served in a fresh interpreter, it loads neither pydantic
+    nor any module of the money, staff or form routes."""
+    env = _app_env()
     names = [*NOT_AT_IMPORT, "pydantic", "chalicelib.domain.donation", "chalicelib.services.ports"]
     code = (
         "import json, sys\n"
@@ -144,3 +150,45 @@ def test_the_stripe_gateway_loads_the_webhook_facts_only_to_read_a_payment() -> 
         " if m in sys.modules]))"
     )
     assert json.loads(_fresh(code)) == []
+
+
+def _collector_around_first_event(**extra: str) -> list[bool]:
+    code = (
+        "import gc, json\n"
+        "from chalice.test import Client\n"
+        "from app import app\n"
+        "paused = not gc.isenabled()\n"
+        "with Client(app) as client:\n"
+        "    ok = client.http.get('/config').status_code == 200\n"
+        "print(json.dumps([paused, ok, gc.isenabled(), gc.get_freeze_count() > 0]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=_app_env(**extra),
+    )
+    return list(json.loads(out.stdout))
+
+
+def test_an_on_demand_cold_start_collects_no_garbage_until_its_first_event_is_answered() -> None:
+    """chalicelib/collector.py: paused from the import to the first answer, then on again with
+    everything alive set aside (gc.freeze)."""
+    assert _collector_around_first_event(AWS_LAMBDA_INITIALIZATION_TYPE="on-demand") == [
+        True,
+        True,
+        True,
+        True,
+    ]
+
+
+def test_the_collector_is_left_alone_off_lambda_and_for_an_init_made_ahead() -> None:
+    assert _collector_around_first_event() == [False, True, True, False]
+    assert _collector_around_first_event(AWS_LAMBDA_INITIALIZATION_TYPE="provisioned-concurrency") == [
+        False,
+        True,
+        True,
+        False,
+    ]
