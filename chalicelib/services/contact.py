@@ -18,7 +18,7 @@ from chalicelib.domain.outreach import ContactMessage, ContactRequest, ContactSt
 from chalicelib.domain.tokens import FORM_TOKEN_MAX_AGE_SECONDS, hash_ip
 from chalicelib.services.clock import Clock, epoch_seconds, utc_now
 from chalicelib.services.forms import FormRules, screen_form
-from chalicelib.services.ports import OutboxMessage, OutreachRepository, Page
+from chalicelib.services.outreach_ports import OutboxMessage, OutreachRepository, Page
 
 
 def submit_contact(

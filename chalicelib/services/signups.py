@@ -21,7 +21,7 @@ from chalicelib.domain.tokens import (
 from chalicelib.services.clock import Clock, epoch_seconds, seconds_after, seconds_before, utc_now
 from chalicelib.services.forms import FormRules, now_ms, screen_form
 from chalicelib.services.outbox import backoff_seconds
-from chalicelib.services.ports import ConfirmTarget, OutboxMessage, OutreachRepository, SignupMove
+from chalicelib.services.outreach_ports import ConfirmTarget, OutboxMessage, OutreachRepository, SignupMove
 
 CONFIRM_TOKEN_DAYS = 7
 ATTEMPTS = 3

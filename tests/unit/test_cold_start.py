@@ -192,3 +192,15 @@ def test_the_collector_is_left_alone_off_lambda_and_for_an_init_made_ahead() -> 
         True,
         False,
     ]
+
+
+def test_the_form_routes_load_only_their_own_ports() -> None:
+    """The contact and signup services and their repository load the outreach ports, not the
+    money ports (services/ports.py: the gift, Stripe and ledger ports)."""
+    code = (
+        "import json, sys, app\n"
+        "import chalicelib.services.contact, chalicelib.services.signups\n"
+        "import chalicelib.adapters.dynamo_outreach\n"
+        "print(json.dumps('chalicelib.services.ports' in sys.modules))"
+    )
+    assert json.loads(_fresh(code)) is False
