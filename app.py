@@ -2,7 +2,7 @@
 
 from chalice.app import Chalice
 
-from chalicelib import collector, snapstart
+from chalicelib import snapstart
 from chalicelib.api import (
     campaigns,
     donations,
@@ -16,10 +16,11 @@ from chalicelib.api import (
     webhooks,
 )
 from chalicelib.api.errors import http_middleware
+from chalicelib.collector import resume_after_first_event
 
 app = Chalice(app_name="steward")
 app.register_middleware(http_middleware, "http")
-app.register_middleware(collector.resume_after_first_event)  # the cold start's pause ends
+app.register_middleware(resume_after_first_event)  # the cold start's paused collector resumes
 app.api.binary_types.append("application/pdf")  # the receipt PDF
 for blueprint in (
     public.bp,

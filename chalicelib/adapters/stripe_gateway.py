@@ -69,6 +69,13 @@ def _intent_info(intent: Any) -> PaymentIntentInfo:
     return payment_intent_info(_plain(intent))
 
 
+def read_event(event: dict[str, Any], raw: str) -> StripeEvent:
+    """adapters/stripe_facts.read_event, loaded with the webhook's facts where an event is read."""
+    from chalicelib.adapters import stripe_facts
+
+    return stripe_facts.read_event(event, raw)
+
+
 def _setup_info(intent: Any) -> SetupIntentInfo:
     method = intent.get("payment_method")
     return SetupIntentInfo(
@@ -263,8 +270,6 @@ class StripePayments(Payments):
         # its event construction (AttributeError, TypeError, KeyError).
         except (stripe.SignatureVerificationError, ValueError, AttributeError, TypeError, KeyError) as exc:
             raise InvalidSignatureError("the Stripe-Signature does not verify") from exc
-        from chalicelib.adapters.stripe_facts import read_event
-
         return read_event(_plain(event), text)
 
     @staticmethod
