@@ -2,7 +2,7 @@
 
 from chalice.app import Chalice
 
-from chalicelib import snapstart
+from chalicelib import logs, snapstart
 from chalicelib.api import (
     campaigns,
     donations,
@@ -18,7 +18,9 @@ from chalicelib.api import (
 from chalicelib.api.errors import http_middleware
 from chalicelib.collector import resume_after_first_event
 
-app = Chalice(app_name="steward")
+app = Chalice(app_name="steward", configure_logs=False)
+logs.configure()  # every line JSON (chalicelib/logs.py)
+app.register_middleware(logs.invocation, "all")  # first: the request ids wrap every handler
 app.register_middleware(http_middleware, "http")
 app.register_middleware(resume_after_first_event)  # the cold start's paused collector resumes
 app.api.binary_types.append("application/pdf")  # the receipt PDF

@@ -150,8 +150,9 @@ def simple_events(env: dict[str, str]) -> dict[str, Callable[[], dict[str, Any]]
 class PaidGifts:
     """Gifts started through the app whose PaymentIntent was then paid at localstripe, with
     the confirm answer never reaching the app: only `payment_intent.succeeded` can finish
-    each, the webhook's full path (store the event, read the gift, fetch the fee and net from
-    Stripe, one transaction). Runs in a process that serves requests with `handler`."""
+    each, the webhook's full path (read the gift, fetch the fee and net from Stripe, one
+    transaction that stores the event with the change). Runs in a process that serves requests
+    with `handler`."""
 
     def __init__(self, handler: Callable[[dict[str, Any], Any], dict[str, Any]], stack: Any) -> None:
         import stripe

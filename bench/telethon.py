@@ -350,7 +350,10 @@ def verify(
 
     month = keys.donations_by_month(datetime.now(UTC).isoformat())
     status = keys.donations_by_status("succeeded", month[-7:])
-    succeeded = query_count(client, table, "gifts_by_status", status, key="status_pk")
+    succeeded = sum(
+        query_count(client, table, "gifts_by_status", p, key="status_pk")
+        for p in keys.find_partitions(status)
+    )
     unprocessed = 0
     for event_id in run.events:
         item = client.get_item(TableName=table, Key={"pk": {"S": f"EVENT#{event_id}"}, "sk": {"S": "EVENT"}})

@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import sys
+import uuid
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -31,8 +32,11 @@ from chalice.local import (
     LocalGatewayException,
 )
 
+from chalicelib import logs
 from chalicelib.api.errors import NO_ROUTE, NO_ROUTE_HEADERS
 from devstack import call_log
+
+access_log = logging.getLogger("steward.local_server")
 
 
 class RouteNotFoundError(LocalGatewayException):
@@ -44,11 +48,13 @@ class Gateway(LocalGateway):
         self, method: str, path: str, headers: Any, body: bytes | None
     ) -> dict[str, Any]:
         try:
-            return super()._generate_lambda_event(method, path, headers, body)
+            event = super()._generate_lambda_event(method, path, headers, body)
         except ValueError:  # chalice's route matcher found no route for the path
             raise RouteNotFoundError(
                 {"Content-Type": "application/json", **NO_ROUTE_HEADERS}, json.dumps(NO_ROUTE).encode()
             ) from None
+        event["requestContext"]["requestId"] = str(uuid.uuid4())  # as API Gateway names each request
+        return event
 
     def _has_user_defined_options_method(self, lambda_event: dict[str, Any]) -> bool:
         """Chalice's local gateway answers OPTIONS itself (200, no body, no headers) on every
@@ -90,6 +96,15 @@ class RequestHandler(ChaliceRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """The access line, JSON like the app's own, without the query (a signup's token)."""
+        path = getattr(self, "path", "").split("?")[0]
+        access_log.info("%s %s %s", getattr(self, "command", "-"), path, code)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """http.server's own complaints (a bad request line): JSON, with no query either."""
+        access_log.warning("http.server: %s", re.sub(r"\?\S*", "", format % args))
+
     def __getattr__(self, name: str) -> Any:
         """http.server answers a method without a `do_<METHOD>` (TRACE, QUERY, ...) with an
         HTML 501; every method goes to the app instead, which answers a method a route lacks
@@ -118,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--stage", default="dev")
     args = parser.parse_args(argv)
-    logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
+    logs.configure()  # JSON lines, as on Lambda (chalicelib/logs.py)
     call_log.install()  # only when STEWARD_RECORD_DYNAMODB_CALLS names a file (the test suite)
     create_server(args.project_dir, args.stage, args.host, args.port).serve_forever()
     return 0

@@ -87,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     statements = commands.add_parser("statements", help="send year-end giving statements")
     statements.add_argument("--year", type=_year, required=True)
     statements.add_argument("--email", help="only this donor (sent again if sent before)")
-    reindex = commands.add_parser("reindex", help="give older gifts the finding index keys")
+    reindex = commands.add_parser(
+        "reindex", help="give older gifts their index keys (finding indexes, month-key shards)"
+    )
     reindex.add_argument("--from", dest="first", type=_month, required=True, help="YYYY-MM")
     reindex.add_argument("--to", dest="last", type=_month, required=True, help="YYYY-MM")
     totals = commands.add_parser("totals", help="backfill the finance totals from the gifts")

@@ -54,7 +54,8 @@ def statements(config: StackConfig, year: int, email: str | None) -> int:
 
 
 def reindex(config: StackConfig, first: str, last: str) -> int:
-    """Give every gift created in the months [first, last] its finding index keys."""
+    """Give every gift created in the months [first, last] its index keys as written today
+    (finding indexes, month-key shards)."""
     _environment(config)
     from chalicelib.adapters.dynamo_find import next_month
     from chalicelib.adapters.dynamo_reindex import Reindexed, reindex_month
@@ -124,7 +125,13 @@ def reconcile(config: StackConfig, since: str) -> int:
     console.print(f"Paid gifts of the period in no payout yet: {len(report.not_paid_out)}")
     for failure in replay.failed:
         console.print(f"[red]event not applied[/red] {failure}")
-    return 1 if replay.failed or any(p.unmatched for p in report.payouts) else 0
+    for kept in replay.still_failed:
+        console.print(
+            f"[red]event stored failed[/red] {kept.id} {kept.type}: {kept.failure} "
+            f"(last {kept.failed_at}, {kept.attempts} attempts)"
+        )
+    failed = replay.failed or replay.still_failed
+    return 1 if failed or any(p.unmatched for p in report.payouts) else 0
 
 
 def totals_backfill(config: StackConfig, since: date) -> int:

@@ -1,6 +1,7 @@
 """Page cursors of the staff lists, bound to the query that made them.
 
-A cursor is base64 JSON: DynamoDB's LastEvaluatedKey (`k`), any position of the list's own
+A cursor is base64 JSON: DynamoDB's LastEvaluatedKey (`k`; for the donation list, which
+merges write shards, the sort key every shard resumes after), any position of the list's own
 (the donation list's month, `m`), and `q`, a digest of the query's filters. It needs no
 secret: it binds, it does not authenticate. A cursor is taken back only by the query that
 made it, and only with a start key in that query's partition and sort range, so DynamoDB is

@@ -2,41 +2,45 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters import dynamo_find, keys
 from chalicelib.adapters.dynamo_base import (
+    error_code,
     from_item,
     get_item,
     guarded,
     model_from,
-    put_new,
     query_index,
     reasons,
     to_item,
     translate,
 )
+from chalicelib.adapters.dynamo_events import failed_update, processed_update
 from chalicelib.adapters.dynamo_find import QUERIES_PER_PAGE
-from chalicelib.adapters.dynamo_tx import DynamoUnitOfWork, donation_values, event_processed_update
+from chalicelib.adapters.dynamo_tx import DynamoUnitOfWork, donation_values
 from chalicelib.domain.aftermath import Dispute, Refund
 from chalicelib.domain.donation import Donation
-from chalicelib.domain.errors import ConflictError
+from chalicelib.domain.errors import ConflictError, DuplicateEventError
 from chalicelib.domain.finding import GiftFilter
 from chalicelib.domain.recurring import RecurringPlan
 from chalicelib.services.clock import epoch_seconds
 from chalicelib.services.ports import (
     AuditEntry,
     DonationPage,
+    FailedEvent,
     GiftRecord,
     IdempotencyRecord,
     Page,
     PlanRecord,
     Repository,
-    StoredEvent,
     StripeLink,
 )
+
+if TYPE_CHECKING:
+    from chalicelib.services.facts import StripeEvent
 
 GSI1 = "gsi1"
 __all__ = ["QUERIES_PER_PAGE", "DynamoRepository"]
@@ -248,21 +252,51 @@ class DynamoRepository(Repository):
 
     # -- webhook events ------------------------------------------------------------
 
-    def put_event(self, event_id: str, event_type: str, raw: str, received_at: str) -> StoredEvent:
-        record = keys.stripe_event(event_id)
-        record.update(
-            entity="stripe_event", type=event_type, payload=raw, received_at=received_at, processed=False
-        )
-        if not put_new(self.client, self.table, record):
-            stored = self._get(keys.stripe_event(event_id)) or {}
-            return StoredEvent(event_id, bool(stored.get("processed")))
-        return StoredEvent(event_id, False)
-
-    def mark_event_processed(self, event_id: str, now: str) -> None:
+    def mark_event_processed(self, event: StripeEvent, now: str, note: str | None = None) -> None:
         try:
-            guarded(self.client.update_item, **event_processed_update(self.table, event_id, now))
+            guarded(self.client.update_item, **processed_update(self.table, event, now, note))
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                raise DuplicateEventError("this event was processed before") from exc
+            raise translate(exc) from exc
+
+    def event_processed_before(self, event_id: str) -> bool:
+        stored = self._get(keys.stripe_event(event_id)) or {}
+        return bool(stored.get("processed"))
+
+    def failed_events(self, limit: int) -> list[FailedEvent]:
+        query = {
+            "TableName": self.table,
+            "IndexName": GSI1,
+            "KeyConditionExpression": "gsi1pk = :pk",
+            "ExpressionAttributeValues": to_item({":pk": keys.EVENTS_FAILED}),
+            "ProjectionExpression": "pk, #type, failure, failed_at, attempts",
+            "ExpressionAttributeNames": {"#type": "type"},
+            "Limit": limit,
+        }
+        try:
+            items = guarded(self.client.query, **query).get("Items", [])
         except ClientError as exc:
             raise translate(exc) from exc
+        return [
+            FailedEvent(
+                id=str(v["pk"]).removeprefix("EVENT#"),
+                type=str(v.get("type", "")),
+                failure=str(v.get("failure", "")),
+                failed_at=str(v.get("failed_at", "")),
+                attempts=int(v.get("attempts", 0)),
+            )
+            for v in map(from_item, items)
+        ]
+
+    def keep_failed_event(self, event: StripeEvent, reason: str, now: str) -> bool:
+        try:
+            guarded(self.client.update_item, **failed_update(self.table, event, reason, now))
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise translate(exc) from exc
+        return True
 
     # -- helpers -------------------------------------------------------------------
 

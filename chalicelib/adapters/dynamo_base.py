@@ -29,6 +29,10 @@ RETRYABLE = {
     "InternalServerError",
     "ServiceUnavailable",
 }
+# Why DynamoDB cancels a transaction that may pass when tried again: another transaction on
+# the same item, or an item over its partition's (or its provisioned) rate. botocore retries
+# none of them: TransactionCanceledException is not a throttling error to it.
+RETRYABLE_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -50,7 +54,7 @@ def reasons(exc: ClientError) -> list[str]:
 
 
 def translate(exc: ClientError) -> Exception:
-    if error_code(exc) in RETRYABLE or "TransactionConflict" in reasons(exc):
+    if error_code(exc) in RETRYABLE or RETRYABLE_REASONS.intersection(reasons(exc)):
         return UpstreamError("the database is busy; retry")
     return cast(Exception, exc)
 
@@ -60,7 +64,7 @@ def translate_list(exc: ClientError, cursor: str | None) -> Exception:
     its start key: a 422 (naming the cursor when there was one), never a 500."""
     if error_code(exc) != "ValidationException":
         return translate(exc)
-    log.warning("a list query was refused: %s", exc)
+    log.warning("a list query was refused (%s)", error_code(exc))  # its text may quote the key
     if cursor:
         return cursors.bad_cursor()
     return ValidationFailedError(

@@ -1,7 +1,8 @@
 """Campaign progress in DynamoDB: per campaign and currency one progress item (amount raised,
-gifts and donors that count) and one marker per donor (how many of their gifts count), in the
-campaign's partition (keys.campaign_progress, keys.campaign_donor). The totals transaction
-writes them (adapters/dynamo_totals.py); the public campaign route reads one progress item."""
+gifts and donors that count) in the campaign's partition, and one marker per donor (how many
+of their gifts count) in its own (keys.campaign_progress, keys.campaign_donor). The totals
+transaction writes them (adapters/dynamo_totals.py); the public campaign route reads one
+progress item."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import dynamo_batch, keys
 from chalicelib.adapters.dynamo_base import guarded, to_item, translate
 from chalicelib.domain.campaigns import MarkerStep, Progress, Share
 
@@ -37,15 +38,15 @@ def share_from(item: dict[str, Any]) -> tuple[Share | None, bool]:
 
 
 def marker_update(table: str, step: MarkerStep) -> dict[str, Any]:
-    """Move a donor's marker by step.gifts, if it still holds the count read (absent is 0)."""
-    condition = "attribute_not_exists(gifts) OR gifts = :seen" if step.seen == 0 else "gifts = :seen"
+    """Set a donor's marker to step.seen + step.gifts, if it still holds the count read
+    (absent: the count read came from the marker kept before, or was 0)."""
     return {
         "TableName": table,
         "Key": to_item(keys.campaign_donor(step.campaign, step.currency, step.donor)),
-        "UpdateExpression": "ADD gifts :gifts SET entity = :entity",
-        "ConditionExpression": condition,
+        "UpdateExpression": "SET gifts = :after, entity = :entity",
+        "ConditionExpression": "attribute_not_exists(gifts) OR gifts = :seen",
         "ExpressionAttributeValues": to_item(
-            {":gifts": step.gifts, ":seen": step.seen, ":entity": "campaign_donor"}
+            {":after": step.seen + step.gifts, ":seen": step.seen, ":entity": "campaign_donor"}
         ),
     }
 
@@ -88,9 +89,23 @@ def read_number(
     return [int(item[n]["N"]) if n in item else 0 for n in names]
 
 
+def donor_counts(
+    client: Any, table: str, markers: list[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], int]:
+    """Each (campaign, currency, donor) marker's count, read consistently: from its own item,
+    or, until that is first written, from the one kept in the campaign's partition before
+    (nothing writes those any more, so the count read there stays true); 0 when neither is."""
+    wanted = [(keys.campaign_donor(*m), keys.campaign_donor_before(*m)) for m in markers]
+    found = dynamo_batch.get_many(client, table, [k for pair in wanted for k in pair], ("gifts",))
+    counts = {}
+    for marker, (key, before) in zip(markers, wanted, strict=True):
+        item = found.get((key["pk"], key["sk"])) or found.get((before["pk"], before["sk"])) or {}
+        counts[marker] = int(item["gifts"]["N"]) if "gifts" in item else 0
+    return counts
+
+
 def donor_gifts(client: Any, table: str, campaign: str, currency: str, donor: str) -> int:
-    key = keys.campaign_donor(campaign, currency, donor)
-    return read_number(client, table, key, ("gifts",), consistent=True)[0]
+    return donor_counts(client, table, [(campaign, currency, donor)])[(campaign, currency, donor)]
 
 
 def progress(client: Any, table: str, campaign: str, currency: str) -> Progress:

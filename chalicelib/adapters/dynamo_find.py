@@ -14,15 +14,16 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.adapters import cursors, keys
+from chalicelib.adapters import cursors, keys, shard_merge
 from chalicelib.adapters.dynamo_base import guarded, model_from, to_item, translate, translate_list
 from chalicelib.domain.donation import Donation
 from chalicelib.domain.finding import GiftFilter
 from chalicelib.services.ports import DonationPage
 
-# Queries one list page may make: a filter (abandoned gifts, a rare status) and empty months
-# can leave query after query empty; past this the page ends early and its cursor goes on.
-QUERIES_PER_PAGE = 10
+# Queries one list page may make: a month takes one Query per shard and the old key (17), and
+# a filter (abandoned gifts, a rare status) or empty months can leave query after query empty;
+# past this the page ends early and its cursor goes on. Three months' worth.
+QUERIES_PER_PAGE = 3 * (keys.FIND_SHARDS + 1)
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 INSTALLMENT_FREQUENCIES = ("installment", "monthly", "annual")
 TOP_AMOUNT = 10**keys.AMOUNT_DIGITS - 1
@@ -37,10 +38,14 @@ class Plan:
     key_names: tuple[str, str]
     partition: Callable[[str], str]
     sort_range: tuple[str, str]
-    monthly: bool = True
+    monthly: bool = True  # and so write-sharded (keys.find_shard); the donor index is neither
     conditions: list[str] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
+
+    def partitions(self, month: str) -> list[str]:
+        key = self.partition(month)
+        return keys.find_partitions(key) if self.monthly else [key]
 
     def where(self, condition: str, names: dict[str, str], **values: Any) -> None:
         self.conditions.append(condition)
@@ -139,56 +144,79 @@ def list_donations(
     filters: GiftFilter | None = None,
 ) -> DonationPage:
     """Gifts created in [start, end] that pass the filters: oldest first, or by amount within
-    each month when an amount range picks the amount index."""
+    each month when an amount range picks the amount index. A month's shards are merged by
+    sort key (shard_merge); the cursor holds the month and the position all shards resume at."""
     f = filters or GiftFilter()
     scope = {"list": "donations", "from": start, "to": end, "abandoned": str(include_abandoned), **f.scope()}
     plan = choose_plan(f, start, end, include_abandoned)
     first, last = start[:7], end[:7]
-    month, last_key = first, None
+    month, position = first, None
     if cursor:
         data = cursors.decode(cursor, scope)
-        month = str(data.get("m"))
-        if not (MONTH.fullmatch(month) and first <= month <= last):
+        month, position = str(data.get("m")), data.get("k")
+        if not (MONTH.fullmatch(month) and first <= month <= last) or not _in_range(position, plan):
             raise cursors.bad_cursor()
-        if data.get("k") is not None:
-            last_key = cursors.start_key(
-                data["k"], plan.partition(month), keys.donation, plan.sort_range, plan.key_names
-            )
     items: list[Donation] = []
-    queries = 0
+    budget = QUERIES_PER_PAGE
+    while month <= last:
+        merged = shard_merge.merge(
+            _shard_query(client, table, plan, cursor),
+            plan.partitions(month),
+            lambda item: str(item[plan.key_names[1]]["S"]),
+            position,
+            limit - len(items),
+            budget,
+        )
+        items.extend(model_from(Donation, item) for item in merged.items)
+        budget -= merged.queries
+        if not merged.done:
+            return DonationPage(items, cursors.encode(scope, m=month, k=merged.position))
+        month, position = (next_month(month) if plan.monthly else "9999-12"), None
+        if len(items) >= limit or budget <= 0:
+            break
+    return DonationPage(items, cursors.encode(scope, m=month, k=None) if month <= last else None)
+
+
+def _in_range(position: Any, plan: Plan) -> bool:
+    """A cursor's position: none (the month's start), or a sort value of this query's range
+    that ends in a gift id."""
+    if position is None:
+        return True
+    return (
+        isinstance(position, str)
+        and bool(position.rpartition("#")[2])
+        and plan.sort_range[0] <= position <= plan.sort_range[1]
+    )
+
+
+def _shard_query(client: Any, table: str, plan: Plan, cursor: str | None) -> shard_merge.ShardQuery:
+    """One Query of a shard: the plan's sort range and filters, resuming after a position."""
     pk_name, sk_name = plan.key_names
-    while month <= last and len(items) < limit and queries < QUERIES_PER_PAGE:
-        queries += 1
-        query: dict[str, Any] = {
+
+    def query(partition: str, after: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+        request: dict[str, Any] = {
             "TableName": table,
             "IndexName": plan.index,
-            "Limit": limit - len(items),
+            "Limit": limit,
             "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :low AND :high",
             "ExpressionAttributeNames": {"#pk": pk_name, "#sk": sk_name, **plan.names},
             "ExpressionAttributeValues": to_item(
-                {
-                    ":pk": plan.partition(month),
-                    ":low": plan.sort_range[0],
-                    ":high": plan.sort_range[1],
-                    **plan.values,
-                }
+                {":pk": partition, ":low": plan.sort_range[0], ":high": plan.sort_range[1], **plan.values}
             ),
         }
         if plan.conditions:
-            query["FilterExpression"] = " AND ".join(plan.conditions)
-        if last_key:
-            query["ExclusiveStartKey"] = last_key
+            request["FilterExpression"] = " AND ".join(plan.conditions)
+        if after:
+            gift = keys.donation(after.rpartition("#")[2])
+            request["ExclusiveStartKey"] = to_item({pk_name: partition, sk_name: after, **gift})
         try:
-            response = guarded(client.query, **query)
+            response = guarded(client.query, **request)
         except ClientError as exc:
             raise translate_list(exc, cursor) from exc
-        items.extend(model_from(Donation, item) for item in response.get("Items", []))
-        last_key = response.get("LastEvaluatedKey")
-        if last_key is None:
-            month = next_month(month) if plan.monthly else "9999-12"
-    if last_key is not None:
-        return DonationPage(items, cursors.encode(scope, m=month, k=last_key))
-    return DonationPage(items, cursors.encode(scope, m=month, k=None) if month <= last else None)
+        last = response.get("LastEvaluatedKey")
+        return response.get("Items", []), (str(last[sk_name]["S"]) if last else None)
+
+    return query
 
 
 def donor_page(client: Any, table: str, email: str, limit: int, cursor: str | None) -> DonationPage:

@@ -1,6 +1,8 @@
-"""Gives gifts written before the finding indexes existed their index keys: a gsi1 Query per
-creation month, and each gift that lacks a key gets it with an UpdateItem conditional on the
-version read (a gift that changed meanwhile was written whole, keys included)."""
+"""Gives gifts written before the finding indexes existed, or before their month keys were
+sharded, their index keys as the unit of work writes them now: a gsi1 Query per shard of
+each creation month and the key from before sharding, and each gift whose keys differ gets
+them with an UpdateItem conditional on the version read (a gift that changed meanwhile was
+written whole, keys included)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo_base import conditional_update, guarded, model_from, to_item, translate
-from chalicelib.adapters.dynamo_tx import finding_keys
+from chalicelib.adapters.dynamo_tx import index_keys
 from chalicelib.domain.donation import Donation
 
 
@@ -22,11 +24,16 @@ class Reindexed:
 
 
 def reindex_month(client: Any, table: str, month: str, run: Reindexed) -> None:
+    for partition in keys.find_partitions(keys.donations_by_month(month)):
+        _reindex_partition(client, table, partition, run)
+
+
+def _reindex_partition(client: Any, table: str, partition: str, run: Reindexed) -> None:
     query: dict[str, Any] = {
         "TableName": table,
         "IndexName": "gsi1",
         "KeyConditionExpression": "gsi1pk = :month",
-        "ExpressionAttributeValues": to_item({":month": f"DONATIONS#{month}"}),
+        "ExpressionAttributeValues": to_item({":month": partition}),
     }
     while True:
         try:
@@ -44,7 +51,7 @@ def reindex_month(client: Any, table: str, month: str, run: Reindexed) -> None:
 
 def _give_keys(client: Any, table: str, item: dict[str, Any]) -> bool:
     gift = model_from(Donation, item)
-    wanted = finding_keys(gift)
+    wanted = index_keys(gift)
     if all(item.get(name) == {"S": value} for name, value in wanted.items()):
         return False
     names = {f"#k{n}": name for n, name in enumerate(wanted)}

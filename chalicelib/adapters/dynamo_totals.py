@@ -8,12 +8,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.adapters import dynamo_campaigns, keys
+from chalicelib.adapters import dynamo_batch, dynamo_campaigns, keys
 from chalicelib.adapters.dynamo_base import guarded, model_from, reasons, to_item, translate
-from chalicelib.domain.campaigns import Progress
+from chalicelib.domain.campaigns import Progress, Share
 from chalicelib.domain.donation import Donation
 from chalicelib.domain.totals import FIGURES, Cell, Figures
 from chalicelib.services.totals import CampaignChange, StoredContribution, TotalsStore
+from chalicelib.services.totals_batch import BatchWrite, Refused
 
 NAMES = {f"#{name}": name for name in FIGURES}
 # What a report reads of a cell: its sort key names it (keys.totals_cell) and the six figures.
@@ -77,6 +78,13 @@ def _figures(item: dict[str, Any]) -> Figures:
         return Figures(*[int(item[name]["N"]) if name in item else 0 for name in FIGURES])
 
 
+def _stored(item: dict[str, Any]) -> StoredContribution:
+    """A gift's stored contribution from its item (typed form)."""
+    cells = dict(cell_from(part["M"]) for part in item.get("cells", {}).get("L", []))
+    share, share_kept = dynamo_campaigns.share_from(item)
+    return StoredContribution(int(item["version"]["N"]), cells, share, share_kept)
+
+
 class DynamoTotals(TotalsStore):
     def __init__(self, table_name: str, boto3_client: Any) -> None:
         self.table = table_name
@@ -97,11 +105,7 @@ class DynamoTotals(TotalsStore):
         except ClientError as exc:
             raise translate(exc) from exc
         item = response.get("Item")
-        if not item:
-            return None
-        cells = dict(cell_from(part["M"]) for part in item.get("cells", {}).get("L", []))
-        share, share_kept = dynamo_campaigns.share_from(item)
-        return StoredContribution(int(item["version"]["N"]), cells, share, share_kept)
+        return _stored(item) if item else None
 
     def save(
         self,
@@ -115,24 +119,7 @@ class DynamoTotals(TotalsStore):
         """One transaction: the gift's new contribution (conditional on the version read), an
         ADD of each difference to its cell, and its campaign's progress and donor markers (each
         marker conditional on the count read). False when another writer got there first."""
-        parts = [{**_cell_values(c), **f._asdict()} for c, f in after.items()]
-        put: dict[str, Any] = {
-            "TableName": self.table,
-            "Item": to_item(
-                {
-                    **keys.gift_contribution(donation_id),
-                    "entity": "contribution",
-                    "version": version,
-                    "cells": parts,
-                    **dynamo_campaigns.share_values(campaign.share),
-                }
-            ),
-        }
-        if read_version is None:
-            put["ConditionExpression"] = "attribute_not_exists(pk)"
-        else:
-            put["ConditionExpression"] = "version = :read"
-            put["ExpressionAttributeValues"] = to_item({":read": read_version})
+        put = self._contribution(donation_id, read_version, version, after, campaign.share)
         items: list[dict[str, Any]] = [{"Put": put}]
         items.extend({"Update": self._add(cell, delta)} for cell, delta in deltas.items())
         items.extend({"Update": dynamo_campaigns.marker_update(self.table, step)} for step in campaign.steps)
@@ -147,6 +134,74 @@ class DynamoTotals(TotalsStore):
                 return False
             raise translate(exc) from exc
         return True
+
+    def contributions(self, donation_ids: list[str]) -> dict[str, StoredContribution]:
+        wanted = [keys.gift_contribution(i) for i in donation_ids]
+        found = dynamo_batch.get_many(self.client, self.table, wanted)
+        return {
+            i: _stored(found[(k["pk"], k["sk"])])
+            for i, k in zip(donation_ids, wanted, strict=True)
+            if (k["pk"], k["sk"]) in found
+        }
+
+    def donor_counts(self, markers: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
+        return dynamo_campaigns.donor_counts(self.client, self.table, markers)
+
+    def save_batch(self, batch: BatchWrite) -> Refused | None:
+        """The batch's contributions, its summed ADD on each cell, each marker step and each
+        campaign's progress: one transaction. What DynamoDB cancelled it for, if it did."""
+        items: list[dict[str, Any]] = [
+            {"Put": self._contribution(g.donation_id, g.read_version, g.version, g.after, g.share)}
+            for g in batch.gifts
+        ]
+        owners: list[tuple[str, Any] | None] = [("gift", g.donation_id) for g in batch.gifts]
+        items.extend({"Update": self._add(cell, delta)} for cell, delta in batch.deltas.items())
+        items.extend({"Update": dynamo_campaigns.marker_update(self.table, step)} for step in batch.steps)
+        owners += [None] * len(batch.deltas) + [
+            ("marker", (s.campaign, s.currency, s.donor)) for s in batch.steps
+        ]
+        items.extend(
+            {"Update": dynamo_campaigns.progress_update(self.table, name, currency, change)}
+            for (name, currency), change in batch.progress.items()
+        )
+        failed = dynamo_batch.transact(self.client, items, owners)
+        if failed is None:
+            return None
+        if not failed:
+            return Refused(conflict=True)
+        return Refused(
+            gifts=frozenset(name for kind, name in failed if kind == "gift"),
+            markers=frozenset(name for kind, name in failed if kind == "marker"),
+        )
+
+    def _contribution(
+        self,
+        donation_id: str,
+        read_version: int | None,
+        version: int,
+        after: dict[Cell, Figures],
+        share: Share | None,
+    ) -> dict[str, Any]:
+        """The Put of a gift's contribution, conditional on the version read (None: none stored)."""
+        parts = [{**_cell_values(c), **f._asdict()} for c, f in after.items()]
+        put: dict[str, Any] = {
+            "TableName": self.table,
+            "Item": to_item(
+                {
+                    **keys.gift_contribution(donation_id),
+                    "entity": "contribution",
+                    "version": version,
+                    "cells": parts,
+                    **dynamo_campaigns.share_values(share),
+                }
+            ),
+        }
+        if read_version is None:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put["ConditionExpression"] = "version = :read"
+            put["ExpressionAttributeValues"] = to_item({":read": read_version})
+        return put
 
     def donor_gifts(self, campaign: str, currency: str, donor: str) -> int:
         return dynamo_campaigns.donor_gifts(self.client, self.table, campaign, currency, donor)

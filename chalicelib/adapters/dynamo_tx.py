@@ -8,13 +8,15 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo_base import guarded, reasons, to_item, translate
-from chalicelib.domain.errors import ConcurrentUpdateError, ConflictError
+from chalicelib.adapters.dynamo_events import processed_update
+from chalicelib.domain.errors import ConcurrentUpdateError, ConflictError, DuplicateEventError
 from chalicelib.services.ports import AuditEntry, OutboxMessage, UnitOfWork
 
 if TYPE_CHECKING:
     from chalicelib.domain.aftermath import Dispute, Refund
     from chalicelib.domain.donation import Donation
     from chalicelib.domain.recurring import RecurringPlan
+    from chalicelib.services.facts import StripeEvent
 
 RECORD_KEYS = {"donation": keys.donation, "recurring": keys.plan}
 
@@ -22,31 +24,43 @@ RECORD_KEYS = {"donation": keys.donation, "recurring": keys.plan}
 def donation_values(donation: Donation) -> dict[str, Any]:
     values = donation.model_dump()
     values.update(keys.donation(donation.id))
-    values["gsi1pk"] = keys.donations_by_month(donation.created_at)
-    values["gsi1sk"] = keys.donation_sort(donation.created_at, donation.id)
     values["entity"] = "donation"
-    values.update(finding_keys(donation))
+    values.update(index_keys(donation))
+    return values
+
+
+def index_keys(donation: Donation) -> dict[str, str]:
+    """Every index key of a gift item: gsi1's month, the finding indexes, and gsi2 while it
+    is pending (`steward reindex` sets these on gifts written before)."""
+    sort = keys.donation_sort(donation.created_at, donation.id)
+    values = {
+        "gsi1pk": keys.find_shard(keys.donations_by_month(donation.created_at), donation.id),
+        "gsi1sk": sort,
+        **finding_keys(donation),
+    }
     if donation.status == "pending":
         values["gsi2pk"] = keys.pending_donations(donation.setup_intent_id is not None, donation.id)
-        values["gsi2sk"] = values["gsi1sk"]
+        values["gsi2sk"] = sort
     return values
 
 
 def finding_keys(donation: Donation) -> dict[str, str]:
     """The keys of the finance finding indexes (README "Data:"): written with the gift whole,
-    so a gift moves between status partitions as refunds and disputes change it."""
+    so a gift moves between status partitions as refunds and disputes change it. Every
+    month-partitioned key is the gift's shard of it (keys.find_shard)."""
     created, sort = donation.created_at, keys.donation_sort(donation.created_at, donation.id)
-    values = {
+    monthly = {
         "status_pk": keys.donations_by_status(donation.display_status, created),
         "fund_pk": keys.donations_by_fund(donation.fund, created),
         "amount_pk": keys.donations_by_amount(created),
-        "amount_sk": keys.amount_sort(donation.amount, created, donation.id),
-        "donor_pk": keys.donations_by_donor(donation.email),
     }
     if donation.campaign:
-        values["campaign_pk"] = keys.donations_by_campaign(donation.campaign, created)
+        monthly["campaign_pk"] = keys.donations_by_campaign(donation.campaign, created)
     if donation.frequency != "one_time":
-        values["installment_pk"] = keys.installments_by_month(created)
+        monthly["installment_pk"] = keys.installments_by_month(created)
+    values = {name: keys.find_shard(key, donation.id) for name, key in monthly.items()}
+    values["donor_pk"] = keys.donations_by_donor(donation.email)
+    values["amount_sk"] = keys.amount_sort(donation.amount, created, donation.id)
     for name in list(values):
         if name.endswith("_pk") and name != "amount_pk":
             values[name[:-3] + "_sk"] = sort
@@ -63,16 +77,6 @@ def plan_values(plan: RecurringPlan) -> dict[str, Any]:
     }
 
 
-def event_processed_update(table: str, event_id: str, now: str) -> dict[str, Any]:
-    return {
-        "TableName": table,
-        "Key": to_item(keys.stripe_event(event_id)),
-        "UpdateExpression": "SET #processed = :true, processed_at = :now",
-        "ExpressionAttributeNames": {"#processed": "processed"},
-        "ExpressionAttributeValues": to_item({":true": True, ":now": now}),
-    }
-
-
 class DynamoUnitOfWork(UnitOfWork):
     """Collects the writes of one use case and commits them in one TransactWriteItems. A
     later write to the same item replaces an earlier one (a transaction may touch each item
@@ -82,6 +86,7 @@ class DynamoUnitOfWork(UnitOfWork):
         self.client, self.table = client, table
         self._items: dict[tuple[str, str], dict[str, Any]] = {}
         self._once: set[tuple[str, str]] = set()  # items that must be new: a conflict, not a race
+        self._events: set[tuple[str, str]] = set()  # webhook events: processed before, a duplicate
 
     def _put(self, values: dict[str, Any], condition: str | None = None, **expected: Any) -> None:
         put: dict[str, Any] = {"TableName": self.table, "Item": to_item(values)}
@@ -144,9 +149,10 @@ class DynamoUnitOfWork(UnitOfWork):
         self._put({**key, "entity": "once"}, "attribute_not_exists(pk)")
         self._once.add((key["pk"], key["sk"]))
 
-    def event_processed(self, event_id: str, now: str) -> None:
-        key = keys.stripe_event(event_id)
-        self._items[(key["pk"], key["sk"])] = {"Update": event_processed_update(self.table, event_id, now)}
+    def event_processed(self, event: StripeEvent, now: str) -> None:
+        key = keys.stripe_event(event.id)
+        self._items[(key["pk"], key["sk"])] = {"Update": processed_update(self.table, event, now)}
+        self._events.add((key["pk"], key["sk"]))
 
     def commit(self) -> None:
         if not self._items:
@@ -156,6 +162,8 @@ class DynamoUnitOfWork(UnitOfWork):
             guarded(self.client.transact_write_items, TransactItems=list(self._items.values()))
         except ClientError as exc:
             failed = [order[i] for i, code in enumerate(reasons(exc)) if code == "ConditionalCheckFailed"]
+            if any(key in self._events for key in failed):
+                raise DuplicateEventError("this event was processed before") from exc
             if failed and all(key in self._once for key in failed):
                 raise ConflictError("already recorded") from exc
             if failed:
@@ -164,3 +172,4 @@ class DynamoUnitOfWork(UnitOfWork):
         finally:
             self._items.clear()
             self._once.clear()
+            self._events.clear()

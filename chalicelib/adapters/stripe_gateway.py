@@ -266,11 +266,25 @@ class StripePayments(Payments):
             event = self._client.construct_event(
                 text, signature or "", self._webhook_secret, WEBHOOK_TOLERANCE_SECONDS
             )
-        # A body that verifies but is no JSON object fails in the SDK's parse (ValueError) or
-        # its event construction (AttributeError, TypeError, KeyError).
-        except (stripe.SignatureVerificationError, ValueError, AttributeError, TypeError, KeyError) as exc:
-            raise InvalidSignatureError("the Stripe-Signature does not verify") from exc
-        return read_event(_plain(event), text)
+        # A body that verifies but is no JSON object fails in the SDK's parse (ValueError, or
+        # RecursionError when nested past the parser's depth) or its event construction
+        # (AttributeError, TypeError, KeyError).
+        except (
+            stripe.SignatureVerificationError,
+            ValueError,
+            RecursionError,
+            AttributeError,
+            TypeError,
+            KeyError,
+        ) as exc:
+            refused = InvalidSignatureError("the Stripe-Signature does not verify")
+            refused.reason = _refusal(exc)
+            raise refused from exc
+        try:
+            return read_event(_plain(event), text)
+        except InvalidSignatureError as exc:
+            exc.reason = "unparseable"
+            raise
 
     @staticmethod
     def _call(method: Any, *args: Any) -> Any:
@@ -278,3 +292,10 @@ class StripePayments(Payments):
             return method(*args)
         except stripe.StripeError as exc:
             raise UpstreamError("the payment service did not answer; retry") from exc
+
+
+def _refusal(exc: Exception) -> str:
+    """Why a webhook was refused, from the SDK's own words: stale, bad_signature or unparseable."""
+    if not isinstance(exc, stripe.SignatureVerificationError):
+        return "unparseable"  # it verified, but is no JSON event
+    return "stale" if "tolerance" in str(exc) else "bad_signature"

@@ -96,7 +96,7 @@ def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
             return view(*args, **kwargs)
         except domain.StewardError as exc:
             if isinstance(exc, domain.UpstreamError):
-                log.warning("upstream failure in %s: %r", view.__name__, exc.__cause__)
+                log.warning("upstream failure in %s", view.__name__, exc_info=exc)  # types, no text
             return to_response(exc)
         except Exception:
             log.exception("unhandled error in %s", view.__name__)

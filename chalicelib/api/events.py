@@ -47,19 +47,20 @@ def outbox_stream(event: DynamoDBEvent) -> dict[str, Any]:
 
 @bp.on_dynamodb_record(stream_arn=STREAM_ARN, batch_size=100, starting_position="TRIM_HORIZON")
 def totals_stream(event: DynamoDBEvent) -> dict[str, Any]:
-    """Keep the finance totals up to date from each new image of a gift. Replays and records
-    out of order change nothing twice (services/totals.py); a table failure raises, and the
-    event source bisects and retries the batch (infra/resources.json)."""
+    """Keep the finance totals up to date from each new image of a gift, a batch at a time:
+    each cell takes the batch's summed change once (services/totals_batch.py). Replays and
+    records out of order change nothing twice; a table failure raises, and the event source
+    bisects and retries the batch (infra/resources.json); a record that cannot be applied
+    raises after the rest of the batch is, so it ends alone in the on-failure queue."""
     from chalicelib.bootstrap import get_totals_store
-    from chalicelib.services.totals import apply_gift_image
+    from chalicelib.services.totals_batch import apply_gift_images
 
-    applied = 0
-    for record in event:
-        keys = record.keys or {}
-        image = record.new_image
-        if record.event_name in ("INSERT", "MODIFY") and image and is_gift(keys):
-            applied += apply_gift_image(image, get_totals_store())
-    return {"totals_applied": applied}
+    images = [
+        record.new_image
+        for record in event
+        if record.event_name in ("INSERT", "MODIFY") and record.new_image and is_gift(record.keys or {})
+    ]
+    return {"totals_applied": apply_gift_images(images, get_totals_store())}
 
 
 def is_gift(keys: dict[str, Any]) -> bool:

@@ -93,14 +93,24 @@ def share_of(donation: Donation) -> Share | None:
     return Share(donation.campaign, donation.currency, donor_of(donation.email), amount)
 
 
+ShareChange = tuple[Share | None, Share | None]  # a gift's share before and after
+
+
 def marker_changes(before: Share | None, after: Share | None) -> dict[tuple[str, str, str], int]:
     """By how much each donor marker changes when a gift's share goes from before to after."""
-    changes: dict[tuple[str, str, str], int] = {}
-    for share, sign in ((before, -1), (after, 1)):
-        if share is not None:
-            key = (share.campaign, share.currency, share.donor)
-            changes[key] = changes.get(key, 0) + sign
-    return {key: change for key, change in changes.items() if change}
+    return summed_marker_changes([(before, after)])
+
+
+def summed_marker_changes(changes: list[ShareChange]) -> dict[tuple[str, str, str], int]:
+    """By how much each donor marker changes when each gift's share moves (several gifts of
+    one donor add up: a marker is written once)."""
+    sums: dict[tuple[str, str, str], int] = {}
+    for before, after in changes:
+        for share, sign in ((before, -1), (after, 1)):
+            if share is not None:
+                key = (share.campaign, share.currency, share.donor)
+                sums[key] = sums.get(key, 0) + sign
+    return {key: change for key, change in sorted(sums.items()) if change}
 
 
 def progress_changes(
@@ -108,12 +118,18 @@ def progress_changes(
 ) -> dict[tuple[str, str], Progress]:
     """What to add to each campaign's progress (campaign, currency): the amount raised, the
     gifts that count and the donors that start or stop counting (from the marker steps)."""
+    return summed_progress([(before, after)], steps)
+
+
+def summed_progress(changes: list[ShareChange], steps: list[MarkerStep]) -> dict[tuple[str, str], Progress]:
+    """progress_changes for several gifts at once: one sum per campaign and currency."""
     sums: dict[tuple[str, str], list[int]] = {}
-    for share, sign in ((before, -1), (after, 1)):
-        if share is not None:
-            total = sums.setdefault((share.campaign, share.currency), [0, 0, 0])
-            total[0] += sign * share.raised
-            total[1] += sign
+    for before, after in changes:
+        for share, sign in ((before, -1), (after, 1)):
+            if share is not None:
+                total = sums.setdefault((share.campaign, share.currency), [0, 0, 0])
+                total[0] += sign * share.raised
+                total[1] += sign
     for step in steps:
         sums.setdefault((step.campaign, step.currency), [0, 0, 0])[2] += step.donors
     return {key: Progress(*total) for key, total in sorted(sums.items()) if any(total)}

@@ -51,6 +51,9 @@ class PaymentDeclinedError(StewardError):
 class InvalidSignatureError(StewardError):
     """A webhook's Stripe-Signature did not verify."""
 
+    # why, for the log: bad_signature, stale (outside the tolerance) or unparseable
+    reason = "bad_signature"
+
 
 class UnauthorizedError(StewardError):
     """The bearer token is missing or invalid."""
@@ -66,6 +69,19 @@ class ConcurrentUpdateError(StewardError):
 
 class UpstreamError(StewardError):
     """A peer (DynamoDB, Stripe) failed; the request can be retried."""
+
+
+class DuplicateEventError(StewardError):
+    """A webhook event was processed before: this delivery wrote nothing."""
+
+
+class WriteRefusedError(StewardError):
+    """The database refused a write for a reason a retry will not change (a validation error)."""
+
+
+class StreamRecordError(StewardError):
+    """Records of a stream batch that could not be applied (the rest were); the event source
+    retries them and hands on what keeps failing."""
 
 
 class PermanentMailError(StewardError):

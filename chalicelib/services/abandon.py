@@ -45,7 +45,7 @@ def sweep_abandoned(
         try:
             outcome = _settle(gift, Money(repo, payments, mail, now))
         except StewardError as exc:  # one gift's trouble never stops the others
-            log.warning("sweep left gift %s for the next run: %r", gift.id, exc)
+            log.warning("sweep left gift %s for the next run: %s", gift.id, type(exc).__name__)
             continue
         if outcome:
             counts[outcome] += 1

@@ -16,6 +16,7 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.outreach import ContactMessage, ContactRequest, ContactStatus
 from chalicelib.domain.tokens import FORM_TOKEN_MAX_AGE_SECONDS, hash_ip
+from chalicelib.metrics import business_event
 from chalicelib.services.clock import Clock, epoch_seconds, utc_now
 from chalicelib.services.forms import FormRules, screen_form
 from chalicelib.services.outreach_ports import OutboxMessage, OutreachRepository, Page
@@ -76,6 +77,8 @@ def submit_contact(
         repo.create_contact(message, emails, digest, expires_at, hits=screening.hits)
     except ConflictError:  # the same form sent again (a retry or a replay): stored once, mailed once
         repo.take_rate_hits(screening.hits)  # and counted again, as every submission is
+    else:
+        business_event("contact_received", "contact message received", contact_id=message.id, topic=topic.id)
 
 
 def programs_for(roles: frozenset[str], topics: dict[str, Topic]) -> list[str]:

@@ -8,6 +8,7 @@ import logging
 import secrets
 import string
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.donation import (
     Donation,
@@ -41,6 +42,9 @@ from chalicelib.services.ports import (
     Settlement,
 )
 from chalicelib.services.receipts import GiftMail
+
+if TYPE_CHECKING:
+    from chalicelib.services.facts import StripeEvent
 
 log = logging.getLogger("steward")
 SAVE_ATTEMPTS = 5
@@ -385,7 +389,7 @@ def record_payment(
     update: PaymentUpdate,
     *,
     source: str,
-    event_id: str | None = None,
+    event: StripeEvent | None = None,
     record: GiftRecord | None = None,
 ) -> Donation:
     """Merge a payment fact into the gift and commit it; the gift as stored afterwards."""
@@ -398,7 +402,7 @@ def record_payment(
         donation_id,
         lambda current: payment_decision(current.donation, update, money, settled),
         source=source,
-        event_id=event_id,
+        event=event,
         record=record,
         now=money.now,
     )

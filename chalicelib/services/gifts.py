@@ -6,13 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.aftermath import Dispute, Refund, summarize
 from chalicelib.domain.donation import Donation
 from chalicelib.domain.errors import ConcurrentUpdateError, NotFoundError, UpstreamError
 from chalicelib.domain.recurring import RecurringPlan
+from chalicelib.services import gift_events
 from chalicelib.services.clock import Clock, utc_now
 from chalicelib.services.ports import AuditEntry, GiftRecord, OutboxMessage, Repository
+
+if TYPE_CHECKING:
+    from chalicelib.services.facts import StripeEvent
 
 SAVE_ATTEMPTS = 5
 ACTORS = {"api": "donor", "confirm": "donor", "donor_link": "donor", "sweep": "system"}
@@ -55,26 +60,24 @@ def change_gift(
     *,
     source: str,
     actor: str | None = None,
-    event_id: str | None = None,
+    event: StripeEvent | None = None,
     record: GiftRecord | None = None,
     now: Clock = utc_now,
 ) -> tuple[GiftRecord, bool]:
     """Apply `decide` to the gift as stored until it commits; returns the gift as stored after
     and whether this call changed it. A decision of None changes nothing (the webhook event is
-    still marked processed)."""
+    still stored processed). A webhook event processed before raises DuplicateEventError."""
     current = record
     for _ in range(SAVE_ATTEMPTS):
         if current is None:
             current = load_gift(repo, donation_id)
         decision = decide(current)
         if decision is None:
-            if event_id:
-                repo.mark_event_processed(event_id, now())
+            if event:
+                repo.mark_event_processed(event, now())
             return current, False
         try:
-            return commit(
-                repo, current, decision, source=source, actor=actor, event_id=event_id, now=now
-            ), True
+            return commit(repo, current, decision, source=source, actor=actor, event=event, now=now), True
         except ConcurrentUpdateError:
             current = None
     raise UpstreamError("the gift kept changing underneath; retry")
@@ -87,13 +90,14 @@ def commit(
     *,
     source: str,
     actor: str | None = None,
-    event_id: str | None = None,
+    event: StripeEvent | None = None,
     now: Clock = utc_now,
     new: bool = False,
 ) -> GiftRecord:
     """One transaction: the gift (conditional on its version as read), with its totals derived
     again from its refunds and disputes, the records that changed, the plan, the audit entry,
-    the emails, and the webhook event marked processed."""
+    the emails, and the webhook event stored processed (DuplicateEventError, nothing written, when
+    it was processed before)."""
     old = before.donation
     refunds = _merged(before.refunds, decision.refunds)
     disputes = _merged(before.disputes, decision.disputes)
@@ -117,13 +121,15 @@ def commit(
         **decision.details,
     }
     entry = AuditEntry(actor or actor_of(source), source, timestamp, details)
-    work.audit("donation", stored.id, entry, event_id or f"v{stored.version}")
+    work.audit("donation", stored.id, entry, event.id if event else f"v{stored.version}")
     for message in decision.messages:
         work.send(message)
-    if event_id:
-        work.event_processed(event_id, timestamp)
+    if event:
+        work.event_processed(event, timestamp)
     work.commit()
-    return GiftRecord(stored, refunds, disputes)
+    record = GiftRecord(stored, refunds, disputes)
+    gift_events.tell(before, record, decision.refunds, decision.disputes, source)
+    return record
 
 
 def _merged(stored: list[Refund] | list[Dispute], changed: tuple[Refund, ...] | tuple[Dispute, ...]) -> list:  # type: ignore[type-arg]

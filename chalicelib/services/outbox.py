@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 
 from chalicelib.domain.errors import PermanentMailError, UpstreamError
+from chalicelib.metrics import business_event
 from chalicelib.services.clock import Clock, seconds_after, utc_now
 from chalicelib.services.outreach_ports import Mailer, OutboxMessage, OutreachRepository, Page
 
@@ -55,7 +56,7 @@ def _fail(repo: OutreachRepository, message_id: str, timestamp: str, reason: str
     """The email ends failed. The line is what the deploy template's alarm counts
     (infra/resources.json, MailFailed); the reason stays on the item, where it may name an address."""
     repo.fail_outbox(message_id, timestamp, reason)
-    log.warning("mail_failed outbox=%s", message_id)
+    business_event("mail_failed", f"mail_failed outbox={message_id}", logging.WARNING, outbox_id=message_id)
 
 
 def _retry_later(message: OutboxMessage, repo: OutreachRepository, timestamp: str, error: str) -> None:

@@ -35,9 +35,14 @@ class IdempotencyRecord:
 
 
 @dataclass(frozen=True)
-class StoredEvent:
+class FailedEvent:
+    """A webhook event stored failed and not processed since: its last failure and how many."""
+
     id: str
-    processed: bool
+    type: str
+    failure: str
+    failed_at: str
+    attempts: int
 
 
 @dataclass(frozen=True)
@@ -180,7 +185,9 @@ class UnitOfWork(abc.ABC):
         """A marker written once: when it exists already the commit fails with ConflictError."""
 
     @abc.abstractmethod
-    def event_processed(self, event_id: str, now: str) -> None: ...
+    def event_processed(self, event: StripeEvent, now: str) -> None:
+        """The webhook event stored processed, with this change; the commit fails with
+        DuplicateEventError (and writes nothing) when it was processed before."""
 
     @abc.abstractmethod
     def commit(self) -> None:
@@ -226,11 +233,23 @@ class Repository(abc.ABC):
         points at here: donation_id, refund_id, recurring_id."""
 
     @abc.abstractmethod
-    def put_event(self, event_id: str, event_type: str, raw: str, received_at: str) -> StoredEvent:
-        """Store a webhook event once by its id; returns what is stored."""
+    def mark_event_processed(self, event: StripeEvent, now: str, note: str | None = None) -> None:
+        """Store a webhook event that changes nothing, processed (`note`: why); raises
+        DuplicateEventError when it was processed before."""
 
     @abc.abstractmethod
-    def mark_event_processed(self, event_id: str, now: str) -> None: ...
+    def event_processed_before(self, event_id: str) -> bool:
+        """Whether a webhook event is stored processed (one consistent read)."""
+
+    @abc.abstractmethod
+    def failed_events(self, limit: int) -> list[FailedEvent]:
+        """Up to `limit` webhook events stored failed and not processed since, oldest failure
+        first (a Query of their index, whatever their age)."""
+
+    @abc.abstractmethod
+    def keep_failed_event(self, event: StripeEvent, reason: str, now: str) -> bool:
+        """Store a webhook event whose processing failed, unprocessed, with the reason;
+        False when another delivery processed it meanwhile (nothing written)."""
 
     @abc.abstractmethod
     def list_donations(

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from chalicelib.domain.donation import Donation
 from chalicelib.domain.errors import StewardError
 from chalicelib.services.donations import Money
-from chalicelib.services.ports import BalanceLine, GiftRecord, Ledger, PayoutInfo, Repository
+from chalicelib.services.ports import BalanceLine, FailedEvent, GiftRecord, Ledger, PayoutInfo, Repository
 
 KINDS = {"charge": "gift", "payment": "gift", "refund": "refund", "payment_refund": "refund"}
 DISPUTE_TYPES = {"adjustment", "dispute", "dispute_reversal"}
@@ -162,26 +162,35 @@ def _not_paid_out(repo: Repository, start: str, end: str, charges: set[str | Non
             return missing
 
 
+# How many events stored failed a reconciliation names (the oldest failures first).
+FAILED_LISTED = 100
+
+
 @dataclass
 class Replay:
     events: int = 0
     applied: int = 0
     already: int = 0
     failed: list[str] = field(default_factory=list)
+    # Stored failed and still not processed after this run, whatever their age: Stripe stops
+    # retrying after 3 days and lists events for 30, so these may be applied by no one else.
+    still_failed: list[FailedEvent] = field(default_factory=list)
 
 
 def replay_events(
     since: str, money: Money, ledger: Ledger, progress: Callable[[int], None] | None = None
 ) -> Replay:
     """Apply every event Stripe lists since then, as the webhook would: an event already
-    applied changes nothing (stored once by its id), one that fails is left for the next run."""
+    applied changes nothing (stored once by its id), one that fails is left for the next run.
+    An event stored processed is skipped after one read, without its gift or Stripe."""
     from chalicelib.services.webhooks import apply_event
 
     run = Replay()
     for event in ledger.events(_epoch(since)):
         run.events += 1
         try:
-            answer = apply_event(event, money)
+            processed = money.repo.event_processed_before(event.id)
+            answer = {"duplicate": True} if processed else apply_event(event, money)
         except StewardError as exc:
             run.failed.append(f"{event.id}: {exc.message}")
         else:
@@ -191,4 +200,5 @@ def replay_events(
                 run.applied += 1
         if progress:
             progress(run.events)
+    run.still_failed = money.repo.failed_events(FAILED_LISTED)
     return run

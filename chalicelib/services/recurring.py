@@ -30,7 +30,7 @@ from chalicelib.services.donations import (
     saved_card,
     settlement_for,
 )
-from chalicelib.services.facts import InvoiceFailed, InvoicePaid, SubscriptionChanged
+from chalicelib.services.facts import InvoiceFailed, InvoicePaid, StripeEvent, SubscriptionChanged
 from chalicelib.services.forms import DeclineGuard
 from chalicelib.services.gifts import SAVE_ATTEMPTS, Decision, change_gift, commit
 from chalicelib.services.ports import (
@@ -175,7 +175,9 @@ def _cancel_quietly(subscription_id: str, money: Money) -> None:
     try:
         money.payments.cancel_subscription(subscription_id)
     except (UpstreamError, NotFoundError) as exc:
-        log.warning("subscription %s not canceled after its first payment failed: %s", subscription_id, exc)
+        log.warning(
+            "subscription %s not canceled after its first payment failed: %s", subscription_id, exc.message
+        )
 
 
 def _installment_decision(fact: Installment, money: Money) -> Callable[[GiftRecord], Decision | None]:
@@ -215,7 +217,7 @@ def _installment_decision(fact: Installment, money: Money) -> Callable[[GiftReco
     return decide
 
 
-def invoice_paid(fact: InvoicePaid, money: Money, event_id: str, source: str) -> bool | None:
+def invoice_paid(fact: InvoicePaid, money: Money, event: StripeEvent) -> bool | None:
     """One paid installment. None when the invoice is for no plan of ours."""
     plan = _plan_for(money, fact.recurring_id, fact.subscription_id)
     if plan is None:
@@ -233,10 +235,10 @@ def invoice_paid(fact: InvoicePaid, money: Money, event_id: str, source: str) ->
     installment_fact = Installment(
         fact.invoice_id, update, "active", fact.paid_at, fact.period_end, fact.subscription_id
     )
-    return _record(plan, fact.billing_reason, installment_fact, money, event_id, source)
+    return _record(plan, fact.billing_reason, installment_fact, money, event)
 
 
-def invoice_failed(fact: InvoiceFailed, money: Money, event_id: str, source: str) -> bool | None:
+def invoice_failed(fact: InvoiceFailed, money: Money, event: StripeEvent) -> bool | None:
     """A failed installment is recorded; the plan is past due while Stripe retries (a first
     invoice that fails leaves the plan to the confirm that started it)."""
     plan = _plan_for(money, fact.recurring_id, fact.subscription_id)
@@ -248,7 +250,7 @@ def invoice_failed(fact: InvoiceFailed, money: Money, event_id: str, source: str
     installment_fact = Installment(
         fact.invoice_id, update, "past_due", fact.failed_at, None, fact.subscription_id
     )
-    return _record(plan, fact.billing_reason, installment_fact, money, event_id, source)
+    return _record(plan, fact.billing_reason, installment_fact, money, event)
 
 
 def _first_invoice(plan: RecurringPlan, billing_reason: str | None) -> bool:
@@ -262,8 +264,7 @@ def _record(
     billing_reason: str | None,
     fact: Installment,
     money: Money,
-    event_id: str,
-    source: str,
+    event: StripeEvent,
 ) -> bool:
     first = _first_invoice(plan, billing_reason)
     if first and fact.update.status == "failed":
@@ -273,7 +274,7 @@ def _record(
         gift_id = money.repo.stripe_target(fact.invoice_id).donation_id or (plan.id if first else None)
         if gift_id:
             _, changed = change_gift(
-                money.repo, gift_id, decide, source=source, event_id=event_id, now=money.now
+                money.repo, gift_id, decide, source=event.type, event=event, now=money.now
             )
             return changed
         gift = installment(plan, new_id(), fact.invoice_id, fact.at)
@@ -285,8 +286,8 @@ def _record(
                 money.repo,
                 GiftRecord(gift.model_copy(update={"version": -1}), [], []),
                 decision,
-                source=source,
-                event_id=event_id,
+                source=event.type,
+                event=event,
                 now=money.now,
                 new=True,
             )
@@ -296,7 +297,7 @@ def _record(
     raise UpstreamError("the plan kept changing underneath; retry")
 
 
-def subscription_changed(fact: SubscriptionChanged, money: Money, event_id: str, source: str) -> bool | None:
+def subscription_changed(fact: SubscriptionChanged, money: Money, event: StripeEvent) -> bool | None:
     """The plan's state at Stripe: an ended subscription ends the plan, and the donor is told."""
     plan = _plan_for(money, fact.recurring_id, fact.subscription_id)
     if plan is None:
@@ -305,7 +306,7 @@ def subscription_changed(fact: SubscriptionChanged, money: Money, event_id: str,
     if plan.status == "incomplete" and status != "canceled":
         status = None  # the first installment's payment decides when it starts
     return change_plan(
-        money, plan.id, status, source=source, event_id=event_id, next_payment_at=fact.current_period_end
+        money, plan.id, status, source=event.type, event=event, next_payment_at=fact.current_period_end
     )
 
 
@@ -316,7 +317,7 @@ def change_plan(
     *,
     source: str,
     actor: str = "stripe",
-    event_id: str | None = None,
+    event: StripeEvent | None = None,
     next_payment_at: str | None = None,
     details: dict[str, str] | None = None,
 ) -> bool:
@@ -327,8 +328,8 @@ def change_plan(
         timestamp = money.now()
         moved = move_plan(plan, status, timestamp, timestamp, next_payment_at=next_payment_at)
         if moved is plan and not details:
-            if event_id:
-                money.repo.mark_event_processed(event_id, timestamp)
+            if event:
+                money.repo.mark_event_processed(event, timestamp)
             return False
         stored = moved.model_copy(update={"version": plan.version + 1})
         work = money.repo.unit_of_work()
@@ -339,11 +340,11 @@ def change_plan(
             timestamp,
             {"from_status": plan.status, "to_status": stored.status, **(details or {})},
         )
-        work.audit("recurring", plan.id, entry, event_id or f"v{stored.version}")
+        work.audit("recurring", plan.id, entry, event.id if event else f"v{stored.version}")
         for message in _plan_messages(plan, stored, money):
             work.send(message)
-        if event_id:
-            work.event_processed(event_id, timestamp)
+        if event:
+            work.event_processed(event, timestamp)
         try:
             work.commit()
         except ConcurrentUpdateError:

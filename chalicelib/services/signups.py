@@ -18,6 +18,7 @@ from chalicelib.domain.tokens import (
     token_digest,
     unsubscribe_token,
 )
+from chalicelib.metrics import business_event
 from chalicelib.services.clock import Clock, epoch_seconds, seconds_after, seconds_before, utc_now
 from chalicelib.services.forms import FormRules, now_ms, screen_form
 from chalicelib.services.outbox import backoff_seconds
@@ -89,7 +90,8 @@ def process_signup(
 ) -> bool:
     """Send the confirmation email of one signup request (from the table's stream). True when
     an email was queued; False when the address is on the list, enough emails went today, or
-    the request was handled already. Safe to run twice."""
+    the request was handled already, or it was sent before the address unsubscribed. Safe to
+    run twice."""
     for _ in range(ATTEMPTS):
         signup = repo.get_pending_signup(signup_id)
         if signup is None or signup.status != "received":
@@ -98,7 +100,11 @@ def process_signup(
         timestamp = now()
         day = timestamp[:10]
         sends = current.sends_count if current and current.sends_day == day else 0
-        if current and (current.status == "confirmed" or sends >= rules.confirm_sends_per_day):
+        if current and (
+            current.status == "confirmed"
+            or sends >= rules.confirm_sends_per_day
+            or _asked_before_unsubscribe(signup, current)
+        ):
             repo.move_pending_signup(SignupMove(signup_id, "received", "skipped"))
             return False
         token, digest = new_secret_token()
@@ -177,6 +183,13 @@ def _consent(signup: PendingSignup) -> dict[str, Any]:
     }
 
 
+def _asked_before_unsubscribe(signup: PendingSignup, current: Subscriber) -> bool:
+    """A request sent before the address last unsubscribed, applied late by the stream, does not
+    reopen it, nor mail a link for it once a later request reopened it: the later decision
+    stands. A request sent after it is a new decision."""
+    return current.unsubscribed_at is not None and signup.created_at <= current.unsubscribed_at
+
+
 def _sent_before_unsubscribe(target: ConfirmTarget | None, current: Subscriber) -> bool:
     """A link mailed before the address unsubscribed never confirms a later signup: only the
     email sent for that signup does. A token that does not say when it was issued is old."""
@@ -237,6 +250,7 @@ def _confirm(
         now_epoch=epoch_seconds(timestamp),
         signup_move=SignupMove(signup.id, "sent", "confirmed") if signup else None,
     )
+    business_event("signup_confirmed", "signup confirmed", subscriber_id=confirmed.id)
     return confirmed
 
 

@@ -34,6 +34,7 @@ from chalicelib.domain.totals import DIMENSION_OF, Cell, Figures, GroupBy, Row, 
 
 if TYPE_CHECKING:
     from chalicelib.services.ports import Repository
+    from chalicelib.services.totals_batch import BatchWrite, Refused
 
 SAVE_ATTEMPTS = 5
 BACKFILL_PAGE = 200
@@ -83,6 +84,20 @@ class TotalsStore(abc.ABC):
         is still the one it saw; False otherwise."""
 
     @abc.abstractmethod
+    def contributions(self, donation_ids: list[str]) -> dict[str, StoredContribution]:
+        """What each gift last added (those with none left out), read consistently."""
+
+    @abc.abstractmethod
+    def donor_counts(self, markers: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
+        """donor_gifts of each (campaign, currency, donor), read consistently."""
+
+    @abc.abstractmethod
+    def save_batch(self, batch: BatchWrite) -> Refused | None:
+        """Store the batch's contributions and add its sums, in one transaction, if each stored
+        contribution is still at the version read and each marker at the count read; else what
+        was refused (services/totals_batch.py)."""
+
+    @abc.abstractmethod
     def donor_gifts(self, campaign: str, currency: str, donor: str) -> int:
         """How many of a donor's gifts count toward a campaign (its marker), read consistently."""
 
@@ -100,7 +115,7 @@ def apply_gift(donation: Donation, store: TotalsStore) -> bool:
     than the one applied already (a replay, or one overtaken by a later change) changes nothing."""
     for _ in range(SAVE_ATTEMPTS):
         stored = store.contribution(donation.id)
-        if stored is not None and not _newer(donation, stored):
+        if stored is not None and not newer(donation, stored):
             return False
         after = contribution(donation)
         deltas = changes(stored.cells if stored else {}, after)
@@ -111,7 +126,8 @@ def apply_gift(donation: Donation, store: TotalsStore) -> bool:
     raise UpstreamError("the gift's totals kept changing underneath; retry")
 
 
-def _newer(donation: Donation, stored: StoredContribution) -> bool:
+def newer(donation: Donation, stored: StoredContribution) -> bool:
+    """Whether an image of a gift changes what its stored contribution holds."""
     return donation.version > stored.version or (donation.version == stored.version and not stored.share_kept)
 
 

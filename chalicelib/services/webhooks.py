@@ -1,7 +1,10 @@
-"""Stripe webhooks: verify, store once by event id, apply each fact exactly once.
+"""Stripe webhooks: verify, apply each fact exactly once, keep every event by its id.
 
 The Payments port verifies the event and reads it into a fact (chalicelib/services/facts.py);
-this module dispatches on the fact's type and never reads Stripe JSON.
+this module dispatches on the fact's type and never reads Stripe JSON. The event is stored
+processed in the transaction that applies its fact (or alone when it changes nothing): a
+delivery processed before fails that write and changes nothing. An event whose processing
+fails is stored unprocessed with the reason, and the delivery answers non-2xx.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ from typing import Any
 
 from chalicelib.domain.aftermath import Dispute, Refund, merge_dispute, merge_refund
 from chalicelib.domain.donation import apply_settlement
-from chalicelib.domain.errors import NotFoundError
+from chalicelib.domain.errors import DuplicateEventError, InvalidSignatureError, NotFoundError
 from chalicelib.domain.ids import is_id
+from chalicelib.metrics import business_event
 from chalicelib.services import recurring
 from chalicelib.services.clock import Clock, utc_now
 from chalicelib.services.donations import Money, record_payment, update_from_intent
@@ -49,9 +53,9 @@ class Context:
     def repo(self) -> Repository:
         return self.money.repo
 
-    def done(self) -> bool:
-        """Acknowledge the event with nothing to apply."""
-        self.repo.mark_event_processed(self.event.id, self.money.now())
+    def done(self, note: str | None = None) -> bool:
+        """Acknowledge the event with nothing to apply (`note`: why, stored with it)."""
+        self.repo.mark_event_processed(self.event, self.money.now(), note)
         return False
 
 
@@ -64,18 +68,38 @@ def handle_stripe_event(
     mail: GiftMail | None = None,
     now: Clock = utc_now,
 ) -> dict[str, Any]:
-    event = payments.verify_event(payload, signature)
+    try:
+        event = payments.verify_event(payload, signature)
+    except InvalidSignatureError as exc:
+        business_event("webhook_rejected", "stripe webhook refused", logging.WARNING, reason=exc.reason)
+        raise
     return apply_event(event, Money(repo, payments, mail, now))
 
 
 def apply_event(event: StripeEvent, money: Money) -> dict[str, Any]:
-    """Store a verified event once by its id and apply its fact once: the webhook, and a
+    """Apply a verified event's fact once and store the event with it: the webhook, and a
     reconciliation replaying Stripe's list of events, go through here alike."""
-    stored = money.repo.put_event(event.id, event.type, event.raw, money.now())
-    if stored.processed:
-        return {"received": True, "duplicate": True}
     handler = HANDLERS[type(event.fact)]
-    return {"received": True, "applied": handler(event.fact, Context(event, money))}
+    try:
+        applied = handler(event.fact, Context(event, money))
+    except DuplicateEventError:
+        return {"received": True, "duplicate": True}
+    except Exception as exc:
+        if not _keep_failed(event, exc, money):
+            return {"received": True, "duplicate": True}  # another delivery processed it
+        raise
+    return {"received": True, "applied": applied}
+
+
+def _keep_failed(event: StripeEvent, exc: Exception, money: Money) -> bool:
+    """Store an event that failed, with the reason; False when it was processed meanwhile. If
+    the table cannot take it either, the delivery still fails and Stripe sends it again."""
+    reason = f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"
+    try:
+        return money.repo.keep_failed_event(event, reason, money.now())
+    except Exception:
+        log.exception("stripe event %s (%s) failed and could not be stored", event.id, event.type)
+        return True
 
 
 def _payment(fact: PaymentSucceeded | PaymentFailed, ctx: Context) -> bool:
@@ -89,7 +113,7 @@ def _payment(fact: PaymentSucceeded | PaymentFailed, ctx: Context) -> bool:
         record.donation.id,
         update_from_intent(intent),
         source=ctx.event.type,
-        event_id=ctx.event.id,
+        event=ctx.event,
         record=record,  # as read just now: not read again
     )
     return stored.version != before
@@ -115,12 +139,28 @@ def _settled(fact: ChargeSettled, ctx: Context) -> bool:
 
 
 def _refund(fact: RefundChanged, ctx: Context) -> bool:
+    record = _refunded_gift(ctx, fact)
+    if record is not None:  # a refund Steward made names its gift and its record: no link read
+        return _change(ctx, record, refund_decision(ctx.money, str(fact.steward_refund_id), fact))
     target = ctx.repo.stripe_target(fact.refund_id)
     record = gift_for(ctx, target.donation_id or fact.donation_id, fact.payment_id or fact.charge_id)
     if record is None:
         return not_ours(fact, ctx)
     refund_id = target.refund_id or fact.steward_refund_id or fact.refund_id
     return _change(ctx, record, refund_decision(ctx.money, refund_id, fact))
+
+
+def _refunded_gift(ctx: Context, fact: RefundChanged) -> GiftRecord | None:
+    """The gift a refund Steward made names in its metadata (with its own refund id), when the
+    refund is of that gift's payment; None sends the refund through its `STRIPE#` link."""
+    if not (is_id(fact.donation_id or "") and is_id(fact.steward_refund_id or "")):
+        return None
+    record = ctx.repo.get_gift(str(fact.donation_id))
+    if record is None:
+        return None
+    gift = record.donation
+    paid = {gift.payment_intent_id, gift.charge_id} - {None}
+    return record if fact.payment_id in paid or fact.charge_id in paid else None
 
 
 def refund_decision(
@@ -208,12 +248,12 @@ def _dispute(fact: DisputeChanged, ctx: Context) -> bool:
 def not_ours(fact: object, ctx: Context) -> bool:
     """A fact about no gift of ours: acknowledged (Stripe stops retrying) and logged."""
     log.warning("stripe event %s (%s) is for no gift of ours; acknowledged", ctx.event.id, ctx.event.type)
-    return ctx.done()
+    return ctx.done("not ours")
 
 
 def _ignore(fact: object, ctx: Context) -> bool:
     """An event Steward does not act on: acknowledged, nothing applied."""
-    return ctx.done()
+    return ctx.done("ignored")
 
 
 def _change(ctx: Context, record: GiftRecord, decide: Callable[[GiftRecord], Decision | None]) -> bool:
@@ -223,7 +263,7 @@ def _change(ctx: Context, record: GiftRecord, decide: Callable[[GiftRecord], Dec
         record.donation.id,
         decide,
         source=event.type,
-        event_id=event.id,
+        event=event,
         record=record,
         now=ctx.money.now,
     )
@@ -250,11 +290,11 @@ def gift_for(ctx: Context, donation_id: str | None, stripe_id: str | None) -> Gi
 Handler = Callable[[Any, Context], bool]
 
 
-def _plan(handle: Callable[[Any, Money, str, str], bool | None]) -> Handler:
+def _plan(handle: Callable[[Any, Money, StripeEvent], bool | None]) -> Handler:
     """A fact about a plan: applied by the recurring service, or not ours (None)."""
 
     def handler(fact: Any, ctx: Context) -> bool:
-        applied = handle(fact, ctx.money, ctx.event.id, ctx.event.type)
+        applied = handle(fact, ctx.money, ctx.event)
         return not_ours(fact, ctx) if applied is None else applied
 
     return handler

@@ -240,3 +240,89 @@ def test_a_request_that_always_fails_is_retried_a_bounded_number_of_times_then_f
     assert item["Item"]["status"]["S"] == "failed"
     assert int(item["Item"]["attempts"]["N"]) == signups.SWEEP_ATTEMPTS
     assert item["Item"]["last_error"]["S"]
+
+
+def test_a_request_sent_before_an_unsubscribe_does_not_reopen_the_address(stack: Stack) -> None:
+    # The stream may apply a signup after an unsubscribe the person sent later: the later
+    # decision stands. A request sent after the unsubscribe is a new decision and is handled.
+    from chalicelib.domain.tokens import email_id, form_token, unsubscribe_token
+
+    name = f"late-{uuid.uuid4().hex[:8]}"
+    table.ensure_table(stack.dynamodb_client(), name)
+    repo = DynamoOutreachRepository(name, _dynamodb_client())
+    rules = get_signup_rules()
+    email = f"late-{uuid.uuid4().hex[:8]}@example.org"
+    subscriber_id = email_id(rules.form.keys, email)
+
+    def request_at(timestamp: str) -> str:
+        request = SignupRequest(email=email, form_token=form_token(rules.form.keys, now_ms() - 5000))
+        before = set(repo.received_signups(LATER, 50))
+        signups.subscribe(request, "198.51.100.8", repo=repo, rules=rules, now=lambda: timestamp)
+        [signup_id] = set(repo.received_signups(LATER, 50)) - before
+        return signup_id
+
+    first = request_at("2030-01-01T10:00:00.000Z")
+    assert signups.process_signup(first, repo=repo, rules=rules, now=lambda: "2030-01-01T10:00:01.000Z")
+    sent_before = request_at("2030-01-01T10:05:00.000Z")
+    signups.unsubscribe(
+        unsubscribe_token(rules.form.keys, subscriber_id),
+        repo=repo,
+        rules=rules,
+        now=lambda: "2030-01-01T10:06:00.000Z",
+    )
+
+    assert not signups.process_signup(
+        sent_before, repo=repo, rules=rules, now=lambda: "2030-01-01T10:07:00.000Z"
+    )
+    subscriber = repo.get_subscriber(subscriber_id)
+    assert subscriber is not None and subscriber.status == "unsubscribed"
+    skipped = repo.get_pending_signup(sent_before)
+    assert skipped is not None and skipped.status == "skipped"
+
+    sent_after = request_at("2030-01-01T10:08:00.000Z")
+    assert signups.process_signup(sent_after, repo=repo, rules=rules, now=lambda: "2030-01-01T10:08:01.000Z")
+    subscriber = repo.get_subscriber(subscriber_id)
+    assert subscriber is not None and subscriber.status == "pending"
+
+
+def test_a_request_sent_before_an_unsubscribe_stays_skipped_after_a_later_request_reopened_it(
+    stack: Stack,
+) -> None:
+    # Unsubscribed, then asked again: the stream applies the new request first and the one sent
+    # before the unsubscribe last. That one must not mail a second link whose confirmation
+    # would record the withdrawn request as the consent.
+    from chalicelib.domain.tokens import email_id, form_token, unsubscribe_token
+
+    name = f"late2-{uuid.uuid4().hex[:8]}"
+    table.ensure_table(stack.dynamodb_client(), name)
+    repo = DynamoOutreachRepository(name, _dynamodb_client())
+    rules = get_signup_rules()
+    email = f"late2-{uuid.uuid4().hex[:8]}@example.org"
+    subscriber_id = email_id(rules.form.keys, email)
+
+    def request_at(timestamp: str) -> str:
+        request = SignupRequest(email=email, form_token=form_token(rules.form.keys, now_ms() - 5000))
+        before = set(repo.received_signups(LATER, 50))
+        signups.subscribe(request, "198.51.100.9", repo=repo, rules=rules, now=lambda: timestamp)
+        [signup_id] = set(repo.received_signups(LATER, 50)) - before
+        return signup_id
+
+    first = request_at("2030-01-01T10:00:00.000Z")
+    assert signups.process_signup(first, repo=repo, rules=rules, now=lambda: "2030-01-01T10:00:01.000Z")
+    sent_before = request_at("2030-01-01T10:05:00.000Z")
+    signups.unsubscribe(
+        unsubscribe_token(rules.form.keys, subscriber_id),
+        repo=repo,
+        rules=rules,
+        now=lambda: "2030-01-01T10:06:00.000Z",
+    )
+    sent_after = request_at("2030-01-01T10:08:00.000Z")
+    assert signups.process_signup(sent_after, repo=repo, rules=rules, now=lambda: "2030-01-01T10:08:01.000Z")
+
+    assert not signups.process_signup(
+        sent_before, repo=repo, rules=rules, now=lambda: "2030-01-01T10:09:00.000Z"
+    )
+    skipped = repo.get_pending_signup(sent_before)
+    assert skipped is not None and skipped.status == "skipped"
+    subscriber = repo.get_subscriber(subscriber_id)
+    assert subscriber is not None and subscriber.status == "pending" and subscriber.sends_count == 2

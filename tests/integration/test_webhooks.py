@@ -73,6 +73,17 @@ def test_non_json_signed_body_gets_400(api: Api, stack: Stack) -> None:
     assert deliver(api, stack, payload).status_code == 400
 
 
+def test_a_signed_body_nested_past_the_parsers_depth_gets_400(api: Api, stack: Stack) -> None:
+    # json.loads raises RecursionError (not a ValueError) on it: a 400 like any body that is
+    # no event, not a 500 with a traceback in the log.
+    depth = 100_000
+    payload = b'{"id": "evt_deep", "type": "customer.created", "data": {"object": {"a": '
+    payload += b"[" * depth + b"]" * depth + b"}}}"
+    answer = deliver(api, stack, payload)
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "invalid_signature"
+
+
 def test_unknown_event_type_gets_200(api: Api, stack: Stack, repo: Repository) -> None:
     payload = event("customer.created", {"id": "cus_x", "object": "customer"}, event_id="evt_unknown_1")
     answer = deliver(api, stack, payload)

@@ -77,8 +77,8 @@ def test_a_contribution_from_before_campaign_progress_adds_its_share_once() -> N
     store = MemoryTotals()
     gift = donation(**PAID, id="01A", version=4)
     apply_gift(gift, store)
-    cells = store.contributions["01A"].cells
-    store.contributions["01A"] = StoredContribution(4, cells, None, share_kept=False)
+    cells = store.contributions_by_id["01A"].cells
+    store.contributions_by_id["01A"] = StoredContribution(4, cells, None, share_kept=False)
     store.campaigns.clear()
     store.markers.clear()
     assert apply_gift(gift, store) is True  # a backfill of the same version adds only the share

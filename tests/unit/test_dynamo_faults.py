@@ -10,6 +10,7 @@ from botocore.stub import Stubber
 
 from chalicelib.adapters.dynamo import DynamoRepository
 from chalicelib.adapters.dynamo_outreach import DynamoOutreachRepository
+from chalicelib.adapters.keys import FIND_SHARDS
 from chalicelib.domain.errors import ConcurrentUpdateError, UpstreamError, ValidationFailedError
 from tests.unit.factories import donation
 
@@ -38,6 +39,21 @@ def test_transaction_conflict_becomes_a_retryable_upstream_error(stubbed) -> Non
         "TransactionCanceledException",
         response_meta={},
         modeled_fields={"CancellationReasons": [{"Code": "TransactionConflict"}]},
+    )
+    with stubber, pytest.raises(UpstreamError):
+        _save(repo, GIFT.model_copy(update={"version": 1}), 0)
+
+
+@pytest.mark.parametrize("reason", ["ThrottlingError", "ProvisionedThroughputExceeded"])
+def test_a_transaction_cancelled_by_throttling_is_a_retryable_upstream_error(stubbed, reason: str) -> None:
+    # DynamoDB cancels a transaction whose item is over its partition's rate with this reason
+    # (botocore does not retry TransactionCanceledException): a 503 to a donor, a non-2xx that
+    # Stripe retries, and an event `steward reconcile` reports and moves past, never a crash.
+    repo, stubber = stubbed
+    stubber.add_client_error(
+        "transact_write_items",
+        "TransactionCanceledException",
+        modeled_fields={"CancellationReasons": [{"Code": reason}, {"Code": "None"}]},
     )
     with stubber, pytest.raises(UpstreamError):
         _save(repo, GIFT.model_copy(update={"version": 1}), 0)
@@ -94,10 +110,12 @@ def test_a_list_query_refused_by_dynamodb_is_a_422_never_a_500(stubbed) -> None:
     key = {
         "pk": {"S": f"DONATION#{GIFT.id}"},
         "sk": {"S": "DONATION"},
-        "gsi1pk": {"S": "DONATIONS#2026-11"},
+        "gsi1pk": {"S": "DONATIONS#2026-11#00"},
         "gsi1sk": {"S": gift},
     }
     stubber.add_response("query", _query_page(key, [repo._donation_put(GIFT)["Item"]]))
+    for _ in range(FIND_SHARDS):  # the month's other shards and its key from before sharding
+        stubber.add_response("query", {"Items": [], "Count": 0, "ScannedCount": 0})
     stubber.add_client_error("query", "ValidationException", "The provided starting key is invalid")
     stubber.add_client_error("query", "ValidationException", "Query condition missed key schema element")
     with stubber:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo_find import choose_plan
 from chalicelib.adapters.dynamo_tx import donation_values
 from chalicelib.domain.finding import GiftFilter, donor_totals
@@ -67,10 +68,13 @@ def test_a_gift_carries_the_keys_of_every_index_that_should_find_it() -> None:
         refunded=100,
     )
     values = donation_values(gift)
-    assert values["status_pk"] == "STATUS#partially_refunded#2026-12"
-    assert values["fund_pk"] == "FUND#peace#2026-12"
-    assert values["campaign_pk"] == "CAMPAIGN#eoy#2026-12"
-    assert values["installment_pk"] == "INSTALLMENTS#2026-12"
+    shard = lambda key: f"{key}#{keys.find_shard_number(gift.id):02d}"  # noqa: E731
+    assert values["gsi1pk"] == shard("DONATIONS#2026-12")
+    assert values["amount_pk"] == shard("AMOUNT#2026-12")
+    assert values["status_pk"] == shard("STATUS#partially_refunded#2026-12")
+    assert values["fund_pk"] == shard("FUND#peace#2026-12")
+    assert values["campaign_pk"] == shard("CAMPAIGN#eoy#2026-12")
+    assert values["installment_pk"] == shard("INSTALLMENTS#2026-12")
     assert values["donor_pk"] == "DONOR#ann@example.org"
     assert values["amount_sk"] == "000000002500#2026-12-31T23:00:00.000Z#01J0000000000000000000000A"
     one_time = donation_values(donation(frequency="one_time", campaign=None))

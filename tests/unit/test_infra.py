@@ -90,14 +90,16 @@ def test_the_api_function_names_nothing_that_names_it() -> None:
 
 def test_mail_is_sent_from_several_batches_per_stream_shard_and_totals_from_one() -> None:
     """A telethon's receipts (README "A telethon peak"): sends are independent, so the outbox
-    reads each stream shard with 4 concurrent batches; the totals keep one, since batches that
-    run at once meet on the day's hot cells."""
+    reads each stream shard with 4 concurrent batches. The totals write each hot cell once per
+    batch: one batch per shard at a time, gathered for a few seconds so batches are full, keeps
+    those writes (and the conflicts between batches) far below an item's limit."""
     events = {
         name: _resources()[name]["Properties"]["Events"][f"{name}DynamodbEventSource"]["Properties"]  # type: ignore[index]
         for name in ("OutboxStream", "TotalsStream")
     }
     assert events["OutboxStream"]["ParallelizationFactor"] == 4
     assert events["TotalsStream"].get("ParallelizationFactor", 1) == 1
+    assert 1 <= events["TotalsStream"]["MaximumBatchingWindowInSeconds"] <= 10
 
 
 def test_the_totals_stream_sees_every_new_image_of_a_gift_and_nothing_else() -> None:
@@ -178,6 +180,19 @@ def test_every_function_runs_python_3_13_and_the_api_calls_its_snapstart_alias(
     assert "${APIHandler.Arn}" not in definition and definition.count("${APIHandlerAliaslive}") >= 20
     permission = template["Resources"]["APIHandlerInvokePermission"]["Properties"]
     assert permission["FunctionName"] == {"Ref": "APIHandlerAliaslive"}
+
+
+def test_a_new_config_revision_reaches_every_function_and_publishes_the_api_anew(
+    template: dict[str, Any],
+) -> None:
+    # A parameter's new value alone publishes no new version of the aliased API function (its
+    # Ref hashes the same), and a changed secret changes nothing in the template at all: the
+    # revision does both, and changes every function's configuration so containers start anew.
+    assert template["Parameters"]["ConfigRevision"]["Type"] == "String"
+    api = _functions(template)["APIHandler"]["Properties"]
+    assert api["AutoPublishCodeSha256"] == {"Ref": "ConfigRevision"}
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["STEWARD_CONFIG_REVISION"] == {"Ref": "ConfigRevision"}
 
 
 def test_each_function_has_its_own_role_and_none_may_use_dynamodb_on_everything(

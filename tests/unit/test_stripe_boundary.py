@@ -40,7 +40,7 @@ STRIPE_KEYS = {
 def _readme_event_types() -> set[str]:
     """The event types the README tells operators to register the endpoint for."""
     text = (ROOT / "README.md").read_text()
-    sentence = text[text.index("/api/webhooks/stripe") :].split("\n\n")[0]
+    sentence = text[text.index("<api>webhooks/stripe`") :].split("\n\n")[0]
     return set(re.findall(r"`([a-z_]+(?:\.[a-z_]+)+)`", sentence))
 
 

@@ -9,11 +9,13 @@ from datetime import date
 from typing import Any
 
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from chalicelib.domain.campaigns import Progress
+from chalicelib.domain.campaigns import MarkerStep, Progress
 from chalicelib.domain.donation import Donation
 from chalicelib.domain.totals import DIMENSIONS, Cell, Figures
 from chalicelib.services.totals import CampaignChange, StoredContribution, TotalsStore, apply_gift, report
+from chalicelib.services.totals_batch import BatchWrite, Refused, apply_gifts
 from tests.totals_data import expected_rows, stream
 from tests.unit.factories import donation
 
@@ -22,7 +24,7 @@ GROUPS = ("day", "month", "fund", "campaign", "frequency")
 
 class MemoryTotals(TotalsStore):
     def __init__(self) -> None:
-        self.contributions: dict[str, StoredContribution] = {}
+        self.contributions_by_id: dict[str, StoredContribution] = {}
         self.totals: dict[Cell, Figures] = {}
         self.markers: dict[tuple[str, str, str], int] = {}
         self.campaigns: dict[tuple[str, str], Progress] = {}
@@ -32,7 +34,7 @@ class MemoryTotals(TotalsStore):
         raise NotImplementedError
 
     def contribution(self, donation_id: str) -> StoredContribution | None:
-        return self.contributions.get(donation_id)
+        return self.contributions_by_id.get(donation_id)
 
     def save(
         self,
@@ -43,20 +45,52 @@ class MemoryTotals(TotalsStore):
         deltas: dict[Cell, Figures],
         campaign: CampaignChange,
     ) -> bool:
-        stored = self.contributions.get(donation_id)
+        stored = self.contributions_by_id.get(donation_id)
         moved = any(self.markers.get((s.campaign, s.currency, s.donor), 0) != s.seen for s in campaign.steps)
         if self.lose_next_race or moved or (stored.version if stored else None) != read_version:
             self.lose_next_race = False
             return False
-        self.contributions[donation_id] = StoredContribution(version, after, campaign.share)
+        self.contributions_by_id[donation_id] = StoredContribution(version, after, campaign.share)
+        self._add(deltas, campaign.steps, campaign.progress)
+        return True
+
+    def contributions(self, donation_ids: list[str]) -> dict[str, StoredContribution]:
+        return {i: self.contributions_by_id[i] for i in donation_ids if i in self.contributions_by_id}
+
+    def donor_counts(self, markers: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
+        return {m: self.markers.get(m, 0) for m in markers}
+
+    def save_batch(self, batch: BatchWrite) -> Refused | None:
+        stale = {
+            g.donation_id
+            for g in batch.gifts
+            if (s.version if (s := self.contributions_by_id.get(g.donation_id)) else None) != g.read_version
+        }
+        moved = {
+            (s.campaign, s.currency, s.donor)
+            for s in batch.steps
+            if self.markers.get((s.campaign, s.currency, s.donor), 0) != s.seen
+        }
+        if stale or moved:
+            return Refused(frozenset(stale), frozenset(moved))
+        for g in batch.gifts:
+            self.contributions_by_id[g.donation_id] = StoredContribution(g.version, g.after, g.share)
+        self._add(batch.deltas, batch.steps, batch.progress)
+        return None
+
+    def _add(
+        self,
+        deltas: dict[Cell, Figures],
+        steps: list[MarkerStep],
+        progress: dict[tuple[str, str], Progress],
+    ) -> None:
         for cell, delta in deltas.items():
             self.totals[cell] = self.totals.get(cell, Figures()).plus(delta)
-        for step in campaign.steps:
+        for step in steps:
             self.markers[(step.campaign, step.currency, step.donor)] = step.seen + step.gifts
-        for key, change in campaign.progress.items():
+        for key, change in progress.items():
             now = self.campaigns.get(key, Progress())
             self.campaigns[key] = Progress(*(a + b for a, b in zip(now, change, strict=True)))
-        return True
 
     def donor_gifts(self, campaign: str, currency: str, donor: str) -> int:
         return self.markers.get((campaign, currency, donor), 0)
@@ -79,6 +113,22 @@ def test_totals_equal_the_sum_over_the_gift_records_in_any_order_and_with_replay
     store = MemoryTotals()
     for image in images:
         apply_gift(image, store)
+    for group_by in GROUPS:
+        rows = report(group_by, date(2100, 1, 1), date(2100, 12, 31), store)  # type: ignore[arg-type]
+        assert [r.as_dict() for r in rows] == expected_rows(gifts, group_by), group_by
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=stream(2100), cuts=st.sets(st.integers(1, 60), max_size=6), again=st.integers(0, 3))
+def test_batches_equal_the_sum_over_the_gift_records(data: Any, cuts: set[int], again: int) -> None:
+    """The stream handler's batch sum (services/totals_batch.py): the images cut into batches
+    at random, one batch delivered again."""
+    gifts, images = data
+    store = MemoryTotals()
+    bounds = [0, *sorted(c for c in cuts if c < len(images)), len(images)]
+    batches = [images[a:b] for a, b in itertools.pairwise(bounds)]
+    for batch in [*batches, *batches[again : again + 1]]:
+        apply_gifts(batch, store)
     for group_by in GROUPS:
         rows = report(group_by, date(2100, 1, 1), date(2100, 12, 31), store)  # type: ignore[arg-type]
         assert [r.as_dict() for r in rows] == expected_rows(gifts, group_by), group_by

@@ -274,7 +274,7 @@ window.Staff = (() => {
     setTimeout(() => URL.revokeObjectURL(url), 10000);
   }
 
-  return { el, money, toMinor, today, daysAgo, when, words, say, call, views, start, download, ApiError };
+  return { el, money, toMinor, today, daysAgo, when, words, say, call, views, start, download };
 })();
 
 document.addEventListener("DOMContentLoaded", () => window.Staff.start());

@@ -1,0 +1,86 @@
+"""Reading a write-sharded key in sort order: one Query per shard, merged by sort key.
+
+Each shard is read a few items at a time and only when the merge needs it: the shard whose
+next unread position is the lowest is the one Queried. Since the merge takes items strictly
+in order, every shard has been read through the last item taken, so one sort value (the
+position) says where all of them resume; a gift that arrives later sorts after it (it is
+created now) and is read when the merge gets there.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+Item = dict[str, Any]
+# (partition, resume after this sort value or from the start, Limit) -> (items, LastEvaluatedKey's sort value)
+ShardQuery = Callable[[str, str | None, int], tuple[list[Item], str | None]]
+
+
+@dataclass
+class _Shard:
+    partition: str
+    start: str | None  # read through this sort value
+    queries: int = 0
+    unread: deque[Item] = field(default_factory=deque)
+    exhausted: bool = False
+
+
+@dataclass
+class Merged:
+    items: list[Item]
+    position: str | None  # every shard is read through this sort value
+    done: bool  # every shard is read to its end
+    queries: int
+
+
+def merge(
+    query: ShardQuery,
+    partitions: list[str],
+    sort_of: Callable[[Item], str],
+    after: str | None,
+    want: int,
+    budget: int,
+) -> Merged:
+    """Up to `want` items after `after`, in sort order across the partitions, with at most
+    `budget` Queries. A shard is read its share of what is still wanted (wanted / shards),
+    twice that the next time it runs dry, and so on (up to `want`): what is read past the
+    page's last item is read again by the next page, and a shard holding most items (the key
+    from before sharding) is not read a few items a Query."""
+    shards = [_Shard(partition, after) for partition in partitions]
+    items: list[Item] = []
+    position, queries = after, 0
+    while len(items) < want:
+        heads = [(head, n) for n, shard in enumerate(shards) if (head := _head(shard, sort_of)) is not None]
+        if not heads:
+            break
+        (value, needs_query), n = min(heads)
+        shard = shards[n]
+        if not needs_query:
+            item = shard.unread.popleft()
+            if value != position:  # an index briefly holding a moved gift twice gives it once
+                items.append(item)
+            position = value
+            continue
+        if queries >= budget:
+            return Merged(items, value or position, False, queries)
+        queries += 1
+        share = -(-(want - len(items)) // len(shards))
+        read, last = query(shard.partition, shard.start, min(want, share * 2**shard.queries))
+        shard.unread.extend(read)
+        shard.queries += 1
+        shard.start, shard.exhausted = last, last is None
+    done = all(shard.exhausted and not shard.unread for shard in shards)
+    return Merged(items, position, done, queries)
+
+
+def _head(shard: _Shard, sort_of: Callable[[Item], str]) -> tuple[str, bool] | None:
+    """The shard's lowest unread sort value, and whether it takes a Query to see past it:
+    its next item read, else where its reading stopped, else nothing (read to the end)."""
+    if shard.unread:
+        return sort_of(shard.unread[0]), False
+    if shard.exhausted:
+        return None
+    return shard.start or "", True
