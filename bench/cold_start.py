@@ -107,7 +107,8 @@ def timed(
 
 def serve(event: dict[str, Any]) -> float:
     lambda_env = {**os.environ, "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand"}
-    elapsed, status = timed([sys.executable, "-c", SERVE], json.dumps(event), lambda_env)
+    elapsed, printed = timed([sys.executable, "-c", SERVE], json.dumps(event), lambda_env)
+    status = printed.splitlines()[-1] if printed else ""  # the status; the app's JSON log lines come first
     if not status.startswith("2"):
         raise SystemExit(f"{event['httpMethod']} {event['path']} answered {status}")
     return elapsed
