@@ -1,7 +1,9 @@
 """Cold start per route family, as whole processes, against the floor.
 
 A: a fresh Python that imports `app` and answers one real API Gateway event through
-Chalice's Lambda handler (`app.app(event, context)`) against DynamoDB Local and localstripe.
+Chalice's Lambda handler (`app.app(event, context)`) against DynamoDB Local and localstripe,
+with AWS_LAMBDA_INITIALIZATION_TYPE=on-demand in its environment, as Lambda sets it for an
+on-demand cold start.
 B, the floor: a fresh Python that runs `import boto3`, makes the DynamoDB client and does one
 PutItem; for donation and webhook also `import stripe` and the one Stripe call the route
 makes (donation: create a SetupIntent; webhook: the charge with its balance transaction).
@@ -86,12 +88,16 @@ def _cpu_of_children() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed(command: list[str], stdin: str | None = None) -> tuple[float, str]:
+def timed(
+    command: list[str], stdin: str | None = None, env: dict[str, str] | None = None
+) -> tuple[float, str]:
     """Seconds from spawn to exit of a fresh interpreter, and what it printed; its CPU
     seconds go to CPU (the peers are children too, but only ended children count)."""
     cpu = _cpu_of_children()
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, input=stdin, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        command, cwd=ROOT, input=stdin, capture_output=True, text=True, check=False, env=env
+    )
     elapsed = time.perf_counter() - started
     CPU.append(_cpu_of_children() - cpu)
     if done.returncode != 0:
@@ -100,7 +106,9 @@ def timed(command: list[str], stdin: str | None = None) -> tuple[float, str]:
 
 
 def serve(event: dict[str, Any]) -> float:
-    elapsed, status = timed([sys.executable, "-c", SERVE], json.dumps(event))
+    lambda_env = {**os.environ, "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand"}
+    elapsed, printed = timed([sys.executable, "-c", SERVE], json.dumps(event), lambda_env)
+    status = printed.splitlines()[-1] if printed else ""  # the status; the app's JSON log lines come first
     if not status.startswith("2"):
         raise SystemExit(f"{event['httpMethod']} {event['path']} answered {status}")
     return elapsed

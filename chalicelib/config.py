@@ -36,12 +36,16 @@ class MissingSettingError(RuntimeError):
 
 @dataclass(frozen=True)
 class Fund:
+    """A fund a gift can go to."""
+
     id: str
     name: str
 
 
 @dataclass(frozen=True)
 class Topic:
+    """A contact topic and the program inbox it reaches."""
+
     id: str
     name: str
     inbox: str
@@ -49,6 +53,8 @@ class Topic:
 
 @dataclass(frozen=True)
 class Settings:
+    """Every setting, read once per container."""
+
     table_name: str
     dynamodb_endpoint: str | None
     secrets: SecretSettings

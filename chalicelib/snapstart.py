@@ -7,15 +7,14 @@ models, the token verifier) that an on-demand cold start loads only in the route
 it. The snapshot holds no secret (secrets are read at first use, after restore) and no open
 connection (clients connect on their first call). After restore, `random` is seeded afresh so
 copies restored from one snapshot do not share a sequence; ids, tokens and nonces come from
-`secrets` (the kernel's generator), which restores need not touch.
+`secrets` (the kernel's generator), which restores need not touch. Last, the init's garbage
+is collected and what is left frozen (`gc.freeze`), so no collection after a restore walks it
+(see chalicelib/collector.py for the on-demand cold start).
 """
 
 from __future__ import annotations
 
-import importlib
 import os
-import pkgutil
-import random
 
 SNAPSTART = "snap-start"  # AWS_LAMBDA_INITIALIZATION_TYPE while a SnapStart version is made
 
@@ -26,9 +25,16 @@ def prepare() -> None:
         return
     warm()
     register_hooks()
+    import gc
+
+    gc.collect()
+    gc.freeze()  # what the snapshot holds lives as long as each copy: later collections skip it
 
 
 def warm() -> None:
+    import importlib
+    import pkgutil
+
     import chalicelib
     from chalicelib import bootstrap
 
@@ -68,4 +74,6 @@ def register_hooks() -> None:
 
 
 def after_restore() -> None:
+    import random
+
     random.seed()

@@ -16,7 +16,7 @@ from chalicelib.domain.errors import UpstreamError, ValidationFailedError
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from chalicelib.services.ports import Page
+    from chalicelib.services.outreach_ports import Page
 
 M = TypeVar("M", bound="BaseModel")
 log = logging.getLogger("steward")
@@ -170,7 +170,7 @@ def query_index(
     except ClientError as exc:
         raise translate_list(exc, cursor) from exc
     last = response.get("LastEvaluatedKey")
-    from chalicelib.services.ports import Page
+    from chalicelib.services.outreach_ports import Page
 
     return Page(
         [model_from(model, item) for item in response.get("Items", [])],

@@ -22,10 +22,10 @@ from chalicelib.adapters.dynamo_base import (
     to_item,
     translate,
 )
-from chalicelib.adapters.dynamo_tx import outbox_values
+from chalicelib.adapters.outbox_items import outbox_values
 from chalicelib.domain.errors import ConcurrentUpdateError, ConflictError
 from chalicelib.domain.outreach import ContactMessage, OutboxRecord, PendingSignup, Subscriber
-from chalicelib.services.ports import (
+from chalicelib.services.outreach_ports import (
     ConfirmTarget,
     OutboxMessage,
     OutreachRepository,

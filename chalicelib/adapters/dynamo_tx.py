@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -66,16 +65,6 @@ def finding_keys(donation: Donation) -> dict[str, str]:
         if name.endswith("_pk") and name != "amount_pk":
             values[name[:-3] + "_sk"] = sort
     return values
-
-
-def outbox_values(message: OutboxMessage) -> dict[str, Any]:
-    return {
-        **asdict(message),
-        **keys.outbox(message.id),
-        "entity": "outbox",
-        "gsi1pk": keys.outbox_pending(message.id),
-        "gsi1sk": f"{message.created_at}#{message.id}",
-    }
 
 
 def plan_values(plan: RecurringPlan) -> dict[str, Any]:
@@ -149,6 +138,8 @@ class DynamoUnitOfWork(UnitOfWork):
         self._put({**values, **key, "entity": "audit"})
 
     def send(self, message: OutboxMessage) -> None:
+        from chalicelib.adapters.outbox_items import outbox_values
+
         values = outbox_values(message)
         self._put(values, "attribute_not_exists(pk)")
         self._once.add((values["pk"], values["sk"]))

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters import cursors, keys
 from chalicelib.adapters.dynamo_base import GSI1, guarded, model_from, to_item, translate, translate_list
-from chalicelib.services.ports import Page
+from chalicelib.services.outreach_ports import Page
 
 
 def query_shards(

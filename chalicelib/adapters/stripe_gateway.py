@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import stripe
 
 from chalicelib.adapters.stripe_billing import Billing
-from chalicelib.adapters.stripe_facts import payment_intent_info, read_event
-from chalicelib.domain.donation import Donation
 from chalicelib.domain.errors import (
     InvalidSignatureError,
     NotFoundError,
     PaymentDeclinedError,
     UpstreamError,
 )
-from chalicelib.services.facts import StripeEvent
 from chalicelib.services.ports import (
     PaymentIntentInfo,
     Payments,
@@ -24,6 +21,10 @@ from chalicelib.services.ports import (
     SetupIntentInfo,
     SubscriptionInfo,
 )
+
+if TYPE_CHECKING:  # the reading of webhook events loads where a payment is read, not with the client
+    from chalicelib.domain.donation import Donation
+    from chalicelib.services.facts import StripeEvent
 
 # Pinned, as Stripe recommends: parameters and webhook payloads follow this version.
 # Set the webhook endpoint in the Stripe dashboard to the same version.
@@ -60,6 +61,19 @@ class RateLimitBackoff(stripe.RequestsClient):
 def _plain(obj: Any) -> dict[str, Any]:
     data: dict[str, Any] = obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
     return data
+
+
+def _intent_info(intent: Any) -> PaymentIntentInfo:
+    from chalicelib.adapters.stripe_facts import payment_intent_info  # with the webhook's facts
+
+    return payment_intent_info(_plain(intent))
+
+
+def read_event(event: dict[str, Any], raw: str) -> StripeEvent:
+    """adapters/stripe_facts.read_event, loaded with the webhook's facts where an event is read."""
+    from chalicelib.adapters import stripe_facts
+
+    return stripe_facts.read_event(event, raw)
 
 
 def _setup_info(intent: Any) -> SetupIntentInfo:
@@ -198,7 +212,7 @@ class StripePayments(Payments):
             },
             {"idempotency_key": f"steward-payment-{donation.id}"},
         )
-        return payment_intent_info(_plain(intent))
+        return _intent_info(intent)
 
     def confirm_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo:
         try:
@@ -214,7 +228,7 @@ class StripePayments(Payments):
             return current
         except stripe.StripeError as exc:
             raise UpstreamError("the payment service did not answer; retry") from exc
-        return payment_intent_info(_plain(intent))
+        return _intent_info(intent)
 
     def cancel_payment_intent(self, payment_intent_id: str) -> None:
         self._call(
@@ -233,7 +247,7 @@ class StripePayments(Payments):
             raise UpstreamError("the payment service did not answer; retry") from exc
         except stripe.StripeError as exc:
             raise UpstreamError("the payment service did not answer; retry") from exc
-        return payment_intent_info(_plain(intent))
+        return _intent_info(intent)
 
     def settlement(self, charge_id: str) -> Settlement | None:
         charge = _plain(

@@ -27,6 +27,8 @@ JWKS_CACHE_SECONDS = 600
 
 @dataclass(frozen=True)
 class Staff:
+    """A verified staff member: the token's subject and roles."""
+
     subject: str
     roles: frozenset[str]
 

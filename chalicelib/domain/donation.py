@@ -12,7 +12,6 @@ from typing import Annotated, Literal
 from pydantic import (
     AfterValidator,
     ConfigDict,
-    EmailStr,
     Field,
     StrictBool,
     StrictInt,
@@ -21,6 +20,7 @@ from pydantic import (
     field_validator,
 )
 
+from chalicelib.domain.addresses import EmailAddress
 from chalicelib.domain.model import Model
 from chalicelib.domain.terms import Frequency
 from chalicelib.domain.text import NO_CONTROL_CHARS, HeaderText, ascii_address, has_line_break, header_text
@@ -99,7 +99,7 @@ class Tribute(Model):
     kind: Literal["honor", "memory"]
     name: Name = Field(description="The honoree's name.")
     notify_name: Name | None = Field(default=None, description="Who is told of the gift (never its amount).")
-    notify_email: EmailStr | None = Field(default=None, max_length=254)
+    notify_email: EmailAddress | None = Field(default=None, max_length=254)
 
     @field_validator("notify_email")
     @classmethod
@@ -115,7 +115,7 @@ class DonationRequest(Model):
     amount: StrictInt = Field(description="The gift in minor units (cents), before any covered fee.")
     currency: str = Field(pattern=r"^[a-z]{3}$", description="Lower-case ISO 4217 code.")
     frequency: Frequency = Field(default="one_time", description="one_time, monthly or annual.")
-    email: EmailStr = Field(max_length=254)
+    email: EmailAddress = Field(max_length=254)
     first_name: Name
     last_name: Name
     fund: str = Field(max_length=64, description="A fund id from GET /config.")

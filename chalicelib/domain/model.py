@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 from pydantic import BaseModel, ConfigDict
+
+# Steward uses no pydantic plugin. Unless told so, the first validator pydantic builds looks for
+# plugins in every installed package's entry points (importlib.metadata), a cost paid by every
+# cold start that validates anything. An explicit setting in the environment still wins.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 
 class Model(BaseModel):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
+from chalicelib.domain.addresses import EmailAddress
 from chalicelib.domain.model import Model
 from chalicelib.domain.text import NO_CONTROL_CHARS, HeaderText, ascii_address, header_text
 
@@ -25,7 +26,7 @@ OneLine = Annotated[str, Field(pattern=NO_CONTROL_CHARS), HeaderText]
 class _Form(Model):
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
 
-    email: EmailStr = Field(max_length=254)
+    email: EmailAddress = Field(max_length=254)
     form_token: str = Field(max_length=100, description="The form_token from GET /config.")
     honeypot: str = Field(
         default="", max_length=200, description="The hidden 'Please leave this field empty' field."

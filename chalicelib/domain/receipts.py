@@ -31,6 +31,8 @@ PLAN_NAMES = {"one_time": "One-time gift", "monthly": "Monthly gift", "annual": 
 
 @dataclass(frozen=True)
 class Organization:
+    """The issuer a receipt names."""
+
     name: str
     legal_name: str
     address: str
@@ -39,6 +41,8 @@ class Organization:
 
 @dataclass(frozen=True)
 class Receipt:
+    """What one receipt says."""
+
     number: str
     donor_name: str
     email: str
@@ -56,6 +60,8 @@ class Receipt:
 
 @dataclass(frozen=True)
 class ReceiptLinks:
+    """The donor's links a receipt email carries."""
+
     gift_url: str
     receipt_url: str
     pdf_url: str
@@ -65,6 +71,8 @@ class ReceiptLinks:
 
 @dataclass(frozen=True)
 class StatementLine:
+    """One gift on a year's statement."""
+
     paid_at: str
     amount: int
     refunded: int

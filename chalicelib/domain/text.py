@@ -44,7 +44,13 @@ HeaderText = AfterValidator(header_text)
 def ascii_address(value: str) -> str:
     """An address as it can be mailed: a non-ASCII local part is refused (SES takes no
     SMTPUTF8 address, and the email package cannot set one in a header); an
-    internationalized domain is written in its ASCII (punycode) form, in lower case."""
+    internationalized domain is written in its ASCII (punycode) form, in lower case. A plain
+    address (chalicelib/domain/addresses.py) is that already, and loads no email-validator."""
+    from chalicelib.domain.addresses import plain_address
+
+    plain = plain_address(value)
+    if plain is not None:
+        return plain
     from email_validator import EmailNotValidError, validate_email
 
     try:

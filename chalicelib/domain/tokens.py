@@ -49,6 +49,8 @@ class MasterKey:
 
 @dataclass(frozen=True)
 class Keyring:
+    """The signing keys (the current one first, then those still accepted) and the identity key."""
+
     current: MasterKey
     identity: bytes
     previous: tuple[MasterKey, ...] = ()

@@ -19,7 +19,7 @@ from chalicelib.domain.tokens import FORM_TOKEN_MAX_AGE_SECONDS, hash_ip
 from chalicelib.metrics import business_event
 from chalicelib.services.clock import Clock, epoch_seconds, utc_now
 from chalicelib.services.forms import FormRules, screen_form
-from chalicelib.services.ports import OutboxMessage, OutreachRepository, Page
+from chalicelib.services.outreach_ports import OutboxMessage, OutreachRepository, Page
 
 
 def submit_contact(

@@ -55,6 +55,8 @@ ALPHANUMERIC = string.ascii_letters + string.digits
 
 @dataclass(frozen=True)
 class DonationCreated:
+    """What POST /donations answers: the gift's id and the SetupIntent's secret."""
+
     donation_id: str
     client_secret: str
     publishable_key: str
@@ -62,6 +64,8 @@ class DonationCreated:
 
 @dataclass(frozen=True)
 class ConfirmResult:
+    """What confirming a gift answers: its status, and a secret when 3-D Secure asks."""
+
     donation_id: str
     status: str
     client_secret: str | None = None

@@ -14,7 +14,7 @@ from chalicelib.domain.tokens import Keyring, check_form_token, email_id, hash_i
 from chalicelib.services.clock import utc_now
 
 if TYPE_CHECKING:
-    from chalicelib.services.ports import OutreachRepository, RateHit
+    from chalicelib.services.outreach_ports import OutreachRepository, RateHit
 
 log = logging.getLogger("steward")
 DECLINE_SCOPE = "decline-ip"
@@ -25,6 +25,8 @@ UNCAPPED = 2**31
 
 @dataclass(frozen=True)
 class FormRules:
+    """The form checks' settings: keys, time trap and per-window limits."""
+
     keys: Keyring
     time_trap_seconds: int
     window_seconds: int
@@ -120,7 +122,7 @@ class DeclineGuard:
         conditional write). A failed write is only logged; the next refusal tries again."""
         if not self.alert_inbox:
             return
-        from chalicelib.services.ports import OutboxMessage
+        from chalicelib.services.outreach_ports import OutboxMessage
 
         moment = now_ms() if moment is None else moment
         window, expires, _ = _window(moment, self.window_seconds)
@@ -176,7 +178,7 @@ def screen_form(
             "the form token is not valid; reload the page",
             fields=[{"field": "form_token", "message": f"{check}; get a new one from GET /config"}],
         )
-    from chalicelib.services.ports import RateHit  # the form routes' port, not GET /config's
+    from chalicelib.services.outreach_ports import RateHit  # the form routes' port, not GET /config's
 
     window, expires, retry_after = _window(moment, rules.window_seconds)
     hits = [

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from chalicelib.domain.errors import PermanentMailError, UpstreamError
 from chalicelib.metrics import business_event
 from chalicelib.services.clock import Clock, seconds_after, utc_now
-from chalicelib.services.ports import Mailer, OutboxMessage, OutreachRepository, Page
+from chalicelib.services.outreach_ports import Mailer, OutboxMessage, OutreachRepository, Page
 
 log = logging.getLogger("steward")
 

@@ -61,6 +61,8 @@ class DonorLinks:
 
 @dataclass(frozen=True)
 class GiftMail:
+    """What the gift emails need: the issuer, fund names, the finance inbox and links."""
+
     org: Organization
     fund_names: dict[str, str]
     finance_inbox: str

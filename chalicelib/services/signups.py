@@ -22,7 +22,7 @@ from chalicelib.metrics import business_event
 from chalicelib.services.clock import Clock, epoch_seconds, seconds_after, seconds_before, utc_now
 from chalicelib.services.forms import FormRules, now_ms, screen_form
 from chalicelib.services.outbox import backoff_seconds
-from chalicelib.services.ports import ConfirmTarget, OutboxMessage, OutreachRepository, SignupMove
+from chalicelib.services.outreach_ports import ConfirmTarget, OutboxMessage, OutreachRepository, SignupMove
 
 CONFIRM_TOKEN_DAYS = 7
 ATTEMPTS = 3
@@ -33,6 +33,8 @@ log = logging.getLogger("steward")
 
 @dataclass(frozen=True)
 class SignupRules:
+    """The signup settings: the form checks, the links' base and the daily sends."""
+
     form: FormRules
     public_url: str | None
     confirm_sends_per_day: int

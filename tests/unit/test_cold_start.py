@@ -71,10 +71,9 @@ def test_the_contact_model_is_built_on_first_use() -> None:
     assert json.loads(_fresh(code)) == [[False, False], [True, True]]
 
 
-def test_serving_get_config_loads_no_model_and_no_other_route_s_modules() -> None:
-    """GET /config needs no DynamoDB: served in a fresh interpreter, it loads neither pydantic
-    nor any module of the money, staff or form routes."""
-    env = {
+def _app_env(**extra: str) -> dict[str, str]:
+    """Settings enough to serve GET /config, which reads no table and no secret store."""
+    return {
         **{k: v for k, v in os.environ.items() if not k.startswith(("STEWARD_", "AWS_LAMBDA"))},
         "STEWARD_TABLE_NAME": "steward",
         "STEWARD_JWT_ISSUER": "iss",
@@ -87,7 +86,14 @@ def test_serving_get_config_loads_no_model_and_no_other_route_s_modules() -> Non
         "STEWARD_SIGNING_KEY_ID": "k1",
         "STEWARD_IDENTITY_KEY": "i" * 64,
         "AWS_DEFAULT_REGION": "us-east-1",
+        **extra,
     }
+
+
+def test_serving_get_config_loads_no_model_and_no_other_route_s_modules() -> None:
+    """GET /config needs no DynamoDB: served in a fresh interpreter, it loads neither pydantic
+    nor any module of the money, staff or form routes."""
+    env = _app_env()
     names = [*NOT_AT_IMPORT, "pydantic", "chalicelib.domain.donation", "chalicelib.services.ports"]
     code = (
         "import json, sys\n"
@@ -101,3 +107,100 @@ def test_serving_get_config_loads_no_model_and_no_other_route_s_modules() -> Non
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True, env=env
     )
     assert json.loads(out.stdout) == [200, []]
+
+
+def test_a_plain_address_loads_no_email_validator() -> None:
+    """The forms check a plain address themselves (chalicelib/domain/addresses.py); any other
+    address still goes to email-validator."""
+    code = (
+        "import json, sys, app\n"
+        "from chalicelib.domain.outreach import ContactRequest, SignupRequest\n"
+        "from chalicelib.domain.donation import DonationRequest\n"
+        "body = {'email': 'Ada.Lovelace@Example.org', 'form_token': 't'}\n"
+        "SignupRequest.model_validate(body)\n"
+        "ContactRequest.model_validate({**body, 'name': 'A', 'topic': 't', 'subject': 'S', 'message': 'M'})\n"
+        "DonationRequest.model_validate({**body, 'amount': 100, 'currency': 'usd', 'first_name': 'A',\n"
+        "    'last_name': 'L', 'fund': 'f', 'tribute': {'kind': 'honor', 'name': 'G',\n"
+        "    'notify_email': 'grace@example.org'}})\n"
+        "plain = 'email_validator' in sys.modules\n"
+        "SignupRequest.model_validate({**body, 'email': 'ada@b\u00fccher.example'})\n"
+        "print(json.dumps([plain, 'email_validator' in sys.modules]))"
+    )
+    assert json.loads(_fresh(code)) == [False, True]
+
+
+def test_building_a_model_looks_for_no_pydantic_plugin() -> None:
+    """Scanning every installed package's entry points for pydantic plugins is skipped."""
+    code = (
+        "import json, app\n"
+        "from chalicelib.domain.outreach import SignupRequest\n"
+        "from pydantic.plugin import _loader\n"
+        "SignupRequest.model_validate({'email': 'ada@example.org', 'form_token': 't'})\n"
+        "print(json.dumps(_loader._plugins is None))"
+    )
+    assert json.loads(_fresh(code)) is True
+
+
+def test_the_stripe_gateway_loads_the_webhook_facts_only_to_read_a_payment() -> None:
+    """POST /donations creates a SetupIntent: the gateway it builds loads no webhook facts."""
+    code = (
+        "import json, sys\n"
+        "import chalicelib.adapters.stripe_gateway\n"
+        "print(json.dumps([m for m in ('chalicelib.services.facts', 'chalicelib.adapters.stripe_facts')"
+        " if m in sys.modules]))"
+    )
+    assert json.loads(_fresh(code)) == []
+
+
+def _collector_around_first_event(**extra: str) -> list[bool]:
+    code = (
+        "import gc, json\n"
+        "from chalice.test import Client\n"
+        "from app import app\n"
+        "paused = not gc.isenabled()\n"
+        "with Client(app) as client:\n"
+        "    ok = client.http.get('/config').status_code == 200\n"
+        "print(json.dumps([paused, ok, gc.isenabled(), gc.get_freeze_count() > 0]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=_app_env(**extra),
+    )
+    return list(json.loads(out.stdout))
+
+
+def test_an_on_demand_cold_start_collects_no_garbage_until_its_first_event_is_answered() -> None:
+    """chalicelib/collector.py: paused from the import to the first answer, then on again with
+    everything alive set aside (gc.freeze)."""
+    assert _collector_around_first_event(AWS_LAMBDA_INITIALIZATION_TYPE="on-demand") == [
+        True,
+        True,
+        True,
+        True,
+    ]
+
+
+def test_the_collector_is_left_alone_off_lambda_and_for_an_init_made_ahead() -> None:
+    assert _collector_around_first_event() == [False, True, True, False]
+    assert _collector_around_first_event(AWS_LAMBDA_INITIALIZATION_TYPE="provisioned-concurrency") == [
+        False,
+        True,
+        True,
+        False,
+    ]
+
+
+def test_the_form_routes_load_only_their_own_ports() -> None:
+    """The contact and signup services and their repository load the outreach ports, not the
+    money ports (services/ports.py: the gift, Stripe and ledger ports)."""
+    code = (
+        "import json, sys, app\n"
+        "import chalicelib.services.contact, chalicelib.services.signups\n"
+        "import chalicelib.adapters.dynamo_outreach\n"
+        "print(json.dumps('chalicelib.services.ports' in sys.modules))"
+    )
+    assert json.loads(_fresh(code)) is False

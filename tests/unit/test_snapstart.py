@@ -67,3 +67,17 @@ def test_each_restored_copy_draws_its_own_random_numbers(monkeypatch: pytest.Mon
     random.seed(7)  # every copy restored from one snapshot starts from the same state
     after_restore()
     assert random.random() != in_snapshot
+
+
+def test_the_snapshot_holds_its_objects_frozen_for_the_collector() -> None:
+    """What the init made lives as long as the copy: later collections after restore skip it."""
+    code = "import gc, app; print(gc.get_freeze_count() > 0, gc.isenabled())"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=_env(AWS_LAMBDA_INITIALIZATION_TYPE="snap-start"),
+    )
+    assert out.stdout.split() == ["True", "True"]
