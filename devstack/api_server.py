@@ -30,6 +30,7 @@ from chalice.local import (
     LocalDevServer,
     LocalGateway,
     LocalGatewayException,
+    ThreadedHTTPServer,
 )
 
 from chalicelib import logs
@@ -114,6 +115,15 @@ class RequestHandler(ChaliceRequestHandler):
         raise AttributeError(name)
 
 
+class JsonErrorServer(ThreadedHTTPServer):
+    """socketserver prints a plain traceback when serving a request fails (a client that hangs
+    up mid-answer): one JSON line naming the exception's type instead, as the app logs."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        failure = sys.exc_info()[1]
+        access_log.warning("http.server: serving a request failed: %s", type(failure).__name__)
+
+
 def create_server(project_dir: str, stage: str, host: str, port: int) -> LocalDevServer:
     """What `chalice local` builds, with the request handler above."""
     os.chdir(project_dir)
@@ -123,7 +133,7 @@ def create_server(project_dir: str, stage: str, host: str, port: int) -> LocalDe
     validate_routes(app.routes)
     CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
     app.__class__ = CustomLocalChalice
-    return LocalDevServer(app, config, host, port, handler_cls=RequestHandler)
+    return LocalDevServer(app, config, host, port, handler_cls=RequestHandler, server_cls=JsonErrorServer)
 
 
 def main(argv: list[str] | None = None) -> int:
