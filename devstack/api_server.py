@@ -113,8 +113,10 @@ class RequestHandler(ChaliceRequestHandler):
             gateway.resource = None
 
     def log_message(self, format: str, *args: Any) -> None:
-        """http.server's own complaints (a bad request line): JSON, with no query either."""
-        access_log.warning("http.server: %s", re.sub(r"\?\S*", "", format % args))
+        """http.server's own complaints (a bad request line): JSON, naming the complaint but
+        not what it quotes of the request (`Bad request syntax ('<the line>')`: a path, a
+        query, whatever a careless client sent)."""
+        access_log.warning("http.server: %s", re.sub(r"\s*\(.*\)$", "", format % args, flags=re.DOTALL))
 
     def __getattr__(self, name: str) -> Any:
         """http.server answers a method without a `do_<METHOD>` (TRACE, QUERY, ...) with an
