@@ -21,8 +21,10 @@ from chalicelib.collector import resume_after_first_event
 app = Chalice(app_name="steward", configure_logs=False)
 logs.configure()  # every line JSON (chalicelib/logs.py)
 app.register_middleware(logs.invocation, "all")  # first: the request ids wrap every handler
+# the cold start's paused collector resumes; around http_middleware, which answers some
+# requests (a body refused, 413 or 415) without calling the view
+app.register_middleware(resume_after_first_event)
 app.register_middleware(http_middleware, "http")
-app.register_middleware(resume_after_first_event)  # the cold start's paused collector resumes
 app.api.binary_types.append("application/pdf")  # the receipt PDF
 for blueprint in (
     public.bp,

@@ -45,9 +45,12 @@ class RouteNotFoundError(LocalGatewayException):
 
 
 class Gateway(LocalGateway):
+    resource: str | None = None  # the route the request matched, for its access line
+
     def _generate_lambda_event(
         self, method: str, path: str, headers: Any, body: bytes | None
     ) -> dict[str, Any]:
+        self.resource = None
         try:
             event = super()._generate_lambda_event(method, path, headers, body)
         except ValueError:  # chalice's route matcher found no route for the path
@@ -55,6 +58,7 @@ class Gateway(LocalGateway):
                 {"Content-Type": "application/json", **NO_ROUTE_HEADERS}, json.dumps(NO_ROUTE).encode()
             ) from None
         event["requestContext"]["requestId"] = str(uuid.uuid4())  # as API Gateway names each request
+        self.resource = event["requestContext"]["resourcePath"]
         return event
 
     def _has_user_defined_options_method(self, lambda_event: dict[str, Any]) -> bool:
@@ -98,13 +102,21 @@ class RequestHandler(ChaliceRequestHandler):
             self.wfile.write(body)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """The access line, JSON like the app's own, without the query (a signup's token)."""
-        path = getattr(self, "path", "").split("?")[0]
-        access_log.info("%s %s %s", getattr(self, "command", "-"), path, code)
+        """The access line, JSON like the app's own. It names the route the request matched, as
+        API Gateway's access log does ($context.resourcePath), not the path: a path holds a
+        donor's address (/staff/donors/{email}), and a query a signup's token. A request no
+        route matched is "-"."""
+        gateway = getattr(self, "local_gateway", None)
+        resource = getattr(gateway, "resource", None) or "-"
+        access_log.info("%s %s %s", getattr(self, "command", "-"), resource, code)
+        if gateway is not None:
+            gateway.resource = None
 
     def log_message(self, format: str, *args: Any) -> None:
-        """http.server's own complaints (a bad request line): JSON, with no query either."""
-        access_log.warning("http.server: %s", re.sub(r"\?\S*", "", format % args))
+        """http.server's own complaints (a bad request line): JSON, naming the complaint but
+        not what it quotes of the request (`Bad request syntax ('<the line>')`: a path, a
+        query, whatever a careless client sent)."""
+        access_log.warning("http.server: %s", re.sub(r"\s*\(.*\)$", "", format % args, flags=re.DOTALL))
 
     def __getattr__(self, name: str) -> Any:
         """http.server answers a method without a `do_<METHOD>` (TRACE, QUERY, ...) with an

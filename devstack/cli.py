@@ -53,14 +53,20 @@ def _run() -> int:
     return 0
 
 
-def _day(text: str) -> str:
-    """A calendar day, YYYY-MM-DD; anything else is a usage error."""
-    from datetime import date
-
+def _date(text: str) -> date:
+    """A calendar day, YYYY-MM-DD, from 2000 (gifts are dated 2000-9999; a mistyped year would
+    have the command read every month since); anything else is a usage error."""
     try:
-        return date.fromisoformat(text).isoformat()
+        day = date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a day (YYYY-MM-DD)") from None
+        day = None
+    if day is None or day.year < 2000:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day YYYY-MM-DD from 2000 to 9999")
+    return day
+
+
+def _day(text: str) -> str:
+    return _date(text).isoformat()
 
 
 def _year(text: str) -> int:
@@ -93,9 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     reindex.add_argument("--from", dest="first", type=_month, required=True, help="YYYY-MM")
     reindex.add_argument("--to", dest="last", type=_month, required=True, help="YYYY-MM")
     totals = commands.add_parser("totals", help="backfill the finance totals from the gifts")
-    totals.add_argument(
-        "--since", type=date.fromisoformat, required=True, help="YYYY-MM-DD, a gift's creation"
-    )
+    totals.add_argument("--since", type=_date, required=True, help="YYYY-MM-DD, a gift's creation")
     reconcile = commands.add_parser("reconcile", help="apply missed Stripe events, then match payouts")
     reconcile.add_argument(
         "--since", type=_day, required=True, help="YYYY-MM-DD (Stripe keeps 30 days of events)"

@@ -129,8 +129,13 @@ def _name(handler: Any) -> str:
 
 
 def log_failure(record: dict[str, Any]) -> None:
-    """The local on-failure destination: the record, as Lambda would send it to SQS."""
-    print("stream on-failure", json.dumps(record, default=str), flush=True)
+    """The local on-failure destination. Lambda sends SQS where the record is in the stream,
+    not its images (a gift's address and name); this line names the record, its key and its
+    place in the stream."""
+    change = record.get("dynamodb", {})
+    where = {name: change[name] for name in ("Keys", "SequenceNumber") if name in change}
+    handed = {name: record[name] for name in ("eventID", "eventName", "eventSourceARN") if name in record}
+    print("stream on-failure", json.dumps({**handed, "dynamodb": where}, default=str), flush=True)
 
 
 def run_batch(

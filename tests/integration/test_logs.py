@@ -235,3 +235,23 @@ def test_in_process_every_record_at_our_levels_is_free_of_personal_data(
     assert [e["event"] for e in events] == ["contact_received", "webhook_rejected"]
     assert all(e["request_id"] and e["function"] for e in events)
     assert [p for p in (email, name, text, form_token, stack.webhook_secret) if p in everything] == []
+
+
+def test_an_address_in_a_path_is_not_in_the_access_line(api: Api, stack: Stack, token: Any) -> None:
+    """A donor's history is read at /staff/donors/{email}: the local server's access line names
+    the route, as API Gateway's access log does ($context.resourcePath), never the address; a
+    path no route matches is not written out either."""
+    tag = uuid.uuid4().hex[:10]
+    address = f"logs-path-{tag}@example.org"
+    offsets = _offsets(stack)
+    assert api.get(f"/staff/donors/{address}", token("finance")).status_code == 200
+    assert api.get(f"/staff/donors/{tag}-not-an-address", token("finance")).status_code == 422
+    assert api.get(f"/staff/donor/{address}", token("finance")).status_code == 404
+    time.sleep(0.5)
+    access = [json.loads(line) for line in _written_since(stack, offsets) if "steward.local_server" in line]
+    assert [a["message"] for a in access] == [
+        "GET /staff/donors/{email} 200",
+        "GET /staff/donors/{email} 422",
+        "GET - 404",
+    ]
+    assert [a for a in access if tag in a["message"]] == []

@@ -9,7 +9,7 @@ import logging
 import sys
 
 from chalicelib import logs
-from devstack.api_server import JsonErrorServer
+from devstack.api_server import JsonErrorServer, RequestHandler
 
 
 def test_a_request_that_fails_in_the_server_is_one_json_line_naming_its_type() -> None:
@@ -32,3 +32,24 @@ def test_a_request_that_fails_in_the_server_is_one_json_line_naming_its_type() -
     [line] = out.getvalue().splitlines()
     record = json.loads(line)
     assert "ConnectionResetError" in record["message"] and "ana@example.org" not in line
+
+
+def test_a_malformed_request_line_is_named_without_what_it_held() -> None:
+    handler = RequestHandler.__new__(RequestHandler)  # no socket: only its log line
+    out = io.StringIO()
+    stream = logging.StreamHandler(out)
+    stream.setFormatter(logs.JsonFormatter())
+    logger = logging.getLogger("steward.local_server")
+    logger.addHandler(stream)
+    try:
+        handler.log_error("code %d, message %s", 400, "Bad request syntax ('ana@example.org')")
+        handler.log_error("code %d, message %s", 400, "Bad request version ('GET /x/b@example.org')")
+        handler.log_error("code %d, message %s", 505, "Invalid HTTP version (c@example.org x)")
+    finally:
+        logger.removeHandler(stream)
+    messages = [json.loads(line)["message"] for line in out.getvalue().splitlines()]
+    assert messages == [
+        "http.server: code 400, message Bad request syntax",
+        "http.server: code 400, message Bad request version",
+        "http.server: code 505, message Invalid HTTP version",
+    ]

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # What importing `app` (every route registered, none run) must not load.
@@ -152,14 +154,14 @@ def test_the_stripe_gateway_loads_the_webhook_facts_only_to_read_a_payment() -> 
     assert json.loads(_fresh(code)) == []
 
 
-def _collector_around_first_event(**extra: str) -> list[bool]:
+def _collector_around_first_event(first: str = "client.http.get('/config')", **extra: str) -> list[bool]:
     code = (
         "import gc, json\n"
         "from chalice.test import Client\n"
         "from app import app\n"
         "paused = not gc.isenabled()\n"
         "with Client(app) as client:\n"
-        "    ok = client.http.get('/config').status_code == 200\n"
+        f"    ok = {first}.status_code < 500\n"
         "print(json.dumps([paused, ok, gc.isenabled(), gc.get_freeze_count() > 0]))"
     )
     out = subprocess.run(
@@ -177,6 +179,25 @@ def test_an_on_demand_cold_start_collects_no_garbage_until_its_first_event_is_an
     """chalicelib/collector.py: paused from the import to the first answer, then on again with
     everything alive set aside (gc.freeze)."""
     assert _collector_around_first_event(AWS_LAMBDA_INITIALIZATION_TYPE="on-demand") == [
+        True,
+        True,
+        True,
+        True,
+    ]
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "client.http.post('/contact', headers={'Content-Type': 'text/plain'}, body=b'x')",
+        "client.http.post('/contact', headers={'Content-Type': 'application/json'}, body=b' ' * 100_000)",
+    ],
+    ids=["unsupported-media-type", "body-too-large"],
+)
+def test_a_first_event_answered_before_any_view_still_resumes_the_collector(first: str) -> None:
+    """A first request refused by the body checks (415, 413) is answered too: a container whose
+    first requests are all refused must not run on with the collector off."""
+    assert _collector_around_first_event(first, AWS_LAMBDA_INITIALIZATION_TYPE="on-demand") == [
         True,
         True,
         True,

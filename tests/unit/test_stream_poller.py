@@ -49,3 +49,33 @@ def test_a_poison_record_is_bisected_out_retried_then_handed_over(capsys: pytest
     ]
     assert [r["eventID"] for r in handed] == ["bad"]
     assert stream_poller.step(poller, handler) == []  # the shard moved on
+
+
+def test_a_record_handed_over_is_logged_by_its_ids_and_keys_not_its_images(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Lambda's on-failure destination gets where the record is in the stream, not its data: the
+    local line names the record and its key, never the gift's address or name."""
+    image = {"pk": {"S": "DONATION#d1"}, "sk": {"S": "DONATION"}, "email": {"S": "ana@example.org"}}
+    record = {
+        "eventID": "bad",
+        "eventName": "MODIFY",
+        "eventSourceARN": "arn:stream",
+        "dynamodb": {
+            "Keys": {"pk": {"S": "DONATION#d1"}, "sk": {"S": "DONATION"}},
+            "NewImage": {**image, "first_name": {"S": "Ana"}},
+            "OldImage": image,
+            "SequenceNumber": "42",
+        },
+    }
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        raise ValueError("cannot apply")
+
+    stream_poller.run_batch(handler, [record], retries=0, pause=0)
+    out = capsys.readouterr().out
+    [line] = [line for line in out.splitlines() if line.startswith("stream on-failure ")]
+    handed = json.loads(line.removeprefix("stream on-failure "))
+    assert handed["eventID"] == "bad" and handed["dynamodb"]["SequenceNumber"] == "42"
+    assert handed["dynamodb"]["Keys"]["pk"] == {"S": "DONATION#d1"}
+    assert "ana@example.org" not in line and "Ana" not in line
