@@ -5,18 +5,24 @@ next unread position is the lowest is the one Queried. Since the merge takes ite
 in order, every shard has been read through the last item taken, so one sort value (the
 position) says where all of them resume; a gift that arrives later sorts after it (it is
 created now) and is read when the merge gets there.
+
+A read of a whole period (the export) takes `stream` instead: each shard is read to its end in
+pages of whatever DynamoDB returns (1 MB), and the shards' items are merged lazily (heapq), so
+nothing is read twice or thrown away, and one page per shard is held at once.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 Item = dict[str, Any]
-# (partition, resume after this sort value or from the start, Limit) -> (items, LastEvaluatedKey's sort value)
-ShardQuery = Callable[[str, str | None, int], tuple[list[Item], str | None]]
+# (partition, resume after this sort value or from the start, Limit or none)
+#   -> (items, LastEvaluatedKey's sort value)
+ShardQuery = Callable[[str, str | None, int | None], tuple[list[Item], str | None]]
 
 
 @dataclass
@@ -84,3 +90,24 @@ def _head(shard: _Shard, sort_of: Callable[[Item], str]) -> tuple[str, bool] | N
     if shard.exhausted:
         return None
     return shard.start or "", True
+
+
+def stream(query: ShardQuery, partitions: list[str], sort_of: Callable[[Item], str]) -> Iterator[Item]:
+    """Every item of the partitions in sort order: each shard read to its end, page after
+    page without a Limit, the next page only once the merge has taken the last one's items.
+    An index briefly holding a moved gift twice gives it once."""
+    last: str | None = None
+    for item in heapq.merge(*(_shard_items(query, p) for p in partitions), key=sort_of):
+        value = sort_of(item)
+        if value != last:
+            yield item
+        last = value
+
+
+def _shard_items(query: ShardQuery, partition: str) -> Iterator[Item]:
+    start: str | None = None
+    while True:
+        read, start = query(partition, start, None)
+        yield from read
+        if start is None:
+            return
