@@ -29,7 +29,7 @@ ShardQuery = Callable[[str, str | None, int | None], tuple[list[Item], str | Non
 class _Shard:
     partition: str
     start: str | None  # read through this sort value
-    queries: int = 0
+    taken: int = 0  # items of this page the merge took from it
     unread: deque[Item] = field(default_factory=deque)
     exhausted: bool = False
 
@@ -51,10 +51,11 @@ def merge(
     budget: int,
 ) -> Merged:
     """Up to `want` items after `after`, in sort order across the partitions, with at most
-    `budget` Queries. A shard is read its share of what is still wanted (wanted / shards),
-    twice that the next time it runs dry, and so on (up to `want`): what is read past the
-    page's last item is read again by the next page, and a shard holding most items (the key
-    from before sharding) is not read a few items a Query."""
+    `budget` Queries. A shard is read what it is likely to give of what the page still lacks:
+    the lack times its share of the items taken so far (counting one more for each shard
+    still read, so a first Query reads lacking / shards). What is read past the page's last
+    item is read again by the next page, so this reads ahead little; and a shard holding most
+    items (the key from before sharding) soon gets most of the lack, not a few items a Query."""
     shards = [_Shard(partition, after) for partition in partitions]
     items: list[Item] = []
     position, queries = after, 0
@@ -68,15 +69,16 @@ def merge(
             item = shard.unread.popleft()
             if value != position:  # an index briefly holding a moved gift twice gives it once
                 items.append(item)
+                shard.taken += 1
             position = value
             continue
         if queries >= budget:
             return Merged(items, value or position, False, queries)
         queries += 1
-        share = -(-(want - len(items)) // len(shards))
-        read, last = query(shard.partition, shard.start, min(want, share * 2**shard.queries))
+        lacking, reading = want - len(items), sum(not s.exhausted for s in shards)
+        likely = -(-lacking * (shard.taken + 1) // (len(items) + reading))
+        read, last = query(shard.partition, shard.start, min(want, likely))
         shard.unread.extend(read)
-        shard.queries += 1
         shard.start, shard.exhausted = last, last is None
     done = all(shard.exhausted and not shard.unread for shard in shards)
     return Merged(items, position, done, queries)

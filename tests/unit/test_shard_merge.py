@@ -4,8 +4,10 @@ sort order across the shards, whatever the page size and Query budget, with item
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -104,3 +106,41 @@ def test_a_stream_gives_a_gift_an_index_briefly_holds_twice_once() -> None:
         "b",
         "c",
     ]
+
+
+def _walk(shards: Shards, want: int) -> tuple[float, int]:
+    """Every page of the shards, `want` a page: items read per item found, most Queries a page."""
+    found: list[str] = []
+    position, most = None, 0
+    while True:
+        shards.queries = 0
+        merged = merge(shards.query, list(shards.items), lambda item: item["sk"], position, want, 51)
+        most = max(most, merged.queries)
+        found += [item["sk"] for item in merged.items]
+        if merged.done:
+            break
+        position = merged.position
+    assert found == sorted(v for values in shards.items.values() for v in values)
+    return shards.read / len(found), most
+
+
+@pytest.mark.parametrize(("want", "reads", "queries"), [(50, 1.55, 40), (200, 1.2, 40)])
+def test_pages_over_sixteen_shards_read_little_past_their_last_item(
+    want: int, reads: float, queries: int
+) -> None:
+    rng = random.Random(4)
+    shards = Shards(17)  # sixteen shards and the key from before sharding, empty
+    for _ in range(2000):
+        shards.add(f"p{rng.randrange(16)}", f"{rng.random():.12f}")
+    read, most = _walk(shards, want)
+    assert (read <= reads, most <= queries) == (True, True), (read, most)
+
+
+@pytest.mark.parametrize("want", [50, 200])
+def test_pages_from_the_key_before_sharding_read_only_what_they_give(want: int) -> None:
+    rng = random.Random(5)
+    shards = Shards(17)
+    for _ in range(2000):
+        shards.add("p16", f"{rng.random():.12f}")
+    read, most = _walk(shards, want)
+    assert (read <= 1.01, most <= 17) == (True, True), (read, most)
