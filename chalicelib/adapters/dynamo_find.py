@@ -229,19 +229,21 @@ def _in_range(position: Any, plan: Plan) -> bool:
 
 
 def _shard_query(client: Any, table: str, plan: Plan, cursor: str | None) -> shard_merge.ShardQuery:
-    """One Query of a shard: the plan's sort range and filters, resuming after a position."""
+    """One Query of a shard: the plan's sort range (up to a bound, when the merge gives one) and
+    filters, resuming after a position."""
     pk_name, sk_name = plan.key_names
 
     def query(
-        partition: str, after: str | None, limit: int | None
+        partition: str, after: str | None, limit: int | None, through: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:
+        high = min(plan.sort_range[1], through) if through else plan.sort_range[1]
         request: dict[str, Any] = {
             "TableName": table,
             "IndexName": plan.index,
             "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :low AND :high",
             "ExpressionAttributeNames": {"#pk": pk_name, "#sk": sk_name, **plan.names},
             "ExpressionAttributeValues": to_item(
-                {":pk": partition, ":low": plan.sort_range[0], ":high": plan.sort_range[1], **plan.values}
+                {":pk": partition, ":low": plan.sort_range[0], ":high": high, **plan.values}
             ),
         }
         if limit is not None:

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 Item = dict[str, Any]
-# (partition, resume after this sort value or from the start, Limit or none)
-#   -> (items, LastEvaluatedKey's sort value)
-ShardQuery = Callable[[str, str | None, int | None], tuple[list[Item], str | None]]
+# (partition, resume after this sort value or from the start, Limit or none, read no further
+#   than this sort value or to the range's end) -> (items, LastEvaluatedKey's sort value)
+ShardQuery = Callable[[str, str | None, int | None, str | None], tuple[list[Item], str | None]]
 
 
 @dataclass
@@ -53,7 +53,8 @@ def merge(
     """Up to `want` items after `after`, in sort order across the partitions, with at most
     `budget` Queries. A shard is read what it is likely to give of what the page still lacks:
     the lack times its share of the items taken so far (counting one more for each shard
-    still read, so a first Query reads lacking / shards). What is read past the page's last
+    still read, so a first Query reads lacking / shards), and no further than `_bound`
+    allows. What is read past the page's last
     item is read again by the next page, so this reads ahead little; and a shard holding most
     items (the key from before sharding) soon gets most of the lack, not a few items a Query."""
     shards = [_Shard(partition, after) for partition in partitions]
@@ -77,11 +78,26 @@ def merge(
         queries += 1
         lacking, reading = want - len(items), sum(not s.exhausted for s in shards)
         likely = -(-lacking * (shard.taken + 1) // (len(items) + reading))
-        read, last = query(shard.partition, shard.start, min(want, likely))
+        through = _bound(shards, shard, sort_of, lacking)
+        read, last = query(shard.partition, shard.start, min(want, likely), through)
         shard.unread.extend(read)
+        if last is None and through is not None:  # read through the bound, not to its end
+            last = through
         shard.start, shard.exhausted = last, last is None
     done = all(shard.exhausted and not shard.unread for shard in shards)
     return Merged(items, position, done, queries)
+
+
+def _bound(shards: list[_Shard], shard: _Shard, sort_of: Callable[[Item], str], lacking: int) -> str | None:
+    """How far a shard need be read at most: when the other shards already hold what the page
+    lacks, read but not yet taken, the page ends by the last of those (they sort after this
+    shard's position, which is the lowest), so nothing past it is read. None: no such bound."""
+    ahead = heapq.nsmallest(
+        lacking, (sort_of(item) for other in shards if other is not shard for item in other.unread)
+    )
+    if len(ahead) < lacking or (shard.start is not None and ahead[-1] <= shard.start):
+        return None
+    return ahead[-1]
 
 
 def _head(shard: _Shard, sort_of: Callable[[Item], str]) -> tuple[str, bool] | None:
@@ -109,7 +125,7 @@ def stream(query: ShardQuery, partitions: list[str], sort_of: Callable[[Item], s
 def _shard_items(query: ShardQuery, partition: str) -> Iterator[Item]:
     start: str | None = None
     while True:
-        read, start = query(partition, start, None)
+        read, start = query(partition, start, None, None)
         yield from read
         if start is None:
             return
