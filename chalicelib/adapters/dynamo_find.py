@@ -195,7 +195,7 @@ def period_donations(
     plan = choose_plan(filters or GiftFilter(), start, end, include_abandoned)
     months = _months(start[:7], end[:7]) if plan.monthly else [start[:7]]
     sort_name = plan.key_names[1]
-    query = _shard_query(client, table, plan, None)
+    query = _shard_query(client, table, plan, None, list(Donation.model_fields))  # the rest is not read
     items = chain.from_iterable(
         shard_merge.stream(query, plan.partitions(month), lambda item: str(item[sort_name]["S"]))
         for month in months
@@ -228,10 +228,13 @@ def _in_range(position: Any, plan: Plan) -> bool:
     )
 
 
-def _shard_query(client: Any, table: str, plan: Plan, cursor: str | None) -> shard_merge.ShardQuery:
+def _shard_query(
+    client: Any, table: str, plan: Plan, cursor: str | None, attributes: list[str] | None = None
+) -> shard_merge.ShardQuery:
     """One Query of a shard: the plan's sort range (up to a bound, when the merge gives one) and
-    filters, resuming after a position."""
+    filters, resuming after a position; only these attributes (and the sort key), if named."""
     pk_name, sk_name = plan.key_names
+    projected = {f"#a{n}": name for n, name in enumerate([*(attributes or []), sk_name])}
 
     def query(
         partition: str, after: str | None, limit: int | None, through: str | None
@@ -250,6 +253,9 @@ def _shard_query(client: Any, table: str, plan: Plan, cursor: str | None) -> sha
             request["Limit"] = limit
         if plan.conditions:
             request["FilterExpression"] = " AND ".join(plan.conditions)
+        if attributes:
+            request["ProjectionExpression"] = ", ".join(projected)
+            request["ExpressionAttributeNames"].update(projected)
         if after:
             gift = keys.donation(after.rpartition("#")[2])
             request["ExclusiveStartKey"] = to_item({pk_name: partition, sk_name: after, **gift})
