@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -240,6 +241,25 @@ class DynamoRepository(Repository):
             end,
             limit,
             cursor,
+            include_abandoned=include_abandoned,
+            filters=filters,
+        )
+
+    def period_donations(
+        self,
+        start: str,
+        end: str,
+        page_size: int,
+        *,
+        include_abandoned: bool = False,
+        filters: GiftFilter | None = None,
+    ) -> Iterator[tuple[list[Donation], bool]]:
+        return dynamo_find.period_donations(
+            self.client,
+            self.table,
+            start,
+            end,
+            page_size,
             include_abandoned=include_abandoned,
             filters=filters,
         )

@@ -11,15 +11,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
+from chalicelib.domain.donation import Donation
 from chalicelib.domain.errors import NotFoundError, StewardError
 from chalicelib.domain.export_rows import COLUMNS, donation_row
 from chalicelib.domain.exports import Export, ExportRequest, object_key
 from chalicelib.domain.ids import new_id
 from chalicelib.services.clock import Clock, seconds_before, utc_now
-from chalicelib.services.ports import DonationPage, Repository
+from chalicelib.services.ports import Repository
 
 log = logging.getLogger("steward")
-PAGE_SIZE = 1000  # gifts asked per Query; DynamoDB also ends a page at 1 MB
+PAGE_SIZE = 1000  # gifts per CSV chunk; the reads are DynamoDB's 1 MB pages
 LINK_SECONDS = 300
 # A job that outlives its function (15 minutes on Lambda) died without an end; its state
 # read after this long says failed, and a late end can no longer flip it.
@@ -116,9 +117,10 @@ def run_export(export_id: str, ports: ExportPorts, time_left: Callable[[], bool]
 
 
 def _write(export: Export, key: str, ports: ExportPorts, time_left: Callable[[], bool]) -> int:
-    """Rows go out page by page: while one page becomes CSV, the next is already being read
-    (one Query ahead), so the job's own work hides behind the table's answer time. At most
-    two pages and two S3 parts are held at once."""
+    """Rows go out page by page (period_donations: the whole period read as one stream, no
+    item read twice): while one page becomes CSV, the next is already being read, so the
+    job's own work hides behind the table's answer time. At most two pages and two S3 parts
+    are held at once."""
     filters = export.export_filters
     wanted = filters.gift_filter()
     plans: dict[str, tuple[str | None, str | None]] = {}
@@ -127,25 +129,21 @@ def _write(export: Export, key: str, ports: ExportPorts, time_left: Callable[[],
     text.write("\ufeff")  # so spreadsheet programs read the file as UTF-8
     writer.writerow(COLUMNS)
 
-    def read(cursor: str | None) -> DonationPage:
-        return ports.gifts.list_donations(
-            export.start,
-            export.end,
-            PAGE_SIZE,
-            cursor,
-            include_abandoned=filters.include_abandoned,
-            filters=wanted,
-        )
+    pages = ports.gifts.period_donations(
+        export.start, export.end, PAGE_SIZE, include_abandoned=filters.include_abandoned, filters=wanted
+    )
+
+    def read() -> tuple[list[Donation], bool]:
+        return next(pages)
 
     upload = ports.store.open(key)
     rows = 0
     try:
         with ThreadPoolExecutor(max_workers=1) as reader:
-            pending: Future[DonationPage] | None = reader.submit(read, None)
+            pending: Future[tuple[list[Donation], bool]] | None = reader.submit(read)
             while pending is not None:
-                page = pending.result()
-                pending = reader.submit(read, page.cursor) if page.cursor and time_left() else None
-                gifts = page.items
+                gifts, more = pending.result()
+                pending = reader.submit(read) if more and time_left() else None
                 new_plans = sorted(
                     {g.recurring_id for g in gifts if g.recurring_id and g.recurring_id not in plans}
                 )
@@ -157,7 +155,7 @@ def _write(export: Export, key: str, ports: ExportPorts, time_left: Callable[[],
                 upload.write(text.getvalue().encode())
                 text.seek(0)
                 text.truncate()
-                if page.cursor and pending is None:
+                if more and pending is None:
                     raise OutOfTimeError(f"stopped after {rows} rows: the job ran out of time")
         upload.complete()
     except BaseException:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from chalicelib.services import outreach_ports
 
@@ -263,6 +263,21 @@ class Repository(abc.ABC):
         filters: GiftFilter | None = None,
     ) -> DonationPage: ...
 
+    def period_donations(
+        self,
+        start: str,
+        end: str,
+        page_size: int,
+        *,
+        include_abandoned: bool = False,
+        filters: GiftFilter | None = None,
+    ) -> Iterator[tuple[list[Donation], bool]]:
+        """Every gift list_donations gives for the period, in its order, in pages of at most
+        `page_size` with whether more may follow: for a reader of the whole period."""
+        return paged_donations(
+            self, start, end, page_size, include_abandoned=include_abandoned, filters=filters
+        )
+
     def donor_page(self, email: str, limit: int, cursor: str | None) -> DonationPage:
         """A donor's gifts by email (any case), newest first."""
         raise NotImplementedError
@@ -436,3 +451,24 @@ class Ledger(abc.ABC):
     @abc.abstractmethod
     def events(self, since: int) -> Iterator[StripeEvent]:
         """Stripe's events created since then (Stripe keeps 30 days), read into facts."""
+
+
+def paged_donations(
+    gifts: Any,
+    start: str,
+    end: str,
+    page_size: int,
+    *,
+    include_abandoned: bool = False,
+    filters: GiftFilter | None = None,
+) -> Iterator[tuple[list[Donation], bool]]:
+    """period_donations from list_donations, page after page by its cursor."""
+    cursor: str | None = None
+    while True:
+        page = gifts.list_donations(
+            start, end, page_size, cursor, include_abandoned=include_abandoned, filters=filters
+        )
+        yield page.items, page.cursor is not None
+        if page.cursor is None:
+            return
+        cursor = page.cursor

@@ -8,7 +8,7 @@ from typing import Any
 from chalicelib.adapters.s3_exports import ExportStorageError
 from chalicelib.domain.exports import Export, ExportRequest
 from chalicelib.services import exports
-from chalicelib.services.ports import DonationPage
+from chalicelib.services.ports import DonationPage, paged_donations
 from tests.unit.factories import donation
 
 
@@ -74,6 +74,9 @@ class FakeGifts:
         page = int(cursor or 0)
         gifts = [donation(recurring_id="01ARZ3NDEKTSV4RRFFQ69G5FAV" if page else None) for _ in range(2)]
         return DonationPage(gifts, str(page + 1) if page < 2 else None)
+
+    def period_donations(self, start: str, end: str, page_size: int, **options: Any) -> Any:
+        return paged_donations(self, start, end, page_size, **options)
 
 
 def ports(store: FakeStore, now: str = "2026-01-01T00:00:00.000Z") -> exports.ExportPorts:
