@@ -4,6 +4,7 @@ request never stalls the stream."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from chalice.test import Client
@@ -242,47 +243,66 @@ def test_a_request_that_always_fails_is_retried_a_bounded_number_of_times_then_f
     assert item["Item"]["last_error"]["S"]
 
 
-def test_a_request_sent_before_an_unsubscribe_does_not_reopen_the_address(stack: Stack) -> None:
-    # The stream may apply a signup after an unsubscribe the person sent later: the later
-    # decision stands. A request sent after the unsubscribe is a new decision and is handled.
-    from chalicelib.domain.tokens import email_id, form_token, unsubscribe_token
+@dataclass
+class Unsubscribed:
+    """An address that signed up, asked again, then unsubscribed (at 10:06) before the stream
+    applied that second request (`sent_before`), in a table of its own."""
+
+    repo: DynamoOutreachRepository
+    rules: Any
+    email: str
+    subscriber_id: str
+    sent_before: str = ""
+
+    def request_at(self, timestamp: str) -> str:
+        from chalicelib.domain.tokens import form_token
+
+        keys = self.rules.form.keys
+        request = SignupRequest(email=self.email, form_token=form_token(keys, now_ms() - 5000))
+        before = set(self.repo.received_signups(LATER, 50))
+        signups.subscribe(request, "198.51.100.8", repo=self.repo, rules=self.rules, now=lambda: timestamp)
+        [signup_id] = set(self.repo.received_signups(LATER, 50)) - before
+        return signup_id
+
+    def process(self, signup_id: str, timestamp: str) -> bool:
+        return signups.process_signup(signup_id, repo=self.repo, rules=self.rules, now=lambda: timestamp)
+
+    def status(self) -> Subscriber:
+        subscriber = self.repo.get_subscriber(self.subscriber_id)
+        assert subscriber is not None
+        return subscriber
+
+
+def _unsubscribed_with_a_request_pending(stack: Stack) -> Unsubscribed:
+    from chalicelib.domain.tokens import email_id, unsubscribe_token
 
     name = f"late-{uuid.uuid4().hex[:8]}"
     table.ensure_table(stack.dynamodb_client(), name)
-    repo = DynamoOutreachRepository(name, _dynamodb_client())
     rules = get_signup_rules()
-    email = f"late-{uuid.uuid4().hex[:8]}@example.org"
-    subscriber_id = email_id(rules.form.keys, email)
-
-    def request_at(timestamp: str) -> str:
-        request = SignupRequest(email=email, form_token=form_token(rules.form.keys, now_ms() - 5000))
-        before = set(repo.received_signups(LATER, 50))
-        signups.subscribe(request, "198.51.100.8", repo=repo, rules=rules, now=lambda: timestamp)
-        [signup_id] = set(repo.received_signups(LATER, 50)) - before
-        return signup_id
-
-    first = request_at("2030-01-01T10:00:00.000Z")
-    assert signups.process_signup(first, repo=repo, rules=rules, now=lambda: "2030-01-01T10:00:01.000Z")
-    sent_before = request_at("2030-01-01T10:05:00.000Z")
-    signups.unsubscribe(
-        unsubscribe_token(rules.form.keys, subscriber_id),
-        repo=repo,
-        rules=rules,
-        now=lambda: "2030-01-01T10:06:00.000Z",
+    email = f"{name}@example.org"
+    case = Unsubscribed(
+        DynamoOutreachRepository(name, _dynamodb_client()), rules, email, email_id(rules.form.keys, email)
     )
+    assert case.process(case.request_at("2030-01-01T10:00:00.000Z"), "2030-01-01T10:00:01.000Z")
+    case.sent_before = case.request_at("2030-01-01T10:05:00.000Z")
+    token = unsubscribe_token(rules.form.keys, case.subscriber_id)
+    signups.unsubscribe(token, repo=case.repo, rules=rules, now=lambda: "2030-01-01T10:06:00.000Z")
+    return case
 
-    assert not signups.process_signup(
-        sent_before, repo=repo, rules=rules, now=lambda: "2030-01-01T10:07:00.000Z"
-    )
-    subscriber = repo.get_subscriber(subscriber_id)
-    assert subscriber is not None and subscriber.status == "unsubscribed"
-    skipped = repo.get_pending_signup(sent_before)
+
+def test_a_request_sent_before_an_unsubscribe_does_not_reopen_the_address(stack: Stack) -> None:
+    # The stream may apply a signup after an unsubscribe the person sent later: the later
+    # decision stands. A request sent after the unsubscribe is a new decision and is handled.
+    case = _unsubscribed_with_a_request_pending(stack)
+
+    assert not case.process(case.sent_before, "2030-01-01T10:07:00.000Z")
+    assert case.status().status == "unsubscribed"
+    skipped = case.repo.get_pending_signup(case.sent_before)
     assert skipped is not None and skipped.status == "skipped"
 
-    sent_after = request_at("2030-01-01T10:08:00.000Z")
-    assert signups.process_signup(sent_after, repo=repo, rules=rules, now=lambda: "2030-01-01T10:08:01.000Z")
-    subscriber = repo.get_subscriber(subscriber_id)
-    assert subscriber is not None and subscriber.status == "pending"
+    sent_after = case.request_at("2030-01-01T10:08:00.000Z")
+    assert case.process(sent_after, "2030-01-01T10:08:01.000Z")
+    assert case.status().status == "pending"
 
 
 def test_a_request_sent_before_an_unsubscribe_stays_skipped_after_a_later_request_reopened_it(
@@ -291,38 +311,12 @@ def test_a_request_sent_before_an_unsubscribe_stays_skipped_after_a_later_reques
     # Unsubscribed, then asked again: the stream applies the new request first and the one sent
     # before the unsubscribe last. That one must not mail a second link whose confirmation
     # would record the withdrawn request as the consent.
-    from chalicelib.domain.tokens import email_id, form_token, unsubscribe_token
+    case = _unsubscribed_with_a_request_pending(stack)
+    sent_after = case.request_at("2030-01-01T10:08:00.000Z")
+    assert case.process(sent_after, "2030-01-01T10:08:01.000Z")
 
-    name = f"late2-{uuid.uuid4().hex[:8]}"
-    table.ensure_table(stack.dynamodb_client(), name)
-    repo = DynamoOutreachRepository(name, _dynamodb_client())
-    rules = get_signup_rules()
-    email = f"late2-{uuid.uuid4().hex[:8]}@example.org"
-    subscriber_id = email_id(rules.form.keys, email)
-
-    def request_at(timestamp: str) -> str:
-        request = SignupRequest(email=email, form_token=form_token(rules.form.keys, now_ms() - 5000))
-        before = set(repo.received_signups(LATER, 50))
-        signups.subscribe(request, "198.51.100.9", repo=repo, rules=rules, now=lambda: timestamp)
-        [signup_id] = set(repo.received_signups(LATER, 50)) - before
-        return signup_id
-
-    first = request_at("2030-01-01T10:00:00.000Z")
-    assert signups.process_signup(first, repo=repo, rules=rules, now=lambda: "2030-01-01T10:00:01.000Z")
-    sent_before = request_at("2030-01-01T10:05:00.000Z")
-    signups.unsubscribe(
-        unsubscribe_token(rules.form.keys, subscriber_id),
-        repo=repo,
-        rules=rules,
-        now=lambda: "2030-01-01T10:06:00.000Z",
-    )
-    sent_after = request_at("2030-01-01T10:08:00.000Z")
-    assert signups.process_signup(sent_after, repo=repo, rules=rules, now=lambda: "2030-01-01T10:08:01.000Z")
-
-    assert not signups.process_signup(
-        sent_before, repo=repo, rules=rules, now=lambda: "2030-01-01T10:09:00.000Z"
-    )
-    skipped = repo.get_pending_signup(sent_before)
+    assert not case.process(case.sent_before, "2030-01-01T10:09:00.000Z")
+    skipped = case.repo.get_pending_signup(case.sent_before)
     assert skipped is not None and skipped.status == "skipped"
-    subscriber = repo.get_subscriber(subscriber_id)
-    assert subscriber is not None and subscriber.status == "pending" and subscriber.sends_count == 2
+    subscriber = case.status()
+    assert subscriber.status == "pending" and subscriber.sends_count == 2
