@@ -8,6 +8,7 @@
   let giftCursor = null;
   let giftQuery = null;
   let giftAsked = 0;
+  let giftNote = 0; // bumped by each export: its word is not replaced by a list answering later
   let planCursor = null;
   let plansAsked = 0;
   let funds = null;
@@ -62,6 +63,7 @@
     }
     say("gifts-message", "Looking…");
     const mine = ++giftAsked; // an older search answering late is dropped
+    const note = giftNote; // an export's word said meanwhile stays: the list only fills the table
     let page;
     try {
       page = await call("/staff/donations", { query: { ...giftQuery, cursor: giftCursor, limit: 50 } });
@@ -69,12 +71,14 @@
     } catch (error) {
       if (mine !== giftAsked) return;
       const field = error.fields && error.fields[0] && form().elements[error.fields[0].field];
+      if (note !== giftNote) return;
       return field ? markInvalid(field, error.message) : say("gifts-message", error.message, true);
     }
     body.append(...page.items.map(row));
     giftCursor = page.cursor;
     document.getElementById("more-gifts").hidden = !giftCursor;
     const count = body.children.length;
+    if (note !== giftNote) return;
     say("gifts-message", count ? `${count} gifts shown${giftCursor ? "; there are more" : ""}.` : "No gift matches these filters.");
   }
 
@@ -345,6 +349,7 @@
     });
     document.getElementById("more-plans").addEventListener("click", () => findPlans(true));
     document.getElementById("export-these").addEventListener("click", () => {
+      giftNote += 1;
       const { query, error, message } = filters();
       if (error) return markInvalid(error, message);
       const { from, to, ...rest } = query;
