@@ -16,7 +16,7 @@ from chalicelib.secret_settings import ReadSecret, SecretSettings
 
 if TYPE_CHECKING:  # loaded where a route first asks for them, not with the settings
     from chalicelib.domain.campaigns import Campaign
-    from chalicelib.domain.donation import DonationRules, Premium
+    from chalicelib.domain.donation import DonationRules
     from chalicelib.domain.receipts import Organization
 
 DEFAULT_FUNDS = (
@@ -49,6 +49,15 @@ class Topic:
     id: str
     name: str
     inbox: str
+
+
+@dataclass(frozen=True)
+class Premium:
+    """A thank-you gift a campaign offers, with its good-faith fair-market value (minor units)."""
+
+    id: str
+    name: str
+    value: int
 
 
 @dataclass(frozen=True)
@@ -304,8 +313,6 @@ def _settings(env: Mapping[str, str], secrets: SecretSettings) -> Settings:
 def _premiums(text: str) -> tuple[Premium, ...]:
     if not text:
         return ()
-    from chalicelib.domain.donation import Premium
-
     return tuple(
         Premium(pid, name, _minor_units("STEWARD_PREMIUMS", value))
         for pid, name, value in _entries("STEWARD_PREMIUMS", text, 3)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import fields as dataclass_fields
+from dataclasses import is_dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
 
     from chalicelib.services.outreach_ports import Page
 
-M = TypeVar("M", bound="BaseModel")
+M = TypeVar("M")  # a pydantic model or a plain record (a dataclass)
 log = logging.getLogger("steward")
 GSI1 = "gsi1"
 RETRYABLE = {
@@ -81,11 +83,16 @@ def guarded(call: Any, **kwargs: Any) -> Any:
 
 
 def model_from(model: type[M], item: dict[str, Any]) -> M:
-    """A pydantic model from a DynamoDB item; numbers become int. Strings, numbers, booleans
-    and nulls are read directly (TypeDeserializer is the slow part of reading a long page),
-    anything else through the deserializer."""
-    fields = model.model_fields
-    return model.model_validate({k: _plain(v) for k, v in item.items() if k in fields})
+    """A pydantic model, or a plain record (a dataclass, taken as stored), from a DynamoDB
+    item; numbers become int. Strings, numbers, booleans and nulls are read directly
+    (TypeDeserializer is the slow part of reading a long page), anything else through the
+    deserializer."""
+    if is_dataclass(model):
+        names = {f.name for f in dataclass_fields(model)}
+        return model(**{k: _plain(v) for k, v in item.items() if k in names})
+    pydantic_model = cast("type[BaseModel]", model)
+    fields = pydantic_model.model_fields
+    return cast(M, pydantic_model.model_validate({k: _plain(v) for k, v in item.items() if k in fields}))
 
 
 def _plain(value: dict[str, Any]) -> Any:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -24,7 +25,7 @@ from chalicelib.adapters.dynamo_base import (
 )
 from chalicelib.adapters.outbox_items import outbox_values
 from chalicelib.domain.errors import ConcurrentUpdateError, ConflictError
-from chalicelib.domain.outreach import ContactMessage, OutboxRecord, PendingSignup, Subscriber
+from chalicelib.domain.outreach_records import ContactMessage, PendingSignup
 from chalicelib.services.outreach_ports import (
     ConfirmTarget,
     OutboxMessage,
@@ -33,6 +34,9 @@ from chalicelib.services.outreach_ports import (
     RateHit,
     SignupMove,
 )
+
+if TYPE_CHECKING:  # the pydantic models: the form routes, which use neither, load no pydantic
+    from chalicelib.domain.outreach import Subscriber
 
 
 class DynamoOutreachRepository(OutreachRepository):
@@ -89,6 +93,8 @@ class DynamoOutreachRepository(OutreachRepository):
     # -- subscribers -----------------------------------------------------------------
 
     def get_subscriber(self, subscriber_id: str) -> Subscriber | None:
+        from chalicelib.domain.outreach import Subscriber
+
         item = self._get(keys.subscriber(subscriber_id))
         return model_from(Subscriber, item) if item else None
 
@@ -180,7 +186,7 @@ class DynamoOutreachRepository(OutreachRepository):
 
     def create_pending_signup(self, signup: PendingSignup, *, hits: Sequence[RateHit] = ()) -> None:
         values = {
-            **signup.model_dump(),
+            **asdict(signup),
             **keys.pending_signup(signup.id),
             "entity": "signup",
             "gsi1pk": keys.SIGNUPS_RECEIVED,
@@ -243,6 +249,8 @@ class DynamoOutreachRepository(OutreachRepository):
         }
 
     def list_subscribers(self, limit: int, cursor: str | None) -> Page:
+        from chalicelib.domain.outreach import Subscriber
+
         return self._query_index(
             keys.SIGNUPS_INDEX, limit, cursor, Subscriber, forward=True, record=keys.subscriber
         )
@@ -371,6 +379,8 @@ class DynamoOutreachRepository(OutreachRepository):
         )
 
     def list_outbox(self, status: str, limit: int, cursor: str | None) -> Page:
+        from chalicelib.domain.outreach import OutboxRecord
+
         if status == "failed":
             return self._query_index(keys.OUTBOX_FAILED, limit, cursor, OutboxRecord, False, keys.outbox)
         partitions = keys.outbox_pending_partitions()
@@ -407,7 +417,7 @@ class DynamoOutreachRepository(OutreachRepository):
 
     def _contact_put(self, message: ContactMessage, new: bool = False) -> dict[str, Any]:
         values = {
-            **message.model_dump(),
+            **asdict(message),
             **keys.contact(message.id),
             "entity": "contact",
             "gsi1pk": keys.contacts_by_program(message.topic, message.status),

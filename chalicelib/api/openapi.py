@@ -17,7 +17,7 @@ from chalicelib.domain.aftermath import Refund, RefundRequest
 from chalicelib.domain.donation import DonationRequest
 from chalicelib.domain.exports import ExportRequest
 from chalicelib.domain.finding import MAX_AMOUNT, STATUSES
-from chalicelib.domain.outreach import ContactMessage, ContactRequest, ContactStatusChange, SignupRequest
+from chalicelib.domain.outreach import ContactRequest, ContactStatusChange, SignupRequest
 
 REF = "#/components/schemas/{model}"
 ERRORS = {
@@ -356,7 +356,7 @@ OPS = [
         "patch",
         "/staff/contacts/{contact_id}",
         "Set a message's status; records who and when",
-        ContactMessage,
+        {"$ref": REF.format(model="ContactMessage")},  # a plain record, described by ContactListOut's
         body=ContactStatusChange,
         errors=("404", "409", *BODY_ERRORS),
         roles=("admin", "program:<topic>"),

@@ -34,12 +34,18 @@ def _link_failed(request: Request, exc: StewardError) -> Response:
 @bp.route("/signups", methods=["POST"], cors=PUBLIC_CORS)
 @json_errors
 def create_signup() -> Response:
-    from chalicelib.domain.outreach import SignupRequest
+    from chalicelib.domain import outreach_forms as forms
     from chalicelib.services import signups
 
     request = bp.current_request
-    settings = get_settings()
-    body = parse_body(request, SignupRequest, {"interests": [i.id for i in settings.interests]})
+    interests = [i.id for i in get_settings().interests]
+    try:  # a body the plain reading is sure of loads no pydantic (domain/outreach_forms.py)
+        body = forms.read_signup(request.raw_body or b"", interests)
+    except forms.Unsure:
+        from chalicelib.domain.outreach import SignupRequest
+
+        checked = parse_body(request, SignupRequest, {"interests": interests})
+        body = forms.SignupForm(**checked.model_dump())
     signups.subscribe(body, source_ip(request), repo=get_outreach_repository(), rules=get_signup_rules())
     return Response(body=ACCEPTED, status_code=202)
 
@@ -117,13 +123,18 @@ def unsubscribe() -> Response:
 @bp.route("/contact", methods=["POST"], cors=PUBLIC_CORS)
 @json_errors
 def submit_contact() -> Response:
-    from chalicelib.domain.outreach import ContactRequest
+    from chalicelib.domain import outreach_forms as forms
     from chalicelib.services import contact
 
     request = bp.current_request
-    settings = get_settings()
-    topics = {t.id: t for t in settings.topics}
-    body = parse_body(request, ContactRequest, {"topics": list(topics)})
+    topics = {t.id: t for t in get_settings().topics}
+    try:  # as for a signup
+        body = forms.read_contact(request.raw_body or b"", list(topics))
+    except forms.Unsure:
+        from chalicelib.domain.outreach import ContactRequest
+
+        checked = parse_body(request, ContactRequest, {"topics": list(topics)})
+        body = forms.ContactForm(**checked.model_dump())
     contact.submit_contact(
         body, source_ip(request), repo=get_outreach_repository(), rules=get_form_rules(), topics=topics
     )

@@ -10,7 +10,8 @@ from pydantic import ConfigDict, Field, model_validator
 from chalicelib.domain.aftermath import Dispute, Refund
 from chalicelib.domain.donation import Donation
 from chalicelib.domain.model import Model
-from chalicelib.domain.outreach import ContactMessage, ContactStatus, OutboxRecord
+from chalicelib.domain.outreach import OutboxRecord
+from chalicelib.domain.outreach_records import ContactMessage, ContactStatus
 from chalicelib.domain.recurring import RecurringPlan
 
 MAX_RANGE_DAYS = 366

@@ -197,7 +197,7 @@ def list_contacts() -> dict[str, Any]:
         repo=get_outreach_repository(),
         topics=topics,
     )
-    return {"items": [m.model_dump() for m in page.items], "cursor": page.cursor}
+    return {"items": [asdict(m) for m in page.items], "cursor": page.cursor}
 
 
 @bp.route("/staff/contacts/{contact_id}", methods=["PATCH"])
@@ -218,7 +218,7 @@ def update_contact(contact_id: str) -> dict[str, Any]:
         repo=get_outreach_repository(),
         topics=topics,
     )
-    return message.model_dump()
+    return asdict(message)
 
 
 @bp.route("/staff/audit", methods=["GET"])

@@ -20,10 +20,11 @@ from pydantic import (
     field_validator,
 )
 
+from chalicelib.config import Premium
 from chalicelib.domain.addresses import EmailAddress
-from chalicelib.domain.model import Model
+from chalicelib.domain.model import HeaderText, Model
 from chalicelib.domain.terms import Frequency
-from chalicelib.domain.text import NO_CONTROL_CHARS, HeaderText, ascii_address, has_line_break, header_text
+from chalicelib.domain.text import NO_CONTROL_CHARS, ascii_address, has_line_break, header_text
 
 Status = Literal["pending", "abandoned", "succeeded", "failed"]
 DisputeState = Literal["open", "won", "lost"]
@@ -47,15 +48,6 @@ STATUS_RANK: dict[str, int] = {"pending": 0, "abandoned": 1, "failed": 2, "succe
 
 # A donor's name may reach an email header (a receipt's To), so it is header-safe text.
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_CONTROL_CHARS), HeaderText]
-
-
-@dataclass(frozen=True)
-class Premium:
-    """A thank-you gift a campaign offers, with its good-faith fair-market value (minor units)."""
-
-    id: str
-    name: str
-    value: int
 
 
 @dataclass(frozen=True)

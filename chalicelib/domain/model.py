@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+from chalicelib.domain.text import header_text
 
 # Steward uses no pydantic plugin. Unless told so, the first validator pydantic builds looks for
 # plugins in every installed package's entry points (importlib.metadata), a cost paid by every
@@ -18,3 +20,7 @@ class Model(BaseModel):
     with this one."""
 
     model_config = ConfigDict(defer_build=True)
+
+
+# Text that may reach an email header (chalicelib/domain/text.py).
+HeaderText = AfterValidator(header_text)

@@ -7,18 +7,18 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from chalicelib.domain.addresses import EmailAddress
-from chalicelib.domain.model import Model
-from chalicelib.domain.text import NO_CONTROL_CHARS, HeaderText, ascii_address, header_text
+from chalicelib.domain.model import HeaderText, Model
+from chalicelib.domain.outreach_forms import (
+    CONSENT_VERSION,
+    NO_CONTROL_BUT_NEWLINES,
+    POSTAL_CODE,
+    SOURCE_PAGE,
+)
+from chalicelib.domain.outreach_records import ContactStatus
+from chalicelib.domain.text import NO_CONTROL_CHARS, ascii_address, header_text
 
 SubscriberStatus = Literal["pending", "confirmed", "unsubscribed"]
-# A signup request: received (stored by POST /signups), then its confirmation email was sent
-# (or skipped: the address is on the list, or enough emails went today), then confirmed; or
-# failed, when the sweep could not handle it after its bounded attempts.
-SignupStatus = Literal["received", "sent", "skipped", "confirmed", "failed"]
-ContactStatus = Literal["new", "answered", "archived"]
 OutboxStatus = Literal["pending", "sent", "failed"]
-# Text that may span lines (a message body): no control characters but tab, CR and LF.
-NO_CONTROL_BUT_NEWLINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 # Text that reaches an email header (a name, a subject): one line, no encoded word.
 OneLine = Annotated[str, Field(pattern=NO_CONTROL_CHARS), HeaderText]
 
@@ -47,10 +47,10 @@ class SignupRequest(_Form):
     """The body of POST /signups."""
 
     name: OneLine | None = Field(default=None, max_length=100)
-    postal_code: str | None = Field(default=None, max_length=12, pattern=r"^[A-Za-z0-9 -]*$")
+    postal_code: str | None = Field(default=None, max_length=12, pattern=POSTAL_CODE)
     interests: list[str] = Field(default_factory=list, max_length=20)
-    source_page: str | None = Field(default=None, max_length=500, pattern=r"^https?://[^\s\x00-\x1f]+$")
-    consent_version: str | None = Field(default=None, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")
+    source_page: str | None = Field(default=None, max_length=500, pattern=SOURCE_PAGE)
+    consent_version: str | None = Field(default=None, max_length=40, pattern=CONSENT_VERSION)
 
     @field_validator("interests")
     @classmethod
@@ -98,38 +98,6 @@ class Subscriber(Model):
     sends_day: str | None = None
     sends_count: int = 0
     version: int = 0
-
-
-class PendingSignup(Model):
-    """One signup request, kept as submitted: its own consent, confirmed only by its own token."""
-
-    id: str
-    subscriber_id: str
-    email: str
-    name: str | None = None
-    postal_code: str | None = None
-    interests: list[str] = Field(default_factory=list)
-    consent_version: str | None = None
-    source_page: str | None = None
-    ip_hmac: str
-    created_at: str
-    status: SignupStatus = "received"
-    attempts: int = 0
-    last_error: str | None = None
-
-
-class ContactMessage(Model):
-    id: str
-    name: str
-    email: str
-    topic: str
-    subject: str
-    message: str
-    status: ContactStatus = "new"
-    created_at: str
-    updated_at: str
-    updated_by: str | None = None
-    ip_hmac: str | None = None
 
 
 class ContactStatusChange(Model):

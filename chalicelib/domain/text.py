@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pydantic import AfterValidator
-
 # No C0 or C1 control character: the pattern of a one-line field.
 NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f-\x9f]*$"
 
@@ -36,9 +34,6 @@ def header_text(value: str) -> str:
     if problem:
         raise ValueError(problem)
     return value
-
-
-HeaderText = AfterValidator(header_text)
 
 
 def ascii_address(value: str) -> str:

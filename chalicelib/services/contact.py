@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from email.utils import formataddr
 
 from chalicelib.config import Topic
@@ -14,7 +15,8 @@ from chalicelib.domain.errors import (
     ValidationFailedError,
 )
 from chalicelib.domain.ids import new_id
-from chalicelib.domain.outreach import ContactMessage, ContactRequest, ContactStatus
+from chalicelib.domain.outreach_forms import ContactForm
+from chalicelib.domain.outreach_records import ContactMessage, ContactStatus
 from chalicelib.domain.tokens import FORM_TOKEN_MAX_AGE_SECONDS, hash_ip
 from chalicelib.metrics import business_event
 from chalicelib.services.clock import Clock, epoch_seconds, utc_now
@@ -23,7 +25,7 @@ from chalicelib.services.outreach_ports import OutboxMessage, OutreachRepository
 
 
 def submit_contact(
-    request: ContactRequest,
+    request: ContactForm,
     source_ip: str,
     *,
     repo: OutreachRepository,
@@ -71,7 +73,7 @@ def submit_contact(
             id=new_id(), template="contact_ack", to=message.email, created_at=timestamp, context=context
         ),
     ]
-    digest = hashlib.sha256(request.model_dump_json(exclude={"honeypot"}).encode()).hexdigest()
+    digest = hashlib.sha256(request.content().encode()).hexdigest()
     expires_at = epoch_seconds(timestamp) + FORM_TOKEN_MAX_AGE_SECONDS
     try:  # one round trip: the counts, the submission mark, the message and its emails
         repo.create_contact(message, emails, digest, expires_at, hits=screening.hits)
@@ -134,7 +136,7 @@ def set_contact_status(
     if current.status == status:
         return current
     timestamp = now()
-    changed = current.model_copy(update={"status": status, "updated_at": timestamp, "updated_by": subject})
+    changed = replace(current, status=status, updated_at=timestamp, updated_by=subject)
     try:
         repo.save_contact(changed, current.updated_at)
     except ConcurrentUpdateError as exc:

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.domain.errors import RateLimitedError
 
 if TYPE_CHECKING:
-    from chalicelib.domain.outreach import ContactMessage, PendingSignup, SignupStatus, Subscriber
+    from chalicelib.domain.outreach import Subscriber
+    from chalicelib.domain.outreach_records import ContactMessage, PendingSignup, SignupStatus
 
 
 @dataclass(frozen=True)

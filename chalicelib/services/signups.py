@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import MissingSettingError
 from chalicelib.domain.errors import ConcurrentUpdateError, ConflictError, NotFoundError, UpstreamError
 from chalicelib.domain.ids import new_id
-from chalicelib.domain.outreach import PendingSignup, SignupRequest, Subscriber
+from chalicelib.domain.outreach_forms import SignupForm
+from chalicelib.domain.outreach_records import PendingSignup
 from chalicelib.domain.tokens import (
     email_id,
     hash_ip,
@@ -23,6 +24,9 @@ from chalicelib.services.clock import Clock, epoch_seconds, seconds_after, secon
 from chalicelib.services.forms import FormRules, now_ms, screen_form
 from chalicelib.services.outbox import backoff_seconds
 from chalicelib.services.outreach_ports import ConfirmTarget, OutboxMessage, OutreachRepository, SignupMove
+
+if TYPE_CHECKING:  # a pydantic model: POST /signups, which only stores the request, loads no pydantic
+    from chalicelib.domain.outreach import Subscriber
 
 CONFIRM_TOKEN_DAYS = 7
 ATTEMPTS = 3
@@ -51,7 +55,7 @@ class SignupRules:
 
 
 def subscribe(
-    request: SignupRequest,
+    request: SignupForm,
     source_ip: str,
     *,
     repo: OutreachRepository,
@@ -92,6 +96,8 @@ def process_signup(
     an email was queued; False when the address is on the list, enough emails went today, or
     the request was handled already, or it was sent before the address unsubscribed. Safe to
     run twice."""
+    from chalicelib.domain.outreach import Subscriber
+
     for _ in range(ATTEMPTS):
         signup = repo.get_pending_signup(signup_id)
         if signup is None or signup.status != "received":

@@ -46,7 +46,7 @@ def sender(request: pytest.FixtureRequest, stack: Stack, outreach: Any, repo: Re
     """A function that sends one form of the given kind, with per-IP and per-address limits of 2."""
     from chalicelib.bootstrap import get_settings
     from chalicelib.domain.donation import DonationRequest
-    from chalicelib.domain.outreach import ContactRequest, SignupRequest
+    from chalicelib.domain.outreach_forms import ContactForm, SignupForm
     from chalicelib.services import contact, donations, signups
     from chalicelib.services.forms import DeclineGuard, DonationScreening, FormRules
 
@@ -57,12 +57,12 @@ def sender(request: pytest.FixtureRequest, stack: Stack, outreach: Any, repo: Re
     kind = request.param
 
     def signup(ip: str, email: str) -> None:
-        body = SignupRequest.model_validate({"email": email, "form_token": token})
+        body = SignupForm(**{"email": email, "form_token": token})
         signups.subscribe(body, ip, repo=outreach, rules=signups.SignupRules(rules, settings.public_url, 3))
 
     def message(ip: str, email: str) -> None:
-        body = ContactRequest.model_validate(
-            {
+        body = ContactForm(
+            **{
                 "email": email,
                 "form_token": token,
                 "name": "Lin",

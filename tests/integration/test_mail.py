@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.ids import new_id
-from chalicelib.domain.outreach import ContactMessage
+from chalicelib.domain.outreach_records import ContactMessage
 from chalicelib.services.clock import utc_now
 from chalicelib.services.ports import OutboxMessage
 from devstack.smtp_sink import REJECTED_DOMAIN

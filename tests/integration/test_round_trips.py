@@ -82,10 +82,10 @@ def fake_ip() -> str:
 
 
 def contact_form(form_token: str, email: str, text: str) -> Any:
-    from chalicelib.domain.outreach import ContactRequest
+    from chalicelib.domain.outreach_forms import ContactForm
 
     body = {"name": "Lin", "email": email, "topic": "media", "subject": "Hi", "message": text}
-    return ContactRequest.model_validate({**body, "form_token": form_token})
+    return ContactForm(**{**body, "form_token": form_token})
 
 
 def send_contact(outreach: Any, request: Any, ip: str) -> str:
@@ -125,12 +125,12 @@ def test_a_contact_form_over_the_address_limit_writes_nothing(outreach: Any, for
 def test_a_signup_over_the_address_limit_writes_nothing(outreach: Any, form_token: str) -> None:
     from chalicelib.bootstrap import get_settings
     from chalicelib.domain.errors import RateLimitedError
-    from chalicelib.domain.outreach import SignupRequest
+    from chalicelib.domain.outreach_forms import SignupForm
     from chalicelib.services.signups import SignupRules, subscribe
 
     rules = SignupRules(rules_of_two(), get_settings().public_url, 3)
     email, last_ip = f"full-{uuid.uuid4().hex[:10]}@example.org", fake_ip()
-    form = SignupRequest.model_validate({"email": email, "form_token": form_token})
+    form = SignupForm(**{"email": email, "form_token": form_token})
     for _ in range(2):
         subscribe(form, fake_ip(), repo=outreach, rules=rules)
     with pytest.raises(RateLimitedError) as refused:

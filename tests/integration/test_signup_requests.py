@@ -12,7 +12,8 @@ from chalice.test import Client
 from chalicelib.adapters.dynamo_outreach import DynamoOutreachRepository
 from chalicelib.bootstrap import _dynamodb_client, get_signup_rules
 from chalicelib.domain.errors import UpstreamError
-from chalicelib.domain.outreach import SignupRequest, Subscriber
+from chalicelib.domain.outreach import Subscriber
+from chalicelib.domain.outreach_forms import SignupForm
 from chalicelib.services import signups
 from chalicelib.services.forms import now_ms
 from devstack import table
@@ -37,7 +38,7 @@ def test_a_request_the_stream_could_not_handle_is_handled_by_the_sweep(stack: St
     email = f"sweep-{uuid.uuid4().hex[:8]}@example.org"
     from chalicelib.domain.tokens import form_token
 
-    request = SignupRequest(email=email, form_token=form_token(rules.form.keys, now_ms() - 5000), name="Ines")
+    request = SignupForm(email=email, form_token=form_token(rules.form.keys, now_ms() - 5000), name="Ines")
     signups.subscribe(request, "198.51.100.7", repo=repo, rules=rules)
     [signup_id] = repo.received_signups(LATER, 10)
 
@@ -161,7 +162,7 @@ def test_a_signup_whose_answer_was_lost_in_transit_is_still_accepted(stack: Stac
         repo = DynamoOutreachRepository(name, client)
         rules = get_signup_rules()
         email = f"lost-{uuid.uuid4().hex[:8]}@example.org"
-        request = SignupRequest(email=email, form_token=form_token(rules.form.keys, now_ms() - 5000))
+        request = SignupForm(email=email, form_token=form_token(rules.form.keys, now_ms() - 5000))
         signups.subscribe(request, "198.51.100.8", repo=repo, rules=rules)  # answered 202, not 409
         assert proxy.dropped == 1
         assert len(repo.received_signups(LATER, 10)) == 1  # stored once
@@ -196,7 +197,7 @@ def test_a_confirmation_racing_another_signup_of_the_address_still_confirms(stac
     repo = DynamoOutreachRepository(name, _dynamodb_client())
     rules = get_signup_rules()
     email = f"race-{uuid.uuid4().hex[:8]}@example.org"
-    request = SignupRequest(email=email, form_token=form_token(rules.form.keys, now_ms() - 5000), name="Ada")
+    request = SignupForm(email=email, form_token=form_token(rules.form.keys, now_ms() - 5000), name="Ada")
     signups.subscribe(request, "198.51.100.9", repo=repo, rules=rules)
     [signup_id] = repo.received_signups(LATER, 10)
     assert signups.process_signup(signup_id, repo=repo, rules=rules)
@@ -258,7 +259,7 @@ class Unsubscribed:
         from chalicelib.domain.tokens import form_token
 
         keys = self.rules.form.keys
-        request = SignupRequest(email=self.email, form_token=form_token(keys, now_ms() - 5000))
+        request = SignupForm(email=self.email, form_token=form_token(keys, now_ms() - 5000))
         before = set(self.repo.received_signups(LATER, 50))
         signups.subscribe(request, "198.51.100.8", repo=self.repo, rules=self.rules, now=lambda: timestamp)
         [signup_id] = set(self.repo.received_signups(LATER, 50)) - before

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import boto3
 import pytest
 from botocore.stub import Stubber
@@ -9,7 +11,7 @@ from botocore.stub import Stubber
 from chalicelib.adapters.dynamo import to_item
 from chalicelib.adapters.dynamo_outreach import DynamoOutreachRepository
 from chalicelib.domain.errors import UpstreamError
-from chalicelib.domain.outreach import PendingSignup
+from chalicelib.domain.outreach_records import PendingSignup
 from chalicelib.domain.tokens import Keyring, MasterKey
 from chalicelib.services.forms import FormRules
 from chalicelib.services.signups import SignupRules, process_signup
@@ -36,7 +38,7 @@ def stubbed() -> tuple[DynamoOutreachRepository, Stubber]:
 
 
 def signup_item(status: str) -> dict[str, object]:
-    return {"Item": to_item({**SIGNUP.model_dump(), "status": status, "pk": "SIGNUP#x", "sk": "SIGNUP"})}
+    return {"Item": to_item({**asdict(SIGNUP), "status": status, "pk": "SIGNUP#x", "sk": "SIGNUP"})}
 
 
 def test_storing_a_request_while_throttled_is_a_retryable_upstream_error(stubbed) -> None:
