@@ -45,7 +45,9 @@ FLOOR_GC_PAUSED = os.environ.get("BENCH_FLOOR_GC") == "paused"
 # without it, as on Lambda.
 AS_PACKAGED = 'import sys\nsys.modules["aiohttp"] = None\n'
 
-SERVE = AS_PACKAGED + """
+SERVE = (
+    AS_PACKAGED
+    + """
 import json, sys
 event = json.load(sys.stdin)
 import app
@@ -59,8 +61,11 @@ class Context:
 answer = app.app(event, Context())
 print(answer["statusCode"])
 """
+)
 
-FLOOR = AS_PACKAGED + """
+FLOOR = (
+    AS_PACKAGED
+    + """
 import os, sys
 import boto3
 client = boto3.client("dynamodb", endpoint_url=os.environ["STEWARD_DYNAMODB_ENDPOINT"])
@@ -69,6 +74,7 @@ client.put_item(
     Item={"pk": {"S": "BENCH#FLOOR#" + sys.argv[1]}, "sk": {"S": "FLOOR"}},
 )
 """
+)
 
 STRIPE_CALL = """
 import stripe
