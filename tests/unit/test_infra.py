@@ -375,6 +375,37 @@ def test_the_code_zip_refuses_a_module_built_for_another_python(tmp_path: Path) 
         check_binaries(bad)
 
 
+def test_the_code_zip_carries_bytecode_for_the_runtime_used_whatever_the_source_s_time(
+    tmp_path: Path,
+) -> None:
+    """Lambda's code folder is read-only: without .pyc every cold start compiles from source."""
+    import subprocess
+    import zipfile
+
+    from devstack import package
+
+    python = package.runtime_python()
+    if python is None:
+        pytest.skip(f"no CPython {package.PYTHON_VERSION} on this machine")
+    deployment = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(deployment, "w") as archive:
+        archive.writestr("chalicelib/__init__.py", "")
+        archive.writestr("chalicelib/answer.py", "ANSWER = 1\n")
+        archive.writestr("broken.py", "def (:\n")  # left as source
+    assert package.add_bytecode(deployment, python) == 2
+    with zipfile.ZipFile(deployment) as archive:
+        archive.extractall(tmp_path / "task")
+        cached = archive.read(f"chalicelib/__pycache__/answer.{package.ABI_TAG}.pyc")
+    assert int.from_bytes(cached[4:8], "little") == 0b01  # PEP 552: hash-based, source not checked
+    (tmp_path / "task" / "chalicelib" / "answer.py").write_text("ANSWER = 2\n")  # newer source: ignored
+    code = "import chalicelib.answer as a; print(a.ANSWER, a.__spec__.cached is not None)"
+    env = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(tmp_path / "task")}
+    done = subprocess.run(
+        [python, "-S", "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["1", "True"]
+
+
 DYNAMODB_CALLS = {  # client method → the IAM actions it needs
     "get_item": {"dynamodb:GetItem"},
     "batch_get_item": {"dynamodb:BatchGetItem"},
