@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import time
 import uuid
 from collections import Counter
@@ -14,6 +15,7 @@ import pytest
 import requests
 
 from chalicelib.adapters import keys
+from chalicelib.domain import outreach_forms as forms
 from chalicelib.domain.errors import RateLimitedError
 from chalicelib.services.forms import FormRules, screen
 from devstack.stack import Stack
@@ -257,6 +259,30 @@ def test_a_replayed_submission_is_stored_and_mailed_once(
     email = visitor()
     body = question(form_token, email, subject="Twice")
     assert [api.post("/contact", body).status_code for _ in range(3)] == [202, 202, 202]
+    assert len(contacts_for(outreach, email)) == 1
+    mailbox.wait_to(email)
+    time.sleep(3)
+    assert len(mailbox.to(email)) == 1
+
+
+def test_a_replay_read_once_without_the_models_and_once_by_them_is_stored_once(
+    api: Api, mailbox: Mailbox, outreach: Any, form_token: str
+) -> None:
+    # The plain reading takes the first copy; the second one's no-break and ideographic
+    # spaces and upper-case domain leave it to the models, which strip and lower them: the
+    # same form, so the same submission digest.
+    email = visitor()
+    body = question(form_token, email, subject="Twice, read two ways")
+    copy = {
+        **body,
+        "email": " " + email.replace("@example.org", "@Example.ORG"),
+        "name": body["name"] + "\u00a0",
+        "subject": "\u3000" + body["subject"],
+    }
+    forms.read_contact(json.dumps(body).encode(), ["health-programs"])
+    with pytest.raises(forms.Unsure):
+        forms.read_contact(json.dumps(copy).encode(), ["health-programs"])
+    assert [api.post("/contact", b).status_code for b in (body, copy, body, copy)] == [202] * 4
     assert len(contacts_for(outreach, email)) == 1
     mailbox.wait_to(email)
     time.sleep(3)
