@@ -213,3 +213,42 @@ def test_whatever_the_plain_reading_takes_the_model_takes_the_same(
 @given(st.lists(st.sampled_from(list('{}[]":, 0aen\\u') + ODD), max_size=40).map("".join))
 def test_any_text_as_a_body_is_read_the_same_or_left_to_the_model(raw: str) -> None:
     _agrees(raw)
+
+
+MESSAGE = {
+    "id": {"S": "01JD000000000000000000000A"},
+    "name": {"S": "Ada"},
+    "email": {"S": "ada@example.org"},
+    "topic": {"S": "media"},
+    "subject": {"S": "Hi"},
+    "message": {"S": "Hello"},
+    "status": {"S": "new"},
+    "created_at": {"S": "2026-11-28T10:00:00.000000Z"},
+    "updated_at": {"S": "2026-11-28T10:00:00.000000Z"},
+    "updated_by": {"NULL": True},
+    "pk": {"S": "CONTACT#01JD000000000000000000000A"},
+}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"name": {"N": "42"}},
+        {"updated_by": {"N": "7"}},
+        {"status": {"S": "weird"}},
+        {"message": {"NULL": True}},
+    ],
+)
+def test_a_stored_record_of_another_shape_is_refused_where_it_is_read(change: dict[str, Any]) -> None:
+    from chalicelib.adapters.dynamo_base import model_from
+    from chalicelib.domain.outreach_records import ContactMessage, PendingSignup
+
+    assert model_from(ContactMessage, MESSAGE).name == "Ada"
+    with pytest.raises(TypeError):
+        model_from(ContactMessage, {**MESSAGE, **change})
+    signup = {"id": {"S": "s"}, "subscriber_id": {"S": "x"}, "email": {"S": "a@example.org"}}
+    signup |= {"ip_hmac": {"S": "h"}, "created_at": {"S": "t"}, "interests": {"L": [{"S": "news"}]}}
+    assert model_from(PendingSignup, signup).interests == ["news"]
+    for wrong in ({"interests": {"NULL": True}}, {"attempts": {"BOOL": True}}, {"status": {"S": "done"}}):
+        with pytest.raises(TypeError):
+            model_from(PendingSignup, {**signup, **wrong})
