@@ -11,6 +11,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from chalicelib.domain.terms import Premium
 from chalicelib.domain.tokens import Keyring, MasterKey
 from chalicelib.secret_settings import ReadSecret, SecretSettings
 
@@ -49,15 +50,6 @@ class Topic:
     id: str
     name: str
     inbox: str
-
-
-@dataclass(frozen=True)
-class Premium:
-    """A thank-you gift a campaign offers, with its good-faith fair-market value (minor units)."""
-
-    id: str
-    name: str
-    value: int
 
 
 @dataclass(frozen=True)

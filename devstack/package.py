@@ -146,8 +146,13 @@ def add_bytecode(deployment: Path, python: str) -> int:
         archive.extractall(staging, members=sources)
     compile_all = [python, "-m", "compileall", "-q", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash"]
     paths = ["-s", str(staging), "-p", LAMBDA_TASK_ROOT, str(staging)]
-    subprocess.run([*compile_all, *paths], check=False)  # a file that does not compile is left as source
+    subprocess.run([*compile_all, *paths], check=False)  # a library file that does not compile stays source
     compiled = sorted(staging.rglob(f"__pycache__/*.{ABI_TAG}.pyc"))
+    done = {p.parent.parent / (p.name.split(".")[0] + ".py") for p in compiled}
+    ours = [n for n in sources if n == "app.py" or n.startswith("chalicelib/")]
+    missing = [n for n in ours if staging / n not in done]
+    if missing:  # the app's own modules must all compile
+        raise SystemExit(f"no bytecode for {missing[:5]}")
     with zipfile.ZipFile(deployment, "a", compression=zipfile.ZIP_DEFLATED) as archive:
         for pyc in compiled:
             archive.write(pyc, pyc.relative_to(staging).as_posix())

@@ -20,10 +20,9 @@ from pydantic import (
     field_validator,
 )
 
-from chalicelib.config import Premium
 from chalicelib.domain.addresses import EmailAddress
 from chalicelib.domain.model import HeaderText, Model
-from chalicelib.domain.terms import Frequency
+from chalicelib.domain.terms import Frequency, Premium
 from chalicelib.domain.text import NO_CONTROL_CHARS, ascii_address, has_line_break, header_text
 
 Status = Literal["pending", "abandoned", "succeeded", "failed"]

@@ -158,6 +158,24 @@ def test_an_export_the_api_refuses_is_shown_at_the_filter_to_fix(staff_page: Sta
     shoot(page, "attack-export-refused")
 
 
+def test_an_export_started_before_the_list_answers_leaves_the_list_s_count_to_be_said(
+    staff_page: Staffed, token: Any
+) -> None:
+    page, _ = staff_page
+    held: list[Route] = []
+    listing = re.compile(r".*/staff/donations\?.*")
+    page.route(listing, lambda route: route.continue_() if held else held.append(route))
+    sign_in(page, token("finance"))
+    page.get_by_role("link", name="Gifts").click()
+    page.locator("#gift-filters").get_by_role("button", name="Export these as CSV").click()
+    expect(page.get_by_role("heading", name="Exports")).to_be_visible()
+    expect(page.locator("#gifts-message")).to_have_text("Looking…")  # the list has not answered
+    assert len(held) == 1
+    with page.expect_response(listing):
+        held[0].continue_()
+    expect(page.locator("#gifts-message")).to_have_text(re.compile(r"gifts? shown|No gift matches"))
+
+
 def test_enter_pressed_twice_in_the_amount_asks_and_does_not_refund(
     staff_page: Staffed, api: Api, stack: Stack, token: Any
 ) -> None:

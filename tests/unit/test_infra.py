@@ -404,6 +404,10 @@ def test_the_code_zip_carries_bytecode_for_the_runtime_used_whatever_the_source_
         [python, "-S", "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True, check=True
     )
     assert done.stdout.split() == ["1", "True"]
+    with zipfile.ZipFile(deployment, "a") as archive:
+        archive.writestr("chalicelib/broken.py", "def (:\n")  # the app's own modules must compile
+    with pytest.raises(SystemExit, match="chalicelib/broken.py"):
+        package.add_bytecode(deployment, python)
 
 
 DYNAMODB_CALLS = {  # client method → the IAM actions it needs

@@ -8,7 +8,11 @@
   let giftCursor = null;
   let giftQuery = null;
   let giftAsked = 0;
-  let giftNote = 0; // bumped by each export: its word is not replaced by a list answering later
+  // An export's word (starting, or why it was refused) stays until the next search: a list that
+  // answers meanwhile fills the table, and its count is said once the export has started.
+  let exportSaid = false;
+  let giftLoading = false;
+  let giftCount = "";
   let planCursor = null;
   let plansAsked = 0;
   let funds = null;
@@ -62,24 +66,26 @@
       body.replaceChildren();
     }
     say("gifts-message", "Looking…");
+    exportSaid = false;
+    giftLoading = true;
     const mine = ++giftAsked; // an older search answering late is dropped
-    const note = giftNote; // an export's word said meanwhile stays: the list only fills the table
     let page;
     try {
       page = await call("/staff/donations", { query: { ...giftQuery, cursor: giftCursor, limit: 50 } });
       if (mine !== giftAsked) return;
     } catch (error) {
       if (mine !== giftAsked) return;
+      giftLoading = false;
       const field = error.fields && error.fields[0] && form().elements[error.fields[0].field];
-      if (note !== giftNote) return;
       return field ? markInvalid(field, error.message) : say("gifts-message", error.message, true);
     }
+    giftLoading = false;
     body.append(...page.items.map(row));
     giftCursor = page.cursor;
     document.getElementById("more-gifts").hidden = !giftCursor;
     const count = body.children.length;
-    if (note !== giftNote) return;
-    say("gifts-message", count ? `${count} gifts shown${giftCursor ? "; there are more" : ""}.` : "No gift matches these filters.");
+    giftCount = count ? `${count} gifts shown${giftCursor ? "; there are more" : ""}.` : "No gift matches these filters.";
+    if (!exportSaid) say("gifts-message", giftCount);
   }
 
   const fundName = (id) => ((funds || []).find((f) => f.id === id) || { name: id }).name;
@@ -349,7 +355,7 @@
     });
     document.getElementById("more-plans").addEventListener("click", () => findPlans(true));
     document.getElementById("export-these").addEventListener("click", () => {
-      giftNote += 1;
+      exportSaid = true;
       const { query, error, message } = filters();
       if (error) return markInvalid(error, message);
       const { from, to, ...rest } = query;
@@ -360,7 +366,11 @@
         const named = refusal.fields[0] && String(refusal.fields[0].field).replace(/^filters\./, "");
         const field = named && form().elements[named];
         return field ? markInvalid(field, refusal.message) : say("gifts-message", refusal.message, true);
-      }).then((started) => started && say("gifts-message", ""));
+      }).then((started) => {
+        if (!started) return;
+        exportSaid = false;
+        say("gifts-message", giftLoading ? "Looking…" : giftCount);
+      });
     });
   });
 
