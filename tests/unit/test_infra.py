@@ -406,7 +406,7 @@ def test_the_code_zip_carries_bytecode_for_the_runtime_used_whatever_the_source_
     assert done.stdout.split() == ["1", "True"]
     with zipfile.ZipFile(deployment, "a") as archive:
         archive.writestr("chalicelib/broken.py", "def (:\n")  # the app's own modules must compile
-    with pytest.raises(SystemExit, match="chalicelib/broken.py"):
+    with pytest.raises(SystemExit, match=r"chalicelib/broken\.py"):
         package.add_bytecode(deployment, python)
 
 
