@@ -162,21 +162,20 @@ class Batch:
     markers: dict[MarkerKey, int]
     refused: list[str] = field(default_factory=list)  # gifts whose write DynamoDB refuses for good
 
-    def commit(self, gifts: list[Donation]) -> int:
-        """Apply these gifts in one transaction (split when planned again past the limit);
-        how many changed the totals."""
+    def commit(self, plans: list[Plan]) -> int:
+        """Apply these gifts' plans in one transaction (split when past the limit, planned again
+        from what is read after a refusal); how many changed the totals."""
         for attempt in range(ATTEMPTS):
-            plans = [plan(d, self.stored.get(d.id)) for d in gifts if _fresh(d, self.stored.get(d.id))]
             if not plans:
                 return 0
             write = batch_write(plans, self.markers)
             if write.items > TRANSACTION_ITEMS and len(plans) > 1:
-                return self._halves([p.donation for p in plans])
+                return self._halves(plans)
             try:
                 refused = self.store.save_batch(write)
             except WriteRefusedError as exc:
                 if len(plans) > 1:
-                    return self._halves([p.donation for p in plans])
+                    return self._halves(plans)
                 log.warning("totals of gift %s not written: %s", plans[0].donation.id, exc.message)
                 self.refused.append(plans[0].donation.id)
                 return 0
@@ -187,11 +186,12 @@ class Batch:
                 time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311  (a pause, not a secret)
             self.stored.update(self.store.contributions(sorted(refused.gifts)))
             self.markers.update(self.store.donor_counts(sorted(refused.markers)))
+            plans = plans_for([p.donation for p in plans], self.stored)
         raise UpstreamError("the batch's totals kept changing underneath; retry")
 
-    def _halves(self, gifts: list[Donation]) -> int:
-        half = len(gifts) // 2
-        return self.commit(gifts[:half]) + self.commit(gifts[half:])
+    def _halves(self, plans: list[Plan]) -> int:
+        half = len(plans) // 2
+        return self.commit(plans[:half]) + self.commit(plans[half:])
 
     def _committed(self, write: BatchWrite) -> None:
         for gift in write.gifts:
@@ -200,8 +200,10 @@ class Batch:
             self.markers[(step.campaign, step.currency, step.donor)] = step.seen + step.gifts
 
 
-def _fresh(donation: Donation, stored: StoredContribution | None) -> bool:
-    return stored is None or newer(donation, stored)
+def plans_for(gifts: list[Donation], stored: dict[str, StoredContribution]) -> list[Plan]:
+    """The plans of the gifts newer than their stored contribution (a replay or an image
+    overtaken by another is left out)."""
+    return [plan(d, stored.get(d.id)) for d in gifts if stored.get(d.id) is None or newer(d, stored[d.id])]
 
 
 def latest(donations: list[Donation]) -> list[Donation]:
@@ -221,10 +223,10 @@ def apply_gifts(donations: list[Donation], store: TotalsStore) -> int:
     if not gifts:
         return 0
     stored = store.contributions([d.id for d in gifts])
-    plans = [plan(d, stored.get(d.id)) for d in gifts if _fresh(d, stored.get(d.id))]
+    plans = plans_for(gifts, stored)
     moving = sorted({key for p in plans for key in p.keys()[1]})
     batch = Batch(store, stored, store.donor_counts(moving) if moving else {})
-    applied = sum(batch.commit([p.donation for p in group]) for group in groups(plans))
+    applied = sum(batch.commit(group) for group in groups(plans))
     if batch.refused:
         raise StreamRecordError(f"{len(batch.refused)} of {len(gifts)} gifts could not be written")
     return applied
