@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import fields as dataclass_fields
 from dataclasses import is_dataclass
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -88,11 +89,16 @@ def model_from(model: type[M], item: dict[str, Any]) -> M:
     (TypeDeserializer is the slow part of reading a long page), anything else through the
     deserializer."""
     if is_dataclass(model):
-        names = {f.name for f in dataclass_fields(model)}
+        names = _record_fields(model)
         return model(**{k: _plain(v) for k, v in item.items() if k in names})
     pydantic_model = cast("type[BaseModel]", model)
     fields = pydantic_model.model_fields
     return cast(M, pydantic_model.model_validate({k: _plain(v) for k, v in item.items() if k in fields}))
+
+
+@cache
+def _record_fields(record: type) -> frozenset[str]:
+    return frozenset(f.name for f in dataclass_fields(record))
 
 
 def _plain(value: dict[str, Any]) -> Any:

@@ -10,14 +10,12 @@ from typing import Any, TypeVar
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters import keys
-from chalicelib.adapters.dynamo_base import RETRYABLE, error_code, guarded, reasons, to_item, translate
+from chalicelib.adapters.dynamo_base import error_code, guarded, reasons, to_item, translate
 from chalicelib.domain.errors import UpstreamError, WriteRefusedError
 
 BATCH_GET_KEYS = 100  # DynamoDB's limit on one BatchGetItem
 ATTEMPTS = 6
 Owner = TypeVar("Owner", bound=Hashable)
-# Cancellation reasons a retry may clear (DynamoDB names throttling inside a transaction so).
-TRANSIENT_REASONS = {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
 
 
 def get_many(
@@ -63,7 +61,8 @@ def transact(client: Any, items: list[dict[str, Any]], owners: Sequence[Owner | 
             return {owner for owner in failed if owner is not None}
         if "TransactionConflict" in codes:
             return set()
-        if error_code(exc) in RETRYABLE or TRANSIENT_REASONS & set(codes):
-            raise UpstreamError("the database is busy; retry") from exc
+        busy = translate(exc)  # throttled, or cancelled for a reason a retry may clear
+        if isinstance(busy, UpstreamError):
+            raise busy from exc
         raise WriteRefusedError(f"{error_code(exc)}: {', '.join(c for c in codes if c != 'None')}") from exc
     return None

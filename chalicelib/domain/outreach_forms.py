@@ -82,7 +82,7 @@ def read_signup(raw: bytes | str, interests: list[str]) -> SignupForm:
     chosen = data.get("interests", [])
     if type(chosen) is not list or len(chosen) > 20:
         raise Unsure
-    items = [_text({"item": item}, "item", None) for item in chosen]
+    items = [_string(item, None) for item in chosen]
     if any(item not in interests for item in items):
         raise Unsure
     page = _text(data, "source_page", 500, pattern=_PAGE, default=None)
@@ -143,13 +143,19 @@ def _text(
     pattern: re.Pattern[str] | None = None,
     default: Any = _ABSENT,
 ) -> Any:
-    """A string as the models' strict, whitespace-stripping str takes it. A default of None
+    """The field as the models' strict, whitespace-stripping str takes it. A default of None
     means the name may also be null."""
     value = data.get(name, _ABSENT)
     if value is _ABSENT or (value is None and default is None):
         if default is _ABSENT:
             raise Unsure
         return default
+    return _string(value, max_length, min_length=min_length, pattern=pattern)
+
+
+def _string(
+    value: Any, max_length: int | None, *, min_length: int = 0, pattern: re.Pattern[str] | None = None
+) -> str:
     if type(value) is not str:
         raise Unsure
     text = value.strip(_ASCII_SPACE)

@@ -141,11 +141,6 @@ def campaign_change(before: Share | None, after: Share | None, store: TotalsStor
     return CampaignChange(after, steps, progress_changes(before, after, steps))
 
 
-def apply_gift_image(image: dict[str, Any], store: TotalsStore) -> bool:
-    """apply_gift for a gift as the table's stream delivers it."""
-    return apply_gift(store.gift_from_image(image), store)
-
-
 @dataclass(frozen=True)
 class Backfill:
     gifts: int  # gifts read
