@@ -25,7 +25,6 @@ from chalicelib.adapters.dynamo_tx import DynamoUnitOfWork, donation_values
 from chalicelib.domain.aftermath import Dispute, Refund
 from chalicelib.domain.donation import Donation
 from chalicelib.domain.errors import ConflictError, DuplicateEventError
-from chalicelib.domain.finding import GiftFilter
 from chalicelib.domain.recurring import RecurringPlan
 from chalicelib.services.clock import epoch_seconds
 from chalicelib.services.ports import (
@@ -41,6 +40,7 @@ from chalicelib.services.ports import (
 )
 
 if TYPE_CHECKING:
+    from chalicelib.domain.finding import GiftFilter
     from chalicelib.services.facts import StripeEvent
 
 GSI1 = "gsi1"

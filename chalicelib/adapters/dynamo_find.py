@@ -11,15 +11,18 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters import cursors, keys, shard_merge
 from chalicelib.adapters.dynamo_base import guarded, model_from, to_item, translate, translate_list
 from chalicelib.domain.donation import Donation
-from chalicelib.domain.finding import GiftFilter
+from chalicelib.domain.records import field_names
 from chalicelib.services.ports import DonationPage
+
+if TYPE_CHECKING:
+    from chalicelib.domain.finding import GiftFilter
 
 # Queries one list page may make: a month takes one Query per shard and the old key (17), and
 # a filter (abandoned gifts, a rare status) or empty months can leave query after query empty;
@@ -147,7 +150,7 @@ def list_donations(
     """Gifts created in [start, end] that pass the filters: oldest first, or by amount within
     each month when an amount range picks the amount index. A month's shards are merged by
     sort key (shard_merge); the cursor holds the month and the position all shards resume at."""
-    f = filters or GiftFilter()
+    f = filters or _no_filter()
     scope = {"list": "donations", "from": start, "to": end, "abandoned": str(include_abandoned), **f.scope()}
     plan = choose_plan(f, start, end, include_abandoned)
     first, last = start[:7], end[:7]
@@ -178,6 +181,12 @@ def list_donations(
     return DonationPage(items, cursors.encode(scope, m=month, k=None) if month <= last else None)
 
 
+def _no_filter() -> GiftFilter:
+    from chalicelib.domain.finding import GiftFilter  # the staff routes' model: loads pydantic
+
+    return GiftFilter()
+
+
 def period_donations(
     client: Any,
     table: str,
@@ -192,10 +201,10 @@ def period_donations(
     time with whether more follow, for a reader of the whole period (the export): each month's
     shards are read to their end and merged as a stream (shard_merge.stream), so no item is
     read twice and no Query is sized by a page."""
-    plan = choose_plan(filters or GiftFilter(), start, end, include_abandoned)
+    plan = choose_plan(filters or _no_filter(), start, end, include_abandoned)
     months = _months(start[:7], end[:7]) if plan.monthly else [start[:7]]
     sort_name = plan.key_names[1]
-    query = _shard_query(client, table, plan, None, list(Donation.model_fields))  # the rest is not read
+    query = _shard_query(client, table, plan, None, list(field_names(Donation)))  # the rest is not read
     items = chain.from_iterable(
         shard_merge.stream(query, plan.partitions(month), lambda item: str(item[sort_name]["S"]))
         for month in months

@@ -26,7 +26,7 @@ bp = Blueprint(__name__)
 @bp.route("/donations", methods=["POST"], cors=PUBLIC_CORS)
 @json_errors
 def create_donation() -> Response:
-    from chalicelib.domain.donation import DonationRequest
+    from chalicelib.domain.gift_requests import DonationRequest
     from chalicelib.services import donations
 
     request = bp.current_request

@@ -8,8 +8,7 @@ from urllib.parse import unquote
 from pydantic import ConfigDict, Field, ValidationError
 
 from chalicelib.api.errors import validation_error
-from chalicelib.api.schemas import DonationListQuery
-from chalicelib.domain.donation import Donation
+from chalicelib.api.schemas import DonationListQuery, DonationOut
 from chalicelib.domain.finding import CurrencyTotals, DonorEmail, GiftFilter
 from chalicelib.domain.model import Model
 
@@ -46,5 +45,5 @@ class DonorHistoryOut(Model):
         description="Per currency, over paid gifts: gross, refunded and net of refunds, for the"
         " donor's lifetime and for the current year (by the date paid)."
     )
-    items: list[Donation]
+    items: list[DonationOut]
     cursor: str | None = Field(description="Pass back as cursor for the next page; null at the end.")

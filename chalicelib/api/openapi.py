@@ -13,10 +13,9 @@ from pydantic.json_schema import models_json_schema
 from chalicelib.api import schemas
 from chalicelib.api.errors import FORM_TYPES, STAFF_HEADERS
 from chalicelib.api.finding import DonorHistoryOut
-from chalicelib.domain.aftermath import Refund, RefundRequest
-from chalicelib.domain.donation import DonationRequest
 from chalicelib.domain.exports import ExportRequest
 from chalicelib.domain.finding import MAX_AMOUNT, STATUSES
+from chalicelib.domain.gift_requests import DonationRequest, RefundRequest
 from chalicelib.domain.outreach import ContactRequest, ContactStatusChange, SignupRequest
 
 REF = "#/components/schemas/{model}"
@@ -203,7 +202,7 @@ OPS = [
         "post",
         "/staff/donations/{donation_id}/refunds",
         "Refund all or part of a paid gift (never more than was paid)",
-        Refund,
+        schemas.RefundOut,
         "201",
         RefundRequest,
         ("404", "409", *BODY_ERRORS, "503"),

@@ -2,18 +2,47 @@
 
 from __future__ import annotations
 
+from dataclasses import MISSING
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, get_type_hints
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, create_model, model_validator
 
 from chalicelib.domain.aftermath import Dispute, Refund
 from chalicelib.domain.donation import Donation
 from chalicelib.domain.model import Model
 from chalicelib.domain.outreach import OutboxRecord
 from chalicelib.domain.outreach_records import ContactMessage, ContactStatus
+from chalicelib.domain.records import Record
 from chalicelib.domain.recurring import RecurringPlan
 
+
+def shape_of(record: type[Record]) -> type[Model]:
+    """The response shape of a plain record, under the record's name: its fields, and the
+    values it derives (`SHOWN`) as fields every answer carries."""
+    hints = get_type_hints(record)
+    shape: dict[str, Any] = {}
+    for spec in dataclass_fields(record):  # type: ignore[arg-type]
+        default: Any = spec.default
+        if spec.default_factory is not MISSING:
+            default = Field(default_factory=spec.default_factory)
+        shape[spec.name] = (hints[spec.name], ... if default is MISSING else default)
+    for name in record.SHOWN:
+        shape[name] = (get_type_hints(getattr(record, name).fget)["return"], ...)
+    return create_model(record.__name__, __base__=Model, __doc__=record.__doc__, __module__=__name__, **shape)
+
+
+if TYPE_CHECKING:
+    DonationOut: TypeAlias = Model
+    RefundOut: TypeAlias = Model
+    DisputeOut: TypeAlias = Model
+    RecurringPlanOut: TypeAlias = Model
+else:
+    DonationOut = shape_of(Donation)
+    RefundOut = shape_of(Refund)
+    DisputeOut = shape_of(Dispute)
+    RecurringPlanOut = shape_of(RecurringPlan)
 MAX_RANGE_DAYS = 366
 FIRST_YEAR, LAST_YEAR = 2000, 2999
 
@@ -164,7 +193,7 @@ class PayoutQuery(RangeQuery):
 
 
 class DonationListOut(Model):
-    items: list[Donation]
+    items: list[DonationOut]
     cursor: str | None = Field(
         description=(
             "Pass back as cursor, with the same query, for the next page; null at the end. A page"
@@ -193,22 +222,22 @@ class HistoryEntryOut(Model):
     details: dict[str, str]
 
 
-class GiftOut(Donation):
+class GiftOut(DonationOut):
     """A gift with each of its refunds and disputes, and its history, oldest first."""
 
-    refunds: list[Refund]
-    disputes: list[Dispute]
+    refunds: list[RefundOut]
+    disputes: list[DisputeOut]
     history: list[HistoryEntryOut]
 
 
-class PlanOut(RecurringPlan):
+class PlanOut(RecurringPlanOut):
     """A monthly or annual plan with its installments, oldest first."""
 
-    installments: list[Donation]
+    installments: list[DonationOut]
 
 
 class PlanListOut(Model):
-    items: list[RecurringPlan]
+    items: list[RecurringPlanOut]
     cursor: str | None
 
 

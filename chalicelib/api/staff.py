@@ -87,7 +87,7 @@ def get_donation(donation_id: str) -> dict[str, Any]:
 @json_errors
 @requires_role(_request, *FINANCE)
 def refund_donation(donation_id: str) -> Response:
-    from chalicelib.domain.aftermath import RefundRequest
+    from chalicelib.domain.gift_requests import RefundRequest
     from chalicelib.services import refunds
 
     request = bp.current_request

@@ -3,13 +3,12 @@ record under the gift, and the gift's refunded total and dispute flag are derive
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
-
-from pydantic import ConfigDict, Field, StrictInt
 
 from chalicelib.domain.donation import DisputeState, Donation
 from chalicelib.domain.errors import ConflictError
-from chalicelib.domain.model import Model
+from chalicelib.domain.records import Record
 
 RefundReason = Literal["duplicate", "fraudulent", "requested_by_customer", "other"]
 # requested: reserved here, not yet answered by Stripe; pending/succeeded: Stripe took it;
@@ -17,25 +16,11 @@ RefundReason = Literal["duplicate", "fraudulent", "requested_by_customer", "othe
 RefundStatus = Literal["requested", "pending", "succeeded", "failed", "canceled"]
 REFUND_RANK: dict[str, int] = {"requested": 0, "pending": 1, "succeeded": 2, "failed": 3, "canceled": 3}
 COUNTED = frozenset({"requested", "pending", "succeeded"})
-NOTE_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"  # text with line breaks and tabs
 DISPUTE_RANK: dict[str, int] = {"open": 0, "won": 1, "lost": 1}
 
 
-class RefundRequest(Model):
-    """The body of POST /staff/donations/{id}/refunds."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
-
-    amount: StrictInt | None = Field(
-        default=None, gt=0, description="Minor units; default: all that is left to refund."
-    )
-    reason: RefundReason
-    note: str = Field(
-        default="", max_length=500, pattern=NOTE_TEXT, description="For the audit; lines allowed."
-    )
-
-
-class Refund(Model):
+@dataclass(frozen=True, kw_only=True)
+class Refund(Record):
     """One refund of a gift: made by staff here (id is ours), or at Stripe (id is Stripe's)."""
 
     id: str
@@ -53,7 +38,8 @@ class Refund(Model):
     updated_at: str
 
 
-class Dispute(Model):
+@dataclass(frozen=True, kw_only=True)
+class Dispute(Record):
     """A dispute (chargeback) of a gift's charge, by Stripe's dispute id."""
 
     id: str

@@ -1,12 +1,13 @@
 """What the visitor forms store: a signup request and a contact message, as plain records, so
 that the two form routes answer without loading pydantic (chalicelib/domain/outreach_forms.py).
-Each checks the type of its fields when made, as the models did. The staff routes' response
-shapes take them as they are (pydantic reads dataclasses)."""
+Each checks the type of its fields when made (chalicelib/domain/records.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
-from typing import Any, Literal, get_args
+from dataclasses import dataclass, field
+from typing import Literal
+
+from chalicelib.domain.records import Record
 
 # A signup request: received (stored by POST /signups), then its confirmation email was sent
 # (or skipped: the address is on the list, or enough emails went today), then confirmed; or
@@ -16,7 +17,7 @@ ContactStatus = Literal["new", "answered", "archived"]
 
 
 @dataclass(frozen=True, kw_only=True)
-class PendingSignup:
+class PendingSignup(Record):
     """One signup request, kept as submitted: its own consent, confirmed only by its own token."""
 
     id: str
@@ -33,12 +34,9 @@ class PendingSignup:
     attempts: int = 0
     last_error: str | None = None
 
-    def __post_init__(self) -> None:
-        _check(self)
-
 
 @dataclass(frozen=True, kw_only=True)
-class ContactMessage:
+class ContactMessage(Record):
     id: str
     name: str
     email: str
@@ -50,24 +48,3 @@ class ContactMessage:
     updated_at: str
     updated_by: str | None = None
     ip_hmac: str | None = None
-
-    def __post_init__(self) -> None:
-        _check(self)
-
-
-# What each annotation of these records admits, so that an item stored in another shape (a
-# number for a name, an unknown status) is refused where it is read, not shown or written back.
-_ADMITS: dict[str, Any] = {
-    "str": lambda v: isinstance(v, str),
-    "str | None": lambda v: v is None or isinstance(v, str),
-    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "list[str]": lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
-    "SignupStatus": lambda v: v in get_args(SignupStatus),
-    "ContactStatus": lambda v: v in get_args(ContactStatus),
-}
-
-
-def _check(record: Any) -> None:
-    for spec in fields(record):
-        if not _ADMITS[str(spec.type)](getattr(record, spec.name)):
-            raise TypeError(f"{type(record).__name__}.{spec.name} is not {spec.type}")

@@ -6,16 +6,18 @@ id of the gift that started it, which is also its first installment."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from chalicelib.domain.donation import Donation
-from chalicelib.domain.model import Model
+from chalicelib.domain.records import Record
 
 PlanStatus = Literal["incomplete", "active", "past_due", "canceled"]
 INTERVALS: dict[str, Literal["month", "year"]] = {"monthly": "month", "annual": "year"}
 
 
-class RecurringPlan(Model):
+@dataclass(frozen=True, kw_only=True)
+class RecurringPlan(Record):
     id: str
     status: PlanStatus = "incomplete"
     amount: int

@@ -10,14 +10,7 @@ import string
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chalicelib.domain.donation import (
-    Donation,
-    DonationRequest,
-    DonationRules,
-    PaymentUpdate,
-    apply_settlement,
-    apply_update,
-)
+from chalicelib.domain.donation import Donation, DonationRules, PaymentUpdate, apply_settlement, apply_update
 from chalicelib.domain.errors import (
     ConcurrentUpdateError,
     ConflictError,
@@ -26,7 +19,6 @@ from chalicelib.domain.errors import (
     StewardError,
     UpstreamError,
 )
-from chalicelib.domain.finding import GiftFilter
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.recurring import plan_for
 from chalicelib.services.clock import Clock, utc_now
@@ -44,6 +36,8 @@ from chalicelib.services.ports import (
 from chalicelib.services.receipts import GiftMail
 
 if TYPE_CHECKING:
+    from chalicelib.domain.finding import GiftFilter
+    from chalicelib.domain.gift_requests import DonationRequest
     from chalicelib.services.facts import StripeEvent
 
 log = logging.getLogger("steward")

@@ -5,14 +5,18 @@ recorded from Stripe's answer at once, and confirmed again by its webhook."""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from chalicelib.domain.aftermath import Refund, RefundRequest, check_refund, merge_refund, summarize
+from chalicelib.domain.aftermath import Refund, check_refund, merge_refund, summarize
 from chalicelib.domain.errors import ConflictError, IdempotencyKeyReusedError, StewardError, UpstreamError
 from chalicelib.domain.ids import derived_id, new_id
 from chalicelib.services.clock import seconds_before
 from chalicelib.services.donations import Money
 from chalicelib.services.gifts import Decision, change_gift, load_gift
 from chalicelib.services.ports import GiftRecord, OutboxMessage
+
+if TYPE_CHECKING:
+    from chalicelib.domain.gift_requests import RefundRequest
 
 log = logging.getLogger("steward")
 # A refund reserved but never answered by Stripe (the process died in between) is sent again,

@@ -319,7 +319,7 @@ def test_a_refund_whose_process_died_after_stripe_took_it_is_recorded_once_later
     api: Api, stack: Stack, token: Any, repo: Repository, payments: Payments
 ) -> None:
     from chalicelib.bootstrap import get_gift_mail
-    from chalicelib.domain.aftermath import RefundRequest
+    from chalicelib.domain.gift_requests import RefundRequest
     from chalicelib.services.clock import seconds_after, utc_now
     from chalicelib.services.donations import Money
     from chalicelib.services.refunds import RESUME_AFTER_SECONDS, refund_gift

@@ -145,7 +145,7 @@ def donation_screening(stack: Stack, ip: str, limit: int, declines: int = 10) ->
 
 def gift_request(stack: Stack, **overrides: Any) -> Any:
     from chalicelib.bootstrap import get_settings
-    from chalicelib.domain.donation import DonationRequest
+    from chalicelib.domain.gift_requests import DonationRequest
 
     token = mint_form_token(signing_key(stack), int(time.time() * 1000) - 5000)
     body = {**GIFT, "form_token": token, **overrides}

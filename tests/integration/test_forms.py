@@ -45,7 +45,7 @@ def outcomes(send: Send, calls: list[tuple[str, str]]) -> list[str]:
 def sender(request: pytest.FixtureRequest, stack: Stack, outreach: Any, repo: Repository, payments: Payments):  # type: ignore[no-untyped-def]
     """A function that sends one form of the given kind, with per-IP and per-address limits of 2."""
     from chalicelib.bootstrap import get_settings
-    from chalicelib.domain.donation import DonationRequest
+    from chalicelib.domain.gift_requests import DonationRequest
     from chalicelib.domain.outreach_forms import ContactForm, SignupForm
     from chalicelib.services import contact, donations, signups
     from chalicelib.services.forms import DeclineGuard, DonationScreening, FormRules

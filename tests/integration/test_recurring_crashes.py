@@ -98,7 +98,7 @@ CREATE_CRASHES = {
 def test_a_retried_start_makes_one_customer_and_one_plan(
     api: Api, stack: Stack, repo: Repository, payments: Payments, point: str
 ) -> None:
-    from chalicelib.domain.donation import DonationRequest
+    from chalicelib.domain.gift_requests import DonationRequest
 
     port, method, nth, after = CREATE_CRASHES[point]
     email = f"create-crash-{time.time_ns()}@example.org"

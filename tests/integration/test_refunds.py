@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import requests
 
-from chalicelib.domain.aftermath import RefundRequest
 from chalicelib.domain.errors import ConflictError, StewardError
+from chalicelib.domain.gift_requests import RefundRequest
 from chalicelib.services.clock import seconds_after, utc_now
 from chalicelib.services.donations import Money
 from chalicelib.services.ports import Payments, Repository

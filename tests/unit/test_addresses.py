@@ -15,7 +15,7 @@ from pydantic import EmailStr, Field, ValidationError
 from pydantic.networks import validate_email
 
 from chalicelib.domain import addresses
-from chalicelib.domain.donation import DonationRequest, Tribute
+from chalicelib.domain.gift_requests import DonationRequest, Tribute
 from chalicelib.domain.outreach import ContactRequest, SignupRequest
 from chalicelib.domain.text import ascii_address
 

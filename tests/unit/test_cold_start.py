@@ -117,7 +117,7 @@ def test_a_plain_address_loads_no_email_validator() -> None:
     code = (
         "import json, sys, app\n"
         "from chalicelib.domain.outreach import ContactRequest, SignupRequest\n"
-        "from chalicelib.domain.donation import DonationRequest\n"
+        "from chalicelib.domain.gift_requests import DonationRequest\n"
         "body = {'email': 'Ada.Lovelace@Example.org', 'form_token': 't'}\n"
         "SignupRequest.model_validate(body)\n"
         "ContactRequest.model_validate({**body, 'name': 'A', 'topic': 't', 'subject': 'S', 'message': 'M'})\n"

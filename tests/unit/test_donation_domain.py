@@ -7,10 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from chalicelib.domain.donation import (
-    DonationRequest,
-    DonationRules,
-)
+from chalicelib.domain.donation import DonationRules
+from chalicelib.domain.gift_requests import DonationRequest
 from chalicelib.domain.ids import is_id, new_id
 from tests.unit.factories import donation
 

@@ -11,8 +11,8 @@ AT = "2026-11-27T00:00:00.000Z"
 
 
 def _refund(status: str) -> Refund:
-    return Refund.model_validate(
-        {
+    return Refund(
+        **{
             "id": "r1",
             "donation_id": "d1",
             "amount": 1000,
@@ -27,8 +27,8 @@ def _refund(status: str) -> Refund:
 
 
 def _dispute(status: str) -> Dispute:
-    return Dispute.model_validate(
-        {
+    return Dispute(
+        **{
             "id": "du_1",
             "donation_id": "d1",
             "amount": 5000,
