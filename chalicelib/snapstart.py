@@ -2,14 +2,14 @@
 
 Lambda runs the init once when it publishes a version and snapshots the memory; a cold start
 then restores the snapshot instead of importing. So under SnapStart the init loads what every
-route needs (all of chalicelib with its libraries, pydantic schemas, the AWS clients' service
-models, the token verifier) that an on-demand cold start loads only in the route that needs
-it. The snapshot holds no secret (secrets are read at first use, after restore) and no open
-connection (clients connect on their first call). After restore, `random` is seeded afresh so
-copies restored from one snapshot do not share a sequence; ids, tokens and nonces come from
-`secrets` (the kernel's generator), which restores need not touch. Last, the init's garbage
-is collected and what is left frozen (`gc.freeze`), so no collection after a restore walks it
-(see chalicelib/collector.py for the on-demand cold start).
+route needs (all of chalicelib with its libraries, pydantic schemas, the plain records' field
+checks, the AWS clients' service models, the token verifier) that an on-demand cold start loads
+only in the route that needs it. The snapshot holds no secret (secrets are read at first use,
+after restore) and no open connection (clients connect on their first call). After restore,
+`random` is seeded afresh so copies restored from one snapshot do not share a sequence; ids,
+tokens and nonces come from `secrets` (the kernel's generator), which restores need not touch.
+Last, the init's garbage is collected and what is left frozen (`gc.freeze`), so no collection
+after a restore walks it (see chalicelib/collector.py for the on-demand cold start).
 """
 
 from __future__ import annotations
@@ -43,6 +43,9 @@ def warm() -> None:
     import stripe  # noqa: F401  (the money routes' SDK: half a second on an on-demand cold start)
 
     _build_pydantic_schemas()
+    from chalicelib.domain.records import make_checks
+
+    make_checks()
     settings = bootstrap.get_settings()  # reads no secret
     settings.secrets.make_reader()
     bootstrap.get_repository()
