@@ -43,6 +43,7 @@ else:
     RefundOut = shape_of(Refund)
     DisputeOut = shape_of(Dispute)
     RecurringPlanOut = shape_of(RecurringPlan)
+
 MAX_RANGE_DAYS = 366
 FIRST_YEAR, LAST_YEAR = 2000, 2999
 

@@ -5,7 +5,8 @@ A record checks each field against its annotation when made, as the models did, 
 stored in another shape (a number for a name, an unknown status) is refused where it is read,
 never shown or written back. It offers the little of the models' interface the repositories
 and routes use on both: `model_copy(update=...)` (checked again) and `model_dump()` (with the
-derived values named in `SHOWN`). The HTTP layer's response shapes take records as they are."""
+derived values named in `SHOWN`). The HTTP layer's response shapes are made from the records
+(chalicelib/api/schemas.py `shape_of`)."""
 
 from __future__ import annotations
 
