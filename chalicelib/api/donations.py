@@ -26,12 +26,18 @@ bp = Blueprint(__name__)
 @bp.route("/donations", methods=["POST"], cors=PUBLIC_CORS)
 @json_errors
 def create_donation() -> Response:
-    from chalicelib.domain.gift_requests import DonationRequest
+    from chalicelib.domain import donation_forms as forms
     from chalicelib.services import donations
 
     request = bp.current_request
     rules = get_settings().donation_rules
-    body = parse_body(request, DonationRequest, {"rules": rules})
+    try:  # a body the plain reading is sure of loads no pydantic (domain/donation_forms.py)
+        body = forms.read_donation(request.raw_body or b"", rules)
+    except forms.Unsure:
+        from chalicelib.domain.gift_requests import DonationRequest
+
+        checked = parse_body(request, DonationRequest, {"rules": rules})
+        body = forms.donation_form(checked.model_dump())
     created = donations.create_donation(
         body,
         header(request, "Idempotency-Key"),

@@ -36,8 +36,8 @@ from chalicelib.services.ports import (
 from chalicelib.services.receipts import GiftMail
 
 if TYPE_CHECKING:
+    from chalicelib.domain.donation_forms import DonationForm
     from chalicelib.domain.finding import GiftFilter
-    from chalicelib.domain.gift_requests import DonationRequest
     from chalicelib.services.facts import StripeEvent
 
 log = logging.getLogger("steward")
@@ -75,7 +75,7 @@ def _sha256(text: str) -> str:
 
 
 def create_donation(
-    request: DonationRequest,
+    request: DonationForm,
     idempotency_key: str | None,
     *,
     repo: Repository,
@@ -89,7 +89,7 @@ def create_donation(
     or annual gift also gets its Stripe Customer and its plan, `incomplete` until confirmed."""
     if screening and not screening.admit(request.form_token, request.honeypot):
         return _decoy(payments.publishable_key)
-    request_hash = _sha256(request.model_dump_json(exclude={"form_token", "honeypot"}))
+    request_hash = _sha256(request.content())  # the same, read by the model or without it
     key_hash = _sha256(idempotency_key) if idempotency_key else None
     if key_hash:
         existing = repo.get_idempotency(key_hash)
@@ -108,7 +108,7 @@ def create_donation(
     return _with_setup_intent(donation, repo, payments, now)
 
 
-def new_gift(request: DonationRequest, rules: DonationRules | None, timestamp: str) -> Donation:
+def new_gift(request: DonationForm, rules: DonationRules | None, timestamp: str) -> Donation:
     """The pending gift a request describes: a covered fee raises the amount and is kept on its
     own; a premium's fair-market value decides the deductible amount."""
     covered = rules.covered_fee(request.amount) if rules and request.cover_fee else 0
@@ -125,13 +125,13 @@ def new_gift(request: DonationRequest, rules: DonationRules | None, timestamp: s
         fund=request.fund,
         campaign=request.campaign or None,
         anonymous=request.anonymous,
-        email=str(request.email),
+        email=request.email,
         first_name=request.first_name,
         last_name=request.last_name,
         tribute_kind=tribute.kind if tribute else None,
         tribute_name=tribute.name if tribute else None,
         tribute_notify_name=tribute.notify_name if tribute else None,
-        tribute_notify_email=str(tribute.notify_email) if tribute and tribute.notify_email else None,
+        tribute_notify_email=tribute.notify_email if tribute else None,
         premium_id=premium.id if premium else None,
         premium_name=premium.name if premium else None,
         premium_value=premium.value if premium else 0,

@@ -145,11 +145,13 @@ def donation_screening(stack: Stack, ip: str, limit: int, declines: int = 10) ->
 
 def gift_request(stack: Stack, **overrides: Any) -> Any:
     from chalicelib.bootstrap import get_settings
+    from chalicelib.domain.donation_forms import donation_form
     from chalicelib.domain.gift_requests import DonationRequest
 
     token = mint_form_token(signing_key(stack), int(time.time() * 1000) - 5000)
     body = {**GIFT, "form_token": token, **overrides}
-    return DonationRequest.model_validate(body, context={"rules": get_settings().donation_rules})
+    checked = DonationRequest.model_validate(body, context={"rules": get_settings().donation_rules})
+    return donation_form(checked.model_dump())
 
 
 def test_gift_creation_has_a_per_ip_limit_that_counts_every_setup_intent(

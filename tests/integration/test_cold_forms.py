@@ -1,6 +1,7 @@
-"""The contact and signup routes on a cold start, as Lambda runs them: a fresh Python that
-imports `app` and answers one API Gateway event against DynamoDB Local. A body as visitors send
-it loads no pydantic; any other body still gets the models' 422, word for word."""
+"""The contact, signup and donation routes on a cold start, as Lambda runs them: a fresh Python
+that imports `app` and answers one API Gateway event against DynamoDB Local (and localstripe,
+for a gift). A body as visitors and donors send it loads no pydantic; any other body still gets
+the models' 422, word for word."""
 
 from __future__ import annotations
 
@@ -18,12 +19,12 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVE = """
 import json, sys
 sys.path.insert(0, "bench")
-from api_events import LambdaContext, api_event, contact_event, form_token, signup_event
+from api_events import LambdaContext, api_event, contact_event, donation_event, form_token, signup_event
 import os, app
 token = form_token(dict(os.environ))
 kind, body = sys.argv[1], json.loads(sys.argv[2])
 if body is None:
-    event = contact_event(token) if kind == "contact" else signup_event(token)
+    event = {"contact": contact_event, "signups": signup_event, "donations": donation_event}[kind](token)
 else:
     event = api_event("POST", "/" + kind, json.dumps({**body, "form_token": token}))
 answer = app.app(event, LambdaContext())
@@ -50,6 +51,12 @@ def test_a_form_as_visitors_send_it_is_answered_without_loading_pydantic(stack: 
     assert serve(stack, kind) == [202, {"status": "accepted"}, False]
 
 
+def test_a_gift_as_donors_send_it_is_answered_without_loading_pydantic(stack: Stack) -> None:
+    status, answer, loaded = serve(stack, "donations")
+    assert (status, loaded) == (201, False), answer
+    assert answer["client_secret"].startswith("seti_") and answer["donation_id"]
+
+
 def test_a_body_the_plain_reading_is_unsure_of_gets_the_model_s_422(stack: Stack) -> None:
     status, answer, loaded = serve(stack, "contact", {"email": "ada@example.org", "name": 5})
     assert (status, loaded) == (422, True)
@@ -65,3 +72,13 @@ def test_a_body_the_plain_reading_is_unsure_of_gets_the_model_s_422(stack: Stack
     assert answer["error"]["fields"] == [
         {"field": "interests", "message": "Value error, unknown interests: sports"}
     ]
+    status, answer, loaded = serve(stack, "donations", {"amount": "25", "currency": "usd", "fund": "x"})
+    assert (status, loaded) == (422, True)
+    fields = {f["field"]: f["message"] for f in answer["error"]["fields"]}
+    assert fields == {
+        "amount": "Input should be a valid integer",
+        "email": "Field required",
+        "first_name": "Field required",
+        "last_name": "Field required",
+        "fund": "Value error, is not a fund listed by GET /config",
+    }

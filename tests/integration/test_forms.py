@@ -45,6 +45,7 @@ def outcomes(send: Send, calls: list[tuple[str, str]]) -> list[str]:
 def sender(request: pytest.FixtureRequest, stack: Stack, outreach: Any, repo: Repository, payments: Payments):  # type: ignore[no-untyped-def]
     """A function that sends one form of the given kind, with per-IP and per-address limits of 2."""
     from chalicelib.bootstrap import get_settings
+    from chalicelib.domain.donation_forms import donation_form
     from chalicelib.domain.gift_requests import DonationRequest
     from chalicelib.domain.outreach_forms import ContactForm, SignupForm
     from chalicelib.services import contact, donations, signups
@@ -77,9 +78,10 @@ def sender(request: pytest.FixtureRequest, stack: Stack, outreach: Any, repo: Re
 
     def gift(ip: str, email: str) -> None:
         guard = DeclineGuard(outreach, key, 3600, 10, ip)
-        body = DonationRequest.model_validate(
+        checked = DonationRequest.model_validate(
             {**GIFT, "email": email, "form_token": token}, context={"rules": settings.donation_rules}
         )
+        body = donation_form(checked.model_dump())
         screening = DonationScreening(outreach, rules, guard)
         donations.create_donation(body, None, repo=repo, payments=payments, screening=screening)
 

@@ -98,12 +98,15 @@ CREATE_CRASHES = {
 def test_a_retried_start_makes_one_customer_and_one_plan(
     api: Api, stack: Stack, repo: Repository, payments: Payments, point: str
 ) -> None:
+    from chalicelib.domain.donation_forms import donation_form
     from chalicelib.domain.gift_requests import DonationRequest
 
     port, method, nth, after = CREATE_CRASHES[point]
     email = f"create-crash-{time.time_ns()}@example.org"
-    request = DonationRequest.model_validate(
-        {**GIFT, "email": email, "frequency": "monthly", "form_token": "x"}
+    request = donation_form(
+        DonationRequest.model_validate(
+            {**GIFT, "email": email, "frequency": "monthly", "form_token": "x"}
+        ).model_dump()
     )
     key = f"key-{time.time_ns()}"
     ports: dict[str, Any] = {"repo": repo, "payments": payments}
