@@ -63,3 +63,12 @@ def test_a_plan_reads_back_as_stored() -> None:
     assert model_from(RecurringPlan, to_item(plan_values(plan))) == plan
     with pytest.raises(TypeError):
         model_from(RecurringPlan, {**to_item(plan_values(plan)), "frequency": {"S": "one_time"}})
+
+
+def test_the_api_document_describes_records_by_their_docstring_never_their_signature() -> None:
+    from chalicelib.api.openapi import document
+
+    schemas = document()["components"]["schemas"]
+    described = {name: s.get("description", "") for name, s in schemas.items()}
+    assert not [name for name, text in described.items() if text.startswith(f"{name}(")]
+    assert described["RecurringPlan"].startswith("A monthly or annual gift")
