@@ -30,8 +30,8 @@ def shape_of(record: type[Record]) -> type[Model]:
         shape[spec.name] = (hints[spec.name], ... if default is MISSING else default)
     for name in record.SHOWN:
         shape[name] = (get_type_hints(getattr(record, name).fget)["return"], ...)
-    doc = record.__doc__ or ""
-    doc = None if doc.startswith(f"{record.__name__}(") else doc  # a dataclass's generated signature
+    written = record.__doc__ or ""
+    doc = None if written.startswith(f"{record.__name__}(") else written  # not a generated signature
     return create_model(record.__name__, __base__=Model, __doc__=doc, __module__=__name__, **shape)
 
 
