@@ -90,7 +90,12 @@ def model_from(model: type[M], item: dict[str, Any]) -> M:
     deserializer."""
     if is_dataclass(model):
         names = _record_fields(model)
-        return model(**{k: _plain(v) for k, v in item.items() if k in names})
+        try:
+            return model(**{k: _plain(v) for k, v in item.items() if k in names})
+        except TypeError as exc:  # refused where it is read: say which item, and which field
+            where = " ".join(str(item.get(name, {}).get("S")) for name in ("pk", "sk"))
+            log.warning("stored item %s not read: %s", where, exc)  # names a field, never a value
+            raise
     pydantic_model = cast("type[BaseModel]", model)
     fields = pydantic_model.model_fields
     return cast(M, pydantic_model.model_validate({k: _plain(v) for k, v in item.items() if k in fields}))

@@ -30,7 +30,9 @@ def shape_of(record: type[Record]) -> type[Model]:
         shape[spec.name] = (hints[spec.name], ... if default is MISSING else default)
     for name in record.SHOWN:
         shape[name] = (get_type_hints(getattr(record, name).fget)["return"], ...)
-    return create_model(record.__name__, __base__=Model, __doc__=record.__doc__, __module__=__name__, **shape)
+    written = record.__doc__ or ""
+    doc = None if written.startswith(f"{record.__name__}(") else written  # not a generated signature
+    return create_model(record.__name__, __base__=Model, __doc__=doc, __module__=__name__, **shape)
 
 
 if TYPE_CHECKING:

@@ -18,6 +18,8 @@ INTERVALS: dict[str, Literal["month", "year"]] = {"monthly": "month", "annual": 
 
 @dataclass(frozen=True, kw_only=True)
 class RecurringPlan(Record):
+    """A monthly or annual gift: its Stripe Subscription, its status and when it next charges."""
+
     id: str
     status: PlanStatus = "incomplete"
     amount: int

@@ -4,6 +4,7 @@ of a period replayed, so any the webhook missed is applied (once)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from chalicelib.domain.errors import StewardError
 from chalicelib.services.donations import Money
 from chalicelib.services.ports import BalanceLine, FailedEvent, GiftRecord, Ledger, PayoutInfo, Repository
 
+log = logging.getLogger("steward")
 KINDS = {"charge": "gift", "payment": "gift", "refund": "refund", "payment_refund": "refund"}
 DISPUTE_TYPES = {"adjustment", "dispute", "dispute_reversal"}
 
@@ -193,6 +195,9 @@ def replay_events(
             answer = {"duplicate": True} if processed else apply_event(event, money)
         except StewardError as exc:
             run.failed.append(f"{event.id}: {exc.message}")
+        except Exception as exc:  # e.g. its gift stored in another shape: stored failed, the rest go on
+            log.exception("stripe event %s (%s) not applied in the replay", event.id, event.type)
+            run.failed.append(f"{event.id}: {type(exc).__name__}")
         else:
             if answer.get("duplicate"):
                 run.already += 1

@@ -302,3 +302,30 @@ def test_a_monthly_gift_left_pending_ends_its_plan(api: Api, repo: Repository, t
     assert status(repo, plan_id) == "abandoned"
     state = api.get(f"/staff/recurring/{plan_id}", token()).json()
     assert state["status"] == "canceled" and state["canceled_at"]
+
+
+def test_a_pending_gift_stored_in_another_shape_holds_up_no_other_gift(repo: Repository) -> None:
+    """A gift item edited by hand (a boolean saved as a number) is refused where it is read;
+    the sweep leaves it, and abandons the gifts behind it as ever."""
+    odd = stored_gift(repo, ago(hours=40), setup_intent_id="seti_odd")
+    behind = stored_gift(repo, ago(hours=39), setup_intent_id="seti_behind")
+    client: Any = repo.client  # type: ignore[attr-defined]
+    key = {"pk": {"S": f"DONATION#{odd}"}, "sk": {"S": "DONATION"}}
+    table = repo.table  # type: ignore[attr-defined]
+
+    def edit(value: dict[str, Any]) -> None:
+        client.update_item(
+            TableName=table,
+            Key=key,
+            UpdateExpression="SET anonymous = :value",
+            ExpressionAttributeValues={":value": value},
+        )
+
+    edit({"N": "1"})
+    try:
+        result = run_sweep()
+        assert result["abandoned"] >= 1
+        assert status(repo, behind) == "abandoned"
+    finally:
+        edit({"BOOL": True})  # the rest of the session lists this month
+    assert status(repo, odd) == "pending"

@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import subprocess
 import sys
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import requests
 import stripe
 
-from chalicelib.services.ports import Payments, Repository
+from chalicelib.services.facts import StripeEvent
+from chalicelib.services.ports import Ledger, Payments, Repository
 from devstack.stack import Stack
 from tests.helpers import CARD_OK, Api, give
 
@@ -130,3 +133,59 @@ def test_steward_reconcile_applies_an_event_the_webhook_missed_once(
         [str(STEWARD), "reconcile", "--since", "yesterday"], env=env, capture_output=True, text=True
     )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+class ListedEvents(Ledger):
+    """Stripe's list of events, as given: the replay's only read of Stripe here."""
+
+    def __init__(self, events: list[StripeEvent]) -> None:
+        self.listed = events
+
+    def payouts(self, start: int, end: int) -> list[Any]:
+        return []
+
+    def payout_lines(self, payout_id: str) -> list[Any]:
+        return []
+
+    def events(self, since: int) -> Iterator[StripeEvent]:
+        return iter(self.listed)
+
+
+def test_one_event_whose_gift_cannot_be_read_holds_up_no_other_in_a_replay(
+    stack: Stack, payments: Payments, repo: Repository
+) -> None:
+    """A gift item edited by hand (a boolean saved as a number) is refused where it is read: its
+    event is left failed for the next run, and the events after it are applied."""
+    from chalicelib.adapters.stripe_facts import read_event
+    from chalicelib.services.donations import Money
+    from chalicelib.services.reconcile import replay_events
+    from tests.stripe_events import refund
+    from tests.unit.factories import donation
+
+    paid = {"status": "succeeded", "succeeded_at": "2026-11-27T00:00:00.000Z"}
+    odd, fine = donation(charge_id="ch_odd_x", **paid), donation(charge_id="ch_fine_x", **paid)
+    for gift in (odd, fine):
+        repo.create_donation(gift, None)
+    client: Any = repo.client  # type: ignore[attr-defined]
+
+    def edit(value: dict[str, Any]) -> None:
+        client.update_item(
+            TableName=repo.table,  # type: ignore[attr-defined]
+            Key={"pk": {"S": f"DONATION#{odd.id}"}, "sk": {"S": "DONATION"}},
+            UpdateExpression="SET anonymous = :value",
+            ExpressionAttributeValues={":value": value},
+        )
+
+    listed = []
+    for gift in (odd, fine):
+        charge, metadata = str(gift.charge_id), {"donation_id": gift.id}
+        signed = refund(stack.webhook_secret, charge_id=charge, amount=1000, metadata=metadata)
+        listed.append(read_event(json.loads(signed.payload), signed.payload.decode()))
+    edit({"N": "1"})
+    try:
+        run = replay_events("2026-11-27T00:00:00.000Z", Money(repo, payments), ListedEvents(listed))
+    finally:
+        edit({"BOOL": False})  # the rest of the session lists these days
+    assert (run.events, run.applied, len(run.failed)) == (2, 1, 1)
+    assert run.failed[0].startswith(listed[0].id)
+    assert repo.get_donation(fine.id).refunded == 1000  # type: ignore[union-attr]

@@ -63,3 +63,24 @@ def test_a_plan_reads_back_as_stored() -> None:
     assert model_from(RecurringPlan, to_item(plan_values(plan))) == plan
     with pytest.raises(TypeError):
         model_from(RecurringPlan, {**to_item(plan_values(plan)), "frequency": {"S": "one_time"}})
+
+
+def test_the_api_document_describes_records_by_their_docstring_never_their_signature() -> None:
+    from chalicelib.api.openapi import document
+
+    schemas = document()["components"]["schemas"]
+    described = {name: s.get("description", "") for name, s in schemas.items()}
+    assert not [name for name, text in described.items() if text.startswith(f"{name}(")]
+    assert described["RecurringPlan"].startswith("A monthly or annual gift")
+
+
+def test_a_refused_item_is_named_in_the_log_by_its_key_and_field_never_its_values(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    gift = donation(email="private@example.org")
+    item = {**to_item(donation_values(gift)), "pk": {"S": f"DONATION#{gift.id}"}, "anonymous": {"N": "1"}}
+    with caplog.at_level("WARNING", logger="steward"), pytest.raises(TypeError):
+        model_from(Donation, item)
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert f"DONATION#{gift.id}" in logged and "Donation.anonymous" in logged
+    assert "private@example.org" not in logged
