@@ -250,3 +250,20 @@ def test_a_post_without_a_body_reads_as_an_empty_object(api: Api, stack: Stack) 
     assert bare.status_code == 409  # the card is not saved yet: a state answer, not 415
     missing = assert_error_shape(requests.post(f"{stack.config.api_url}/donations", timeout=10), 422)
     assert {"amount", "email"} <= {f["field"] for f in missing["fields"]}
+
+
+def test_a_base64_body_that_does_not_decode_gets_a_400_naming_the_body(stack: Stack) -> None:
+    """API Gateway encodes binary bodies itself, but a Lambda event is input too: never a 500."""
+    import sys
+
+    sys.path.insert(0, "bench")
+    from api_events import LambdaContext, api_event
+
+    from app import app
+
+    for broken in ("not base64!", "YQ", "e30"):  # e30 is "{}" unpadded
+        event = {**api_event("POST", "/contact", "{}"), "body": broken, "isBase64Encoded": True}
+        answer = app(event, LambdaContext())
+        assert answer["statusCode"] == 400, (broken, answer)
+        error = json.loads(answer["body"])["error"]
+        assert error["fields"] == [{"field": "body", "message": "must be valid base64"}]
