@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +43,6 @@ if TYPE_CHECKING:
     from chalicelib.domain.finding import GiftFilter
     from chalicelib.services.facts import StripeEvent
 
-log = logging.getLogger("steward")
 GSI1 = "gsi1"
 __all__ = ["QUERIES_PER_PAGE", "DynamoRepository"]
 PENDING_INDEX = "gsi2"
@@ -67,11 +65,10 @@ def _donation_from(item: dict[str, Any]) -> Donation:
 
 def _pending_from(item: dict[str, Any]) -> Donation | None:
     """A pending gift for the sweep; one stored in another shape (refused where it is read) is
-    left where it is, logged, so it holds up no other gift."""
+    left where it is (model_from logs its key and field), so it holds up no other gift."""
     try:
         return model_from(Donation, item)
     except TypeError:
-        log.warning("pending gift %s is not readable; the sweep leaves it", item.get("id", {}).get("S"))
         return None
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import fields as dataclass_fields
 from dataclasses import is_dataclass
 from decimal import Decimal
 from functools import cache
@@ -15,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.adapters import cursors, keys
 from chalicelib.domain.errors import UpstreamError, ValidationFailedError
+from chalicelib.domain.records import field_names
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -103,7 +103,7 @@ def model_from(model: type[M], item: dict[str, Any]) -> M:
 
 @cache
 def _record_fields(record: type) -> frozenset[str]:
-    return frozenset(f.name for f in dataclass_fields(record))
+    return frozenset(field_names(record))
 
 
 def _plain(value: dict[str, Any]) -> Any:

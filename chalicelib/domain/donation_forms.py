@@ -10,9 +10,8 @@ whatever is read here, the model reads the same, with the same content()."""
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from chalicelib.domain.donation import DonationRules
@@ -22,21 +21,17 @@ from chalicelib.domain.form_reading import (
     fields,
     flag,
     header_line,
+    model_json,
     one_line,
     read_object,
     text,
 )
+from chalicelib.domain.records import field_names
 from chalicelib.domain.terms import Frequency
 
 __all__ = ["DonationForm", "TributeForm", "Unsure", "donation_form", "read_donation"]
 TributeKind = Literal["honor", "memory"]
 CURRENCY = re.compile(r"^[a-z]{3}$")
-TRIBUTE_NAMES = {"kind", "name", "notify_name", "notify_email"}
-DONATION_NAMES = {
-    *("amount", "currency", "frequency", "email", "first_name", "last_name", "fund", "campaign"),
-    *("anonymous", "cover_fee", "tribute", "premium", "utm_source", "utm_medium", "utm_campaign"),
-    *("form_token", "honeypot"),
-}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,9 +69,11 @@ class DonationForm:
     def content(self) -> str:
         """The request as its idempotency hash reads it: the JSON that DonationRequest writes
         without the form token and honeypot (names in order, no spaces, non-ASCII as it is)."""
-        data = asdict(self)
-        del data["form_token"], data["honeypot"]
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        return model_json(self, {"form_token", "honeypot"})
+
+
+TRIBUTE_NAMES = set(field_names(TributeForm))
+DONATION_NAMES = set(field_names(DonationForm))
 
 
 def read_donation(raw: bytes | str, rules: DonationRules) -> DonationForm:

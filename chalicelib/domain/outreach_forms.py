@@ -9,12 +9,12 @@ whatever is read here, the models read the same."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.domain.form_reading import Unsure, address, header_line, read_object, string, text
+from chalicelib.domain.form_reading import Unsure, address, header_line, model_json, read_object, string, text
+from chalicelib.domain.records import field_names
 
 NO_CONTROL_BUT_NEWLINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 POSTAL_CODE = r"^[A-Za-z0-9 -]*$"
@@ -36,10 +36,8 @@ class ContactForm:
     message: str
 
     def content(self) -> str:
-        """The form as the submission's digest reads it: its JSON without the honeypot, as
-        the model writes it (names in order, no spaces, non-ASCII as it is)."""
-        names = ("email", "form_token", "name", "topic", "subject", "message")
-        return json.dumps({n: getattr(self, n) for n in names}, ensure_ascii=False, separators=(",", ":"))
+        """The form as the submission's digest reads it: the model's JSON without the honeypot."""
+        return model_json(self, {"honeypot"})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,9 +52,12 @@ class SignupForm:
     consent_version: str | None = None
 
 
+CONTACT_NAMES, SIGNUP_NAMES = set(field_names(ContactForm)), set(field_names(SignupForm))
+
+
 def read_contact(raw: bytes | str, topics: list[str]) -> ContactForm:
     """A contact form this reading is sure of, or Unsure."""
-    data = read_object(raw, {"email", "form_token", "honeypot", "name", "topic", "subject", "message"})
+    data = read_object(raw, CONTACT_NAMES)
     topic = text(data, "topic", 64)
     if topic not in topics:
         raise Unsure
@@ -71,8 +72,7 @@ def read_contact(raw: bytes | str, topics: list[str]) -> ContactForm:
 
 def read_signup(raw: bytes | str, interests: list[str]) -> SignupForm:
     """A signup form this reading is sure of, or Unsure."""
-    names = {"email", "form_token", "honeypot", "name", "postal_code", "interests", "source_page"}
-    data = read_object(raw, names | {"consent_version"})
+    data = read_object(raw, SIGNUP_NAMES)
     chosen = data.get("interests", [])
     if type(chosen) is not list or len(chosen) > 20:
         raise Unsure

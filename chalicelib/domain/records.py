@@ -73,12 +73,12 @@ def _admits(hint: Any) -> Check:
         allowed = frozenset(get_args(hint))
         return lambda v: isinstance(v, str) and v in allowed
     if origin in (Union, UnionType):
-        parts = tuple(_admits(arg) for arg in get_args(hint) if arg is not NoneType)
-        if len(parts) == 1 and NoneType in get_args(hint):  # X | None: the common case, made cheap
-            admits = parts[0]
+        args = get_args(hint)
+        parts = tuple(_admits(arg) for arg in args if arg is not NoneType)
+        admits = parts[0] if len(parts) == 1 else (lambda v: any(part(v) for part in parts))
+        if NoneType in args:  # X | None, the common case: one test before X's
             return lambda v: v is None or admits(v)
-        parts += (_admits(NoneType),) if NoneType in get_args(hint) else ()
-        return lambda v: any(admits(v) for admits in parts)
+        return admits
     if origin is list:
         item = _admits(get_args(hint)[0])
         return lambda v: isinstance(v, list) and all(item(i) for i in v)

@@ -17,7 +17,8 @@ from chalicelib.domain import donation_forms as forms
 from chalicelib.domain.donation import DonationRules
 from chalicelib.domain.gift_requests import DonationRequest
 from chalicelib.domain.terms import Premium
-from tests.unit.test_outreach_forms import ODD
+from tests.helpers import GIFT as GIFT_BODY
+from tests.unit.test_outreach_forms import ODD, as_json, odd_text
 
 RULES = DonationRules(
     currencies=("usd", "eur"),
@@ -26,15 +27,7 @@ RULES = DonationRules(
     fund_ids=("general", "peace-programs"),
     premiums=(Premium("mug", "A mug", 1500),),
 )
-GIFT = {
-    "amount": 2500,
-    "currency": "usd",
-    "email": "donor@example.org",
-    "first_name": "Ada",
-    "last_name": "Lovelace",
-    "fund": "peace-programs",
-    "form_token": "t" * 40,
-}
+GIFT = {**GIFT_BODY, "form_token": "t" * 40}
 FULL = {
     **GIFT,
     "frequency": "monthly",
@@ -59,10 +52,6 @@ FULL = {
 EXCLUDED = {"form_token", "honeypot"}
 
 
-def _json(body: Any) -> str:
-    return json.dumps(body, ensure_ascii=True)  # ASCII: a lone surrogate travels as \ud800
-
-
 def _agrees(raw: str) -> bool:
     """Whether the plain reading took the body. Where it did, the model takes it too, with the
     same values and content; wherever the model takes it, the form made from the model's
@@ -85,16 +74,16 @@ def _agrees(raw: str) -> bool:
 
 
 def test_the_bodies_donors_send_are_read_without_pydantic() -> None:
-    assert _agrees(_json(GIFT))
-    assert _agrees(_json(FULL))
-    assert _agrees(_json({**GIFT, "first_name": "  Zoë\t", "tribute": None, "premium": None}))
-    assert _agrees(_json({**FULL, "tribute": {"kind": "honor", "name": "G", "notify_email": None}}))
+    assert _agrees(as_json(GIFT))
+    assert _agrees(as_json(FULL))
+    assert _agrees(as_json({**GIFT, "first_name": "  Zoë\t", "tribute": None, "premium": None}))
+    assert _agrees(as_json({**FULL, "tribute": {"kind": "honor", "name": "G", "notify_email": None}}))
     assert _agrees(json.dumps({**FULL, "campaign": "Été 2026"}, ensure_ascii=False))
-    assert _agrees(_json({**GIFT, "campaign": "", "utm_source": None, "frequency": "annual"}))
+    assert _agrees(as_json({**GIFT, "campaign": "", "utm_source": None, "frequency": "annual"}))
 
 
 def test_the_form_holds_what_the_gift_is_made_of() -> None:
-    form = forms.read_donation(_json(FULL).encode(), RULES)
+    form = forms.read_donation(as_json(FULL).encode(), RULES)
     assert form.email == "Zoe.Not+plain@example.org"
     assert form.tribute == forms.TributeForm(
         kind="memory", name="Grace Hopper", notify_name="Ann", notify_email="Ann@example.org"
@@ -155,7 +144,7 @@ def test_the_form_holds_what_the_gift_is_made_of() -> None:
 )
 def test_a_body_the_plain_reading_is_unsure_of_goes_to_the_model(change: dict[str, Any]) -> None:
     with pytest.raises(forms.Unsure):
-        forms.read_donation(_json({**FULL, **change}).encode(), RULES)
+        forms.read_donation(as_json({**FULL, **change}).encode(), RULES)
 
 
 @pytest.mark.parametrize(
@@ -178,11 +167,6 @@ def test_a_raw_body_the_plain_reading_is_unsure_of_goes_to_the_model(raw: bytes)
         forms.read_donation(raw, RULES)
 
 
-def _text(max_size: int) -> st.SearchStrategy[str]:
-    pieces = st.one_of(st.sampled_from(ODD), st.text(max_size=8), st.sampled_from(["a", "Z", "0", " "]))
-    return st.lists(pieces, max_size=max_size).map("".join)
-
-
 ADDRESSES = st.builds(
     "{}{}@{}{}".format,
     st.sampled_from(["", " ", "\u3000", "\t"]),
@@ -193,7 +177,7 @@ ADDRESSES = st.builds(
     st.sampled_from(["", " ", "\n", "\xa0"]),
 )
 SCALARS: st.SearchStrategy[Any] = st.one_of(
-    _text(10),
+    odd_text(10),
     ADDRESSES,
     st.sampled_from(
         [None, True, False, 0, -1, 1.5, 2500.0, 99, 100, 2500, 1_000_000, 1_000_001, 2**70, [], "", "true"]
@@ -229,7 +213,7 @@ def test_whatever_the_plain_reading_takes_the_model_takes_the_same(
     base: dict[str, Any], changes: dict[str, Any], dropped: set[str]
 ) -> None:
     body = {k: v for k, v in {**base, **changes}.items() if k not in dropped}
-    _agrees(_json(body))
+    _agrees(as_json(body))
 
 
 @settings(max_examples=300, deadline=None)

@@ -74,7 +74,7 @@ ODD = [
 ]
 
 
-def _json(body: Any) -> str:
+def as_json(body: Any) -> str:
     return json.dumps(body, ensure_ascii=True)  # ASCII: a lone surrogate travels as \ud800
 
 
@@ -110,11 +110,11 @@ def _agrees(raw: str) -> tuple[bool, bool]:
 
 
 def test_the_bodies_visitors_send_are_read_without_pydantic() -> None:
-    assert _agrees(_json(CONTACT)) == (True, False)
-    assert _agrees(_json(SIGNUP)) == (False, True)
-    assert _agrees(_json({"email": "a@example.org", "form_token": "x"})) == (False, True)
-    assert _agrees(_json({**CONTACT, "name": "  Zoë \u00d8stergaard  ", "honeypot": ""})) == (True, False)
-    assert _agrees(_json({**SIGNUP, "name": None, "postal_code": None, "interests": []})) == (False, True)
+    assert _agrees(as_json(CONTACT)) == (True, False)
+    assert _agrees(as_json(SIGNUP)) == (False, True)
+    assert _agrees(as_json({"email": "a@example.org", "form_token": "x"})) == (False, True)
+    assert _agrees(as_json({**CONTACT, "name": "  Zoë \u00d8stergaard  ", "honeypot": ""})) == (True, False)
+    assert _agrees(as_json({**SIGNUP, "name": None, "postal_code": None, "interests": []})) == (False, True)
 
 
 @pytest.mark.parametrize(
@@ -141,7 +141,7 @@ def test_the_bodies_visitors_send_are_read_without_pydantic() -> None:
 )
 def test_a_contact_form_the_plain_reading_is_unsure_of_goes_to_the_model(change: dict[str, Any]) -> None:
     with pytest.raises(forms.Unsure):
-        forms.read_contact(_json({**CONTACT, **change}).encode(), TOPICS)
+        forms.read_contact(as_json({**CONTACT, **change}).encode(), TOPICS)
 
 
 @pytest.mark.parametrize(
@@ -167,13 +167,13 @@ def test_a_signup_body_the_plain_reading_is_unsure_of_goes_to_the_model(raw: byt
         forms.read_signup(raw, INTERESTS)
 
 
-def _text(max_size: int) -> st.SearchStrategy[str]:
+def odd_text(max_size: int) -> st.SearchStrategy[str]:
     pieces = st.one_of(st.sampled_from(ODD), st.text(max_size=8), st.sampled_from(["a", "Z", "0", " "]))
     return st.lists(pieces, max_size=max_size).map("".join)
 
 
 VALUES: st.SearchStrategy[Any] = st.one_of(
-    _text(12),
+    odd_text(12),
     st.sampled_from(
         [None, 0, 1.5, True, [], {}, "", "a" * 100, "a" * 101, "b" * 200, "b" * 201, "c" * 254, "n" * 5000]
     ),
@@ -186,7 +186,7 @@ VALUES: st.SearchStrategy[Any] = st.one_of(
         st.sampled_from(["example.org", "Example.ORG", "bücher.org", "localhost", "a.test"]),
         st.sampled_from(["", " ", "\n", "\xa0"]),
     ),
-    st.builds("https://example.org/{}".format, _text(6)),
+    st.builds("https://example.org/{}".format, odd_text(6)),
     st.sampled_from(["02139", "SW1A 1AA", "1234567890123", "2026-01.v2", "v 2"]),
 )
 NAMES = sorted({*CONTACT, *SIGNUP, "honeypot", "extra"})
@@ -206,7 +206,7 @@ def test_whatever_the_plain_reading_takes_the_model_takes_the_same(
     base: dict[str, Any], changes: dict[str, Any], dropped: set[str]
 ) -> None:
     body = {k: v for k, v in {**base, **changes}.items() if k not in dropped}
-    _agrees(_json(body))
+    _agrees(as_json(body))
 
 
 @settings(max_examples=300, deadline=None)
